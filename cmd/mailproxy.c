@@ -1,0 +1,159 @@
+/* mailproxy: serve one mail client connection (systemd Accept=yes or inetd),
+ * or check the configuration with -t. */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "conf.h"
+#include "conn.h"
+#include "log.h"
+#include "imap.h"
+#include "session.h"
+
+#ifndef MP_CONF_PATH
+#define MP_CONF_PATH "/etc/mailproxy/mailproxy.conf"
+#endif
+
+static void
+usage(void)
+{
+	fprintf(stderr, "usage: mailproxy [-tv] [-c file]\n");
+	exit(1);
+}
+
+/* nginx's -t opens the log files too: a missing log directory fails the test. */
+static int
+check_logs(const struct mp_log_target *t, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		int fd;
+
+		if (strcmp(t[i].path, "stderr") == 0 || strncmp(t[i].path, "syslog:", 7) == 0)
+			continue;
+		fd = open(t[i].path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+		if (fd == -1) {
+			fprintf(stderr, "mailproxy: [emerg] open() \"%s\" failed (%d: %s)\n",
+			    t[i].path, errno, strerror(errno));
+			return -1;
+		}
+		close(fd);
+	}
+	return 0;
+}
+
+static int
+test_config(const struct mp_conf *cf, const char *path)
+{
+	if (check_logs(cf->error_log, cf->nerror_log) == -1)
+		goto failed;
+	for (size_t i = 0; i < cf->nservers; i++)
+		if (check_logs(cf->servers[i].error_log, cf->servers[i].nerror_log) == -1)
+			goto failed;
+	fprintf(stderr, "mailproxy: the configuration file %s syntax is ok\n", path);
+	fprintf(stderr, "mailproxy: configuration file %s test is successful\n", path);
+	return 0;
+failed:
+	fprintf(stderr, "mailproxy: configuration file %s test failed\n", path);
+	return 1;
+}
+
+/* The server's error_log lines (inherited from mail{}, then main); nginx's
+ * default is "error" level, here on stderr, which systemd sends to the journal. */
+static void
+setup_logs(const struct mp_conf *cf, const struct mp_server *srv)
+{
+	const struct mp_log_target *t = srv->error_log;
+	size_t n = srv->nerror_log;
+
+	if (n == 0) {
+		t = cf->error_log;
+		n = cf->nerror_log;
+	}
+	if (n == 0) {
+		log_reset(MP_LOG_ERR);
+		return;
+	}
+	log_reset(MP_LOG_STDERR);	/* below every level: a target list of our own */
+	for (size_t i = 0; i < n; i++)
+		if (log_add_target(t[i].path, t[i].level) == -1)
+			log_msg(MP_LOG_ALERT, "open() \"%s\" failed (%d: %s)", t[i].path, errno,
+			    strerror(errno));
+}
+
+int
+main(int argc, char **argv)
+{
+	const char *path = MP_CONF_PATH;
+	bool test = false;
+	struct mp_conf cf;
+	struct conn conn;
+	struct session s;
+	const struct mp_listen *ls;
+	char err[1024];
+	int ch;
+
+	while ((ch = getopt(argc, argv, "c:tvh")) != -1) {
+		switch (ch) {
+		case 'c':
+			path = optarg;
+			break;
+		case 't':
+			test = true;
+			break;
+		case 'v':
+			printf("mailproxy version: mailproxy/%s\n", MP_VERSION);
+			return 0;
+		default:
+			usage();
+		}
+	}
+	if (optind != argc)
+		usage();
+
+	signal(SIGPIPE, SIG_IGN);
+	log_init("mailproxy");
+
+	if (conf_load(&cf, path, err, sizeof err) == -1) {
+		fprintf(stderr, "mailproxy: [emerg] %s\n", err);
+		if (test)
+			fprintf(stderr, "mailproxy: configuration file %s test failed\n", path);
+		return 1;
+	}
+	if (test)
+		return test_config(&cf, path);
+
+	if (conn_get(&conn, err, sizeof err) == -1) {
+		fprintf(stderr, "mailproxy: %s\n", err);
+		return 1;
+	}
+	ls = conf_find_listen(&cf, (struct sockaddr *)&conn.local, conn.locallen);
+	if (ls == NULL) {
+		log_msg(MP_LOG_ERR, "no server in %s listens on %s", path, conn.local_text);
+		return 1;
+	}
+	setup_logs(&cf, ls->server);
+	log_set_client(conn.peer_ip);
+	log_set_server(conn.local_text);
+	log_msg(MP_LOG_INFO, "client %s connected to %s", conn.peer_text, conn.local_text);
+
+	memset(&s, 0, sizeof s);
+	s.cf = &cf;
+	s.srv = ls->server;
+	s.ls = ls;
+	s.conn = &conn;
+	s.cfd = conn.fd;
+	s.bfd = -1;
+
+	switch (s.srv->protocol) {
+	case MP_PROTO_IMAP:
+		return imap_serve(&s);
+	default:
+		log_msg(MP_LOG_ERR, "protocol of server %s:%u is not supported by this build",
+		    s.srv->file, s.srv->line);
+		return 1;
+	}
+}

@@ -1,0 +1,21 @@
+/* io.h: blocking-style reads and writes on non-blocking fds, bounded by an
+ * absolute deadline (mp_now_ms() based; -1 = none). */
+#ifndef MP_IO_H
+#define MP_IO_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+/* > 0 bytes read, 0 on EOF, -1 on error (errno ETIMEDOUT at the deadline). */
+ssize_t io_read(int fd, void *buf, size_t n, int64_t deadline);
+
+/* 0 when every byte is written, -1 on error (errno ETIMEDOUT at the deadline). */
+int io_write_all(int fd, const void *buf, size_t n, int64_t deadline);
+
+/* Wait until FD is readable or the deadline passes: 1 readable, 0 timeout, -1 error. */
+int io_wait_readable(int fd, int64_t deadline);
+
+int io_set_nonblock(int fd, int on);
+
+#endif

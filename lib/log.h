@@ -1,0 +1,32 @@
+/* log.h: one line per event, to stderr (journald) and/or error_log files.
+ * Every line carries the session id and the session context, as nginx's
+ * "client: ..., server: ..., login: ..., upstream: ..." tail. */
+#ifndef MP_LOG_H
+#define MP_LOG_H
+
+#include "conf.h"
+
+/* PROG prefixes every line; the session id is made from the pid and time. */
+void log_init(const char *prog);
+
+/* Send lines at LEVEL or more severe (enum mp_loglevel) to PATH ("stderr"
+ * or a file opened for append). Returns -1 with errno if PATH can't be opened. */
+int log_add_target(const char *path, int level);
+
+/* Drop every target and log to stderr at LEVEL only (start-up default: MP_LOG_INFO). */
+void log_reset(int level);
+
+/* The session id, e.g. "3f2a9c01"; pass it to the relay so both halves agree. */
+const char *log_session_id(void);
+void log_set_session_id(const char *id);
+
+/* Context appended to every line; each NULL argument leaves that field as it is,
+ * an empty string removes it. The login is quoted; never pass a password. */
+void log_set_client(const char *client);	/* "192.0.2.1" */
+void log_set_server(const char *server);	/* "0.0.0.0:143" */
+void log_set_login(const char *login, size_t len);
+void log_set_upstream(const char *upstream);	/* "127.0.0.1:10143" */
+
+void log_msg(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+#endif

@@ -1,0 +1,54 @@
+/* session.c: client I/O of the pre-authentication phase. */
+#include <errno.h>
+#include <string.h>
+
+#include "clock.h"
+#include "io.h"
+#include "log.h"
+#include "session.h"
+
+int
+session_fill(struct session *s)
+{
+	ssize_t r;
+
+	if (s->len == s->cap)
+		return -1;
+	r = io_read(s->cfd, s->buf + s->len, s->cap - s->len, s->deadline);
+	if (r > 0) {
+		s->len += (size_t)r;
+		return 1;
+	}
+	if (r == 0)
+		log_msg(MP_LOG_INFO, "client closed connection");
+	else if (errno == ETIMEDOUT)
+		log_msg(MP_LOG_INFO, "client timed out");
+	else
+		log_msg(MP_LOG_INFO, "client read failed: %s", strerror(errno));
+	return 0;
+}
+
+int
+session_reply(struct session *s, const void *p, size_t n)
+{
+	/* nginx bounds a blocked client write by `timeout` too */
+	if (io_write_all(s->cfd, p, n, mp_now_ms() + s->srv->timeout_ms) == -1) {
+		if (errno == ETIMEDOUT)
+			log_msg(MP_LOG_INFO, "client timed out");
+		else
+			log_msg(MP_LOG_INFO, "client write failed: %s", strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+void
+session_consume(struct session *s, size_t n)
+{
+	if (n >= s->len) {
+		s->len = 0;
+		return;
+	}
+	memmove(s->buf, s->buf + n, s->len - n);
+	s->len -= n;
+}

@@ -1,0 +1,81 @@
+/* session.h: one client's pre-authentication session, shared by the
+ * protocol handlers, the auth step and the hand-off to the relay. */
+#ifndef MP_SESSION_H
+#define MP_SESSION_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "conf.h"
+#include "conn.h"
+
+struct session {
+	const struct mp_conf *cf;
+	const struct mp_server *srv;
+	const struct mp_listen *ls;
+	struct conn *conn;
+	int cfd;			/* the client, plaintext side */
+	bool tls;			/* the client side is TLS (implicit or STARTTLS) */
+	int64_t deadline;		/* the pre-auth `timeout`, absolute */
+
+	char *buf;			/* the client command buffer, `*_client_buffer` bytes */
+	size_t cap, len;
+	unsigned errors;		/* parser errors, for max_errors */
+
+	/* credentials of the current attempt; bounded by the command buffer */
+	unsigned attempt;		/* Auth-Login-Attempt */
+	const char *method;		/* Auth-Method */
+	char *login, *pass;		/* credcap bytes each */
+	size_t loginlen, passlen, credcap;
+	bool have_pass;
+	char salt[192];			/* "<RANDOM.TIME@server_name>\r\n" for APOP / CRAM-MD5 */
+	size_t saltlen;
+	bool auth_wait;			/* nginx's sticky Auth-Status: WAIT flag */
+
+	/* where the auth server sent us */
+	struct sockaddr_storage upstream;
+	socklen_t upstreamlen;
+	char upstream_text[80];
+	int bfd;			/* the backend, once connected */
+};
+
+/* Outcome of one authentication attempt, for the protocol handler. */
+enum session_auth_rc {
+	SA_OK,			/* s->upstream set; login/pass possibly replaced */
+	SA_FAIL,		/* reply with the error text (Auth-Wait already slept), go on */
+	SA_FAIL_CLOSE,		/* reply with the error text, then close */
+	SA_INTERNAL		/* send the internal-error line and close (already logged) */
+};
+
+struct auth_failure {
+	char text[1100];	/* the Auth-Status text */
+	size_t textlen;
+	char code[1100];	/* SMTP: Auth-Error-Code or "535 5.7.0" */
+	size_t codelen;
+};
+
+/* Ask the auth server about the current credentials (s->method, login, pass).
+ * Logs the outcome; sleeps through Auth-Wait as nginx does. */
+enum session_auth_rc session_auth(struct session *s, const char *protocol, struct auth_failure *f);
+
+/* Connect to s->upstream within the pre-auth timeout; -1 logged. */
+int session_connect_backend(struct session *s);
+
+/* Send what the client pipelined behind its login to the backend, then exec
+ * the relay. Returns only on failure (logged). */
+int session_exec_relay(struct session *s, const char *pending, size_t npending);
+
+/* Read more client bytes into buf: 1 got some, 0 the client closed or timed
+ * out (logged, close silently), -1 the buffer is full. */
+int session_fill(struct session *s);
+
+/* Write a reply; -1 if the client is gone (logged). */
+int session_reply(struct session *s, const void *p, size_t n);
+
+/* Drop the first n bytes of the buffer. */
+void session_consume(struct session *s, size_t n);
+
+
+#endif

@@ -1,0 +1,155 @@
+/* session_auth.c: one authentication attempt against the auth_http server,
+ * with nginx's retry rules (Auth-Wait, Auth-Status: WAIT) and log lines. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "auth_http.h"
+#include "log.h"
+#include "session.h"
+
+/* WAIT replies repeat the request; nginx would repeat forever. */
+#define AUTH_MAX_ROUNDS 64
+
+static void
+sleep_sec(int64_t sec)
+{
+	struct timespec ts = { .tv_sec = (time_t)sec };
+
+	while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
+		;
+}
+
+static size_t
+copy_span(char *dst, size_t cap, const char *src, size_t len)
+{
+	if (len > cap)
+		len = cap;
+	memcpy(dst, src, len);
+	return len;
+}
+
+/* The request holds the password: it never outlives this call. */
+static char req[AUTH_HTTP_REQ_SIZE(0)];
+
+static enum session_auth_rc
+internal(void)
+{
+	explicit_bzero(req, sizeof req);
+	return SA_INTERNAL;
+}
+
+enum session_auth_rc
+session_auth(struct session *s, const char *protocol, struct auth_failure *f)
+{
+	const struct mp_server *srv = s->srv;
+	const char *name = srv->auth_http.text;
+	struct auth_request rq;
+	struct auth_reply reply;
+	struct auth_result res;
+	char why[512];
+	size_t reqlen;
+	bool digest = strcmp(s->method, "apop") == 0 || strcmp(s->method, "cram-md5") == 0;
+
+	memset(&rq, 0, sizeof rq);
+	rq.method = s->method;
+	rq.user = s->login;
+	rq.userlen = s->loginlen;
+	rq.pass = s->pass;
+	rq.passlen = s->passlen;
+	if (digest && s->saltlen > 0) {
+		rq.salt = s->salt;
+		rq.saltlen = s->saltlen;
+	}
+	rq.protocol = protocol;
+	rq.attempt = ++s->attempt;
+	rq.client_ip = s->conn->peer_ip;
+
+	if (auth_http_build(srv, &rq, req, sizeof req, &reqlen) == -1) {
+		log_msg(MP_LOG_ERR, "auth http request for %s could not be built: %s", name,
+		    errno == ENOSPC ? "too long" : "unsafe value");
+		return internal();
+	}
+	/* nginx forgets a digest once it is in the request: the auth server must
+	 * send Auth-Pass for the backend */
+	if (digest) {
+		explicit_bzero(s->pass, s->passlen);
+		s->passlen = 0;
+		s->have_pass = false;
+	}
+
+	for (int round = 0; round < AUTH_MAX_ROUNDS; round++) {
+		int rc = auth_http_query(srv, req, reqlen, &reply, why, sizeof why);
+
+		switch (rc) {
+		case AUTH_T_OK:
+			break;
+		case AUTH_T_TIMEOUT:
+			log_msg(MP_LOG_ERR, "auth http server %s timed out", name);
+			return internal();
+		case AUTH_T_INVALID:
+			log_msg(MP_LOG_ERR, "auth http server %s %s", name, why);
+			return internal();
+		case AUTH_T_CONNECT:
+			log_msg(MP_LOG_ERR, "%s while in http auth state, auth http server %s",
+			    why[0] ? why : "connect() failed", name);
+			return internal();
+		default:
+			log_msg(MP_LOG_ERR, "auth http server %s closed the connection before "
+			    "the end of its response%s%s", name, why[0] ? ": " : "", why);
+			return internal();
+		}
+
+		switch (auth_reply_outcome(&reply, srv->protocol, s->have_pass, &s->auth_wait,
+		    &res, why, sizeof why)) {
+		case AUTH_OK:
+			explicit_bzero(req, sizeof req);
+			memcpy(&s->upstream, &res.sa, res.salen);
+			s->upstreamlen = res.salen;
+			conn_addr_text((struct sockaddr *)&s->upstream, s->upstream_text,
+			    sizeof s->upstream_text);
+			if (reply.has_user) {
+				s->loginlen = copy_span(s->login, s->credcap,
+				    auth_span_ptr(&reply, reply.user), reply.user.len);
+				log_set_login(s->login, s->loginlen);
+			}
+			if (reply.has_pass) {
+				s->passlen = copy_span(s->pass, s->credcap,
+				    auth_span_ptr(&reply, reply.pass), reply.pass.len);
+				s->have_pass = true;
+			}
+			explicit_bzero(&reply, sizeof reply);
+			log_set_upstream(s->upstream_text);
+			return SA_OK;
+
+		case AUTH_ERROR:
+			f->textlen = copy_span(f->text, sizeof f->text, res.errmsg, res.errmsglen);
+			f->codelen = copy_span(f->code, sizeof f->code, res.errcode, res.errcodelen);
+			log_msg(MP_LOG_INFO, "client login failed: \"%.*s\"", (int)f->textlen, f->text);
+			if (res.wait_sec <= 0) {
+				explicit_bzero(req, sizeof req);
+				return SA_FAIL_CLOSE;
+			}
+			sleep_sec(res.wait_sec);
+			s->auth_wait = false;
+			if (res.retry)
+				continue;
+			explicit_bzero(req, sizeof req);
+			return SA_FAIL;
+
+		case AUTH_RETRY_WAIT:
+			if (res.wait_sec > 0) {
+				sleep_sec(res.wait_sec);
+				s->auth_wait = false;
+			}
+			continue;
+
+		default:
+			log_msg(MP_LOG_ERR, "auth http server %s %s", name, why);
+			return internal();
+		}
+	}
+	log_msg(MP_LOG_ERR, "auth http server %s kept answering WAIT", name);
+	return internal();
+}
