@@ -35,8 +35,12 @@ UNIT_BIN = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
 HANDLER_LIBS = -lcurl -lsystemd
 RELAY_LIBS   =
+TLS_LIBS     = -ltls
 
-all: $(BUILD)/mailproxy $(BUILD)/mailproxy-relay
+# mailproxy-tls is the one program that links libtls and reads private keys
+PROGS = $(BUILD)/mailproxy $(BUILD)/mailproxy-relay $(if $(wildcard cmd/mailproxy-tls.c),$(BUILD)/mailproxy-tls)
+
+all: $(PROGS)
 
 $(BUILD)/lib/%.o: lib/%.c lib/*.h | $(BUILD)/lib
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
@@ -48,13 +52,16 @@ $(BUILD)/libmailproxy.a: $(LIB_OBJ)
 	rm -f $@; ar rcs $@ $(LIB_OBJ)
 
 $(BUILD)/mailproxy: $(BUILD)/cmd/mailproxy.o $(BUILD)/libmailproxy.a
-	$(CC) -o $@ $< $(BUILD)/libmailproxy.a $(ALL_LDFLAGS) $(HANDLER_LIBS)
+	$(CC) -o $@ $< $(BUILD)/libmailproxy.a $(ALL_LDFLAGS) $(HANDLER_LIBS) $(TLS_LIBS)
 
 $(BUILD)/mailproxy-relay: $(BUILD)/cmd/mailproxy-relay.o $(BUILD)/libmailproxy.a
 	$(CC) -o $@ $< $(BUILD)/libmailproxy.a $(ALL_LDFLAGS) $(RELAY_LIBS)
 
+$(BUILD)/mailproxy-tls: $(BUILD)/cmd/mailproxy-tls.o $(BUILD)/libmailproxy.a
+	$(CC) -o $@ $< $(BUILD)/libmailproxy.a $(ALL_LDFLAGS) $(TLS_LIBS)
+
 $(BUILD)/tests/%: tests/unit/%.c tests/unit/unit.h $(BUILD)/libmailproxy.a | $(BUILD)/tests
-	$(CC) $(ALL_CFLAGS) -Itests/unit -o $@ $< $(BUILD)/libmailproxy.a $(ALL_LDFLAGS) $(HANDLER_LIBS)
+	$(CC) $(ALL_CFLAGS) -Itests/unit -o $@ $< $(BUILD)/libmailproxy.a $(ALL_LDFLAGS) $(HANDLER_LIBS) $(TLS_LIBS)
 
 $(BUILD)/lib $(BUILD)/cmd $(BUILD)/tests:
 	mkdir -p $@
@@ -82,6 +89,7 @@ install: all
 	    $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSCONFDIR)/mailproxy
 	install -m 755 $(BUILD)/mailproxy $(DESTDIR)$(BINDIR)/mailproxy
 	install -m 755 $(BUILD)/mailproxy-relay $(DESTDIR)$(LIBEXECDIR)/mailproxy-relay
+	install -m 755 $(BUILD)/mailproxy-tls $(DESTDIR)$(LIBEXECDIR)/mailproxy-tls
 	install -m 644 mailproxy.conf.5 $(DESTDIR)$(MANDIR)/man5/mailproxy.conf.5
 	install -m 644 man/*.8 $(DESTDIR)$(MANDIR)/man8/
 	install -m 644 units/* $(DESTDIR)$(UNITDIR)/

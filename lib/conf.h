@@ -60,6 +60,11 @@ struct mp_auth_url {
 	const char *uri;	/* default "/" */
 	const char *path;	/* unix socket path */
 	const char *text;	/* as written, for log lines */
+	/* Added by the parser: a numeric host or the unix path, port set, ready
+	 * for connect(); addrlen 0 when host is a name (resolve it when used).
+	 * An IPv6 host keeps its brackets, as the Host: header wants it. */
+	struct sockaddr_storage addr;
+	socklen_t addrlen;
 };
 
 struct mp_header {
@@ -89,7 +94,8 @@ struct mp_ssl {
 	int verify_depth;		/* default 1 */
 	const char *client_certificate, *trusted_certificate, *crl;
 	struct mp_strlist conf_command;	/* name, value pairs flattened */
-	const char *cert_file; unsigned cert_line;	/* where ssl_certificate was set, for errors */
+	const char *cert_file; unsigned cert_line;	/* the "listen ... ssl" or "starttls" that needs a
+							 * certificate: where nginx blames a missing one */
 };
 
 struct mp_server {
@@ -156,6 +162,11 @@ struct mp_conf {
  * ERR, e.g. "unknown directive \"foo\" in /etc/x.conf:12". Everything CF
  * points to stays allocated until the process exits. */
 int conf_load(struct mp_conf *cf, const char *path, char *err, size_t errlen);
+
+/* The same from a buffer: NAME names it in messages and gives the directory
+ * relative includes start from. DATA is copied; it need not be NUL-terminated. */
+int conf_load_buffer(struct mp_conf *cf, const char *name, const char *data, size_t len,
+    char *err, size_t errlen);
 
 /* The listen entry that serves a connection whose local address is SA, as
  * nginx picks it: exact address:port first, then the wildcard on that port;

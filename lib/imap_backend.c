@@ -1,0 +1,144 @@
+/* imap_backend.c: the IMAP backend login of spec 3.6.2 as a state machine.
+ * Like nginx, only the first bytes of each reply are judged; the login and
+ * password go as synchronizing literals, so they need no quoting. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "imap_backend.h"
+
+int
+imap_backend_init(struct imap_backend *ib, const char *tag, size_t taglen,
+    const char *login, size_t loginlen, const char *pass, size_t passlen)
+{
+	memset(ib, 0, sizeof *ib);
+	if (tag == NULL || taglen < 2 || tag[taglen - 1] != ' ' || login == NULL || pass == NULL) {
+		errno = EINVAL;
+		return -1;
+	}
+	ib->state = IMAP_BK_START;
+	ib->tag = tag;
+	ib->taglen = taglen;
+	ib->login = login;
+	ib->loginlen = loginlen;
+	ib->pass = pass;
+	ib->passlen = passlen;
+	return 0;
+}
+
+/* Where the line after a leading untagged "* " line starts, or 0 if P does
+ * not start with one or its line is not complete yet. */
+static size_t
+untagged_end(const char *p, size_t n)
+{
+	if (n < 2 || p[0] != '*' || p[1] != ' ')
+		return 0;
+	for (size_t i = 3; i < n; i++)
+		if (p[i] == '\n' && p[i - 1] == '\r')
+			return i + 1;
+	return 0;
+}
+
+size_t
+imap_backend_frame(const void *arg, const char *p, size_t n)
+{
+	const struct imap_backend *ib = arg;
+	size_t u, rest;
+
+	if (ib->state != IMAP_BK_PASSWD)
+		return backend_frame_line(NULL, p, n);
+	/* SmarterMail and Gmail put "* CAPABILITY ..." before the tagged OK */
+	if (n < 2)
+		return 0;
+	if (p[0] != '*' || p[1] != ' ')
+		return backend_frame_line(NULL, p, n);
+	u = untagged_end(p, n);
+	if (u == 0)
+		return 0;
+	rest = backend_frame_line(NULL, p + u, n - u);
+	return rest == 0 ? 0 : u + rest;
+}
+
+static int
+starts(const char *p, size_t n, const char *s, size_t slen)
+{
+	return n >= slen && memcmp(p, s, slen) == 0;
+}
+
+enum imap_bk_step
+imap_backend_step(struct imap_backend *ib, const char *p, size_t n,
+    struct iovec iov[2], int *iovcnt)
+{
+	size_t u;
+	int k;
+
+	*iovcnt = 0;
+	switch (ib->state) {
+	case IMAP_BK_START:
+		if (!starts(p, n, "* OK", 4))
+			return IMAP_BK_REJECT;
+		k = snprintf(ib->scratch, sizeof ib->scratch, "LOGIN {%zu}\r\n", ib->loginlen);
+		iov[0] = (struct iovec){ (void *)(uintptr_t)ib->tag, ib->taglen };
+		iov[1] = (struct iovec){ ib->scratch, (size_t)k };
+		*iovcnt = 2;
+		ib->state = IMAP_BK_LOGIN;
+		return IMAP_BK_NEXT;
+	case IMAP_BK_LOGIN:
+		if (!starts(p, n, "+", 1))
+			return IMAP_BK_REJECT;
+		k = snprintf(ib->scratch, sizeof ib->scratch, " {%zu}\r\n", ib->passlen);
+		iov[0] = (struct iovec){ (void *)(uintptr_t)ib->login, ib->loginlen };
+		iov[1] = (struct iovec){ ib->scratch, (size_t)k };
+		*iovcnt = 2;
+		ib->state = IMAP_BK_USER;
+		return IMAP_BK_NEXT;
+	case IMAP_BK_USER:
+		if (!starts(p, n, "+", 1))
+			return IMAP_BK_REJECT;
+		iov[0] = (struct iovec){ (void *)(uintptr_t)ib->pass, ib->passlen };
+		iov[1] = (struct iovec){ (void *)(uintptr_t)"\r\n", 2 };
+		*iovcnt = 2;
+		ib->state = IMAP_BK_PASSWD;
+		return IMAP_BK_NEXT;
+	case IMAP_BK_PASSWD:
+		u = untagged_end(p, n);
+		if (!starts(p + u, n - u, ib->tag, ib->taglen) ||
+		    !starts(p + u + ib->taglen, n - u - ib->taglen, "OK", 2))
+			return IMAP_BK_REJECT;
+		ib->state = IMAP_BK_DONE;
+		return IMAP_BK_ACCEPT;
+	case IMAP_BK_DONE:
+		break;
+	}
+	return IMAP_BK_REJECT;
+}
+
+enum backend_result
+imap_backend_login(int fd, struct imap_backend *ib, struct backend_buf *b, int64_t deadline)
+{
+	b->len = 0;
+	if (ib->tag == NULL || ib->state != IMAP_BK_START) {
+		errno = EINVAL;
+		return BACKEND_INVALID;
+	}
+	for (;;) {
+		struct iovec iov[2];
+		int iovcnt;
+		enum backend_result r;
+
+		r = backend_read_reply(fd, imap_backend_frame, ib, b, deadline);
+		if (r != BACKEND_OK)
+			return r;
+		switch (imap_backend_step(ib, b->p, b->len, iov, &iovcnt)) {
+		case IMAP_BK_ACCEPT:
+			return BACKEND_OK;
+		case IMAP_BK_REJECT:
+			return BACKEND_REJECTED;
+		case IMAP_BK_NEXT:
+			break;
+		}
+		r = backend_send(fd, iov, iovcnt, deadline);
+		if (r != BACKEND_OK)
+			return r;
+	}
+}

@@ -1,0 +1,67 @@
+/* imap_backend.h: log in to an IMAP backend as nginx does (spec 3.6.2):
+ *
+ *   S: * OK ...                       C: <tag>LOGIN {len(login)}
+ *   S: + ...                          C: <login> {len(password)}
+ *   S: + ...                          C: <password>
+ *   S: [* one untagged line]
+ *   S: <tag>OK ...                    -> forwarded to the client as is
+ *
+ * The pure part (framing a reply, judging it, building the next command)
+ * needs no socket; imap_backend_login() drives it over one. */
+#ifndef MP_IMAP_BACKEND_H
+#define MP_IMAP_BACKEND_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/uio.h>
+
+#include "backend.h"
+
+/* What the dialogue waits for: the reply to the last thing sent. */
+enum imap_bk_state {
+	IMAP_BK_START,		/* the greeting, "* OK" */
+	IMAP_BK_LOGIN,		/* "+" to "<tag>LOGIN {n}" */
+	IMAP_BK_USER,		/* "+" to "<login> {m}" */
+	IMAP_BK_PASSWD,		/* "[* ...\r\n]<tag>OK" to "<password>" */
+	IMAP_BK_DONE
+};
+
+enum imap_bk_step {
+	IMAP_BK_NEXT,		/* accepted: send the command in iov, state advanced */
+	IMAP_BK_ACCEPT,		/* the final reply accepted: logged in */
+	IMAP_BK_REJECT		/* not what this state expects */
+};
+
+struct imap_backend {
+	enum imap_bk_state state;
+	const char *tag;	/* the client's tag with its trailing space, "a01 " */
+	size_t taglen;
+	const char *login, *pass;	/* sent verbatim as literals; never logged */
+	size_t loginlen, passlen;
+	char scratch[40];	/* "LOGIN {n}\r\n" / " {m}\r\n" of the current command */
+};
+
+/* 0, or -1 with errno EINVAL when TAG is not "<something> ". */
+int imap_backend_init(struct imap_backend *ib, const char *tag, size_t taglen,
+    const char *login, size_t loginlen, const char *pass, size_t passlen);
+
+/* backend_frame_fn for ARG = struct imap_backend *: one line, or in
+ * IMAP_BK_PASSWD one untagged "* " line plus the next line. */
+size_t imap_backend_frame(const void *arg, const char *p, size_t n);
+
+/* Judge the complete reply P[0..N) for ib->state. On IMAP_BK_NEXT, IOV[0..1]
+ * and *IOVCNT hold the command to send (pointing into IB and the caller's
+ * strings) and ib->state is the next one. */
+enum imap_bk_step imap_backend_step(struct imap_backend *ib, const char *p, size_t n,
+    struct iovec iov[2], int *iovcnt);
+
+/* Run the dialogue on FD (connected, non-blocking, nothing read yet; a PROXY
+ * header, if any, already sent) until DEADLINE. Replies go to B (the
+ * proxy_buffer): BACKEND_OK leaves the final reply there, untagged line
+ * included, to forward to the client; BACKEND_REJECTED leaves the reply that
+ * failed its step (for proxy_pass_error_message); BACKEND_TOO_LONG the
+ * partial line. Nothing behind the final reply is read from FD. */
+enum backend_result imap_backend_login(int fd, struct imap_backend *ib, struct backend_buf *b,
+    int64_t deadline);
+
+#endif

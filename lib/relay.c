@@ -1,0 +1,220 @@
+/* relay.c: the proxying phase. One poll loop, two directions, each a fixed
+ * buffer filled from its source and flushed to its destination; nothing is
+ * allocated here. A direction is done when its source said EOF, its buffer
+ * is flushed and its destination was shut down for writing; the session is
+ * done when both are (nginx ends at the first EOF and may drop bytes still
+ * queued the other way; keeping half-closes costs nothing and loses nothing).
+ *
+ * dir_fill()/dir_flush() are the only places that move bytes, so a splice(2)
+ * variant (a pipe in place of buf) can replace them without touching the loop. */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdbool.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "clock.h"
+#include "relay.h"
+
+struct dir {
+	int src, dst;
+	enum relay_end src_fail, dst_fail;	/* whom to blame for an error */
+	char *buf;
+	size_t cap, off, len;	/* buf[off..len) is read but not yet written */
+	bool eof;		/* src sent EOF */
+	bool shut;		/* dst was shut down for writing */
+	uint64_t bytes;		/* written to dst */
+};
+
+static bool
+dir_wants_read(const struct dir *d)
+{
+	return !d->eof && d->len < d->cap;
+}
+
+static bool
+dir_wants_write(const struct dir *d)
+{
+	return d->off < d->len;
+}
+
+static bool
+dir_done(const struct dir *d)
+{
+	return d->eof && d->off == d->len && d->shut;
+}
+
+/* 1 moved bytes or saw EOF, 0 nothing to do now, -1 error (errno). */
+static int
+dir_fill(struct dir *d)
+{
+	ssize_t n;
+
+	if (!dir_wants_read(d))
+		return 0;
+	if (d->off > 0) {
+		/* after a partial write: keep the pending bytes at the front */
+		memmove(d->buf, d->buf + d->off, d->len - d->off);
+		d->len -= d->off;
+		d->off = 0;
+	}
+	do
+		n = read(d->src, d->buf + d->len, d->cap - d->len);
+	while (n == -1 && errno == EINTR);
+	if (n == -1)
+		return errno == EAGAIN || errno == EWOULDBLOCK ? 0 : -1;
+	if (n == 0)
+		d->eof = true;
+	d->len += (size_t)n;
+	return 1;
+}
+
+/* Write what is pending; once the source's EOF is flushed, pass it on. */
+static int
+dir_flush(struct dir *d)
+{
+	int moved = 0;
+
+	while (dir_wants_write(d)) {
+		ssize_t n = write(d->dst, d->buf + d->off, d->len - d->off);
+
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1) {
+			if (errno == EAGAIN || errno == EWOULDBLOCK)
+				return moved;
+			return -1;
+		}
+		d->off += (size_t)n;
+		d->bytes += (uint64_t)n;
+		moved = 1;
+	}
+	d->off = d->len = 0;
+	if (d->eof && !d->shut) {
+		/* ENOTCONN etc.: the peer is gone, the other direction will see it */
+		(void)shutdown(d->dst, SHUT_WR);
+		d->shut = true;
+	}
+	return moved;
+}
+
+static int
+set_nonblock(int fd)
+{
+	int fl = fcntl(fd, F_GETFL);
+
+	if (fl == -1)
+		return -1;
+	return (fl & O_NONBLOCK) ? 0 : fcntl(fd, F_SETFL, fl | O_NONBLOCK);
+}
+
+/* Move bytes in D as far as its fds allow; the flags say which end polled ready. */
+static int
+dir_step(struct dir *d, bool src_ready, bool dst_ready, struct relay_stats *st, int64_t *last)
+{
+	int filled = 0, flushed = 0;
+
+	if (src_ready) {
+		filled = dir_fill(d);
+		if (filled == -1) {
+			st->end = d->src_fail;
+			return -1;
+		}
+	}
+	/* after a read, write at once: the destination is usually writable,
+	 * which saves a poll round */
+	if (dst_ready || filled == 1 || !dir_wants_write(d)) {
+		flushed = dir_flush(d);
+		if (flushed == -1) {
+			st->end = d->dst_fail;
+			return -1;
+		}
+	}
+	if (filled == 1 || flushed == 1)
+		*last = mp_now_ms();
+	return 0;
+}
+
+void
+relay_run(const struct relay_conf *rc, struct relay_stats *st)
+{
+	struct dir c2b = {
+		.src = rc->cfd, .dst = rc->bfd, .src_fail = RELAY_END_CLIENT,
+		.dst_fail = RELAY_END_BACKEND, .buf = rc->cbuf, .cap = rc->cbufsize
+	};
+	struct dir b2c = {
+		.src = rc->bfd, .dst = rc->cfd, .src_fail = RELAY_END_BACKEND,
+		.dst_fail = RELAY_END_CLIENT, .buf = rc->ubuf, .cap = rc->ubufsize
+	};
+	int64_t start = mp_now_ms(), last = start;
+
+	memset(st, 0, sizeof *st);
+	st->end = RELAY_END_SYSTEM;
+	if (set_nonblock(rc->cfd) == -1 || set_nonblock(rc->bfd) == -1)
+		goto fail;
+
+	while (!dir_done(&c2b) || !dir_done(&b2c)) {
+		struct pollfd pfd[2];
+		int ms = -1, r;
+		bool cr, cw, br, bw;
+
+		/* an fd with nothing wanted is left out, so a hang-up on it cannot spin the loop */
+		pfd[0].events = (dir_wants_read(&c2b) ? POLLIN : 0) | (dir_wants_write(&b2c) ? POLLOUT : 0);
+		pfd[1].events = (dir_wants_read(&b2c) ? POLLIN : 0) | (dir_wants_write(&c2b) ? POLLOUT : 0);
+		pfd[0].fd = pfd[0].events ? rc->cfd : -1;
+		pfd[1].fd = pfd[1].events ? rc->bfd : -1;
+		pfd[0].revents = pfd[1].revents = 0;
+
+		if (rc->idle_ms > 0) {
+			int64_t left = last + rc->idle_ms - mp_now_ms();
+
+			if (left <= 0) {
+				st->end = RELAY_END_TIMEOUT;
+				goto out;
+			}
+			ms = left > 1000000000 ? 1000000000 : (int)left;
+		}
+		r = poll(pfd, 2, ms);
+		if (r == -1 && errno == EINTR)
+			continue;
+		if (r == -1)
+			goto fail;
+		if (r == 0)
+			continue;	/* the deadline is checked above */
+		/* POLLHUP/POLLERR count as ready: the read or write then reports it */
+		cr = pfd[0].revents != 0 && (pfd[0].events & POLLIN);
+		cw = pfd[0].revents != 0 && (pfd[0].events & POLLOUT);
+		br = pfd[1].revents != 0 && (pfd[1].events & POLLIN);
+		bw = pfd[1].revents != 0 && (pfd[1].events & POLLOUT);
+		if (dir_step(&c2b, cr, bw, st, &last) == -1 || dir_step(&b2c, br, cw, st, &last) == -1)
+			goto fail;
+	}
+	st->end = RELAY_END_DONE;
+	goto out;
+fail:
+	st->err = errno;
+out:
+	st->c2b = c2b.bytes;
+	st->b2c = b2c.bytes;
+	st->ms = mp_now_ms() - start;
+}
+
+const char *
+relay_end_text(enum relay_end e)
+{
+	switch (e) {
+	case RELAY_END_DONE:
+		return "both sides closed";
+	case RELAY_END_TIMEOUT:
+		return "client timed out (proxy_timeout)";
+	case RELAY_END_CLIENT:
+		return "client connection failed";
+	case RELAY_END_BACKEND:
+		return "upstream connection failed";
+	case RELAY_END_SYSTEM:
+		break;
+	}
+	return "relay failed";
+}

@@ -1,0 +1,242 @@
+#!/usr/bin/env python3
+# authserver.py - a small auth_http server for mailproxy (and nginx's mail proxy).
+#
+# It speaks nginx's auth_http protocol: mailproxy sends one HTTP/1.0 GET per login attempt
+# with the credentials in Auth-* headers; this server answers with Auth-Status and, on
+# success, the backend to log in to (Auth-Server, Auth-Port).  Only the Python 3 standard
+# library is used.
+#
+#   authserver.py --users FILE --backend 127.0.0.1:143 [--backend pop3=127.0.0.1:110]
+#                 (--listen [HOST:]PORT | --listen unix:/path) [--log FILE] [--wait N]
+#
+# FILE holds "user:password" lines ('#' starts a comment).  The file is re-read on every
+# request, so users can be added while the server runs.
+#
+# Adapting it as an administrator: this is the example auth server that `make demo` uses.
+# A real deployment would replace lookup() with a query against its own user database
+# (LDAP, SQL, ...), choose the backend per user in backend_for() (this is how one mail
+# domain is spread over several IMAP/POP3 servers), keep --wait at a few seconds to slow
+# down password guessing (nginx's documentation uses 3), stop sending Auth-Wait after
+# 10-20 attempts (see Auth-Login-Attempt), and drop the test hooks in HOOKS below.  It must
+# only listen where mailproxy can reach it (loopback or a unix socket): the requests carry
+# passwords in clear text.
+#
+# Test hooks, chosen by the login name (see HOOKS): wait-prefixed users get Auth-Wait: 1
+# on a wrong password, "errcode" gets an SMTP error code, "garbage" a malformed reply,
+# "slow" a reply after --slow seconds, "noserver" no Auth-Server, "badaddr" a host name
+# as Auth-Server, "badport" an invalid port, "statuswait" Auth-Status: WAIT before OK,
+# "authuser" Auth-User/Auth-Pass overrides (it logs in to the backend as the first user
+# of the users file), "nopass" no Auth-Pass where one is needed, "closer" no reply at all,
+# "big" a header block over nginx's 1024-byte limit, "deadbackend" the backend given
+# as --backend dead=HOST:PORT (a closed port).  Every request's header block is
+# appended raw to --log, exactly as received, so tests can compare bytes.
+
+import argparse
+import hashlib
+import hmac
+import os
+import socketserver
+import sys
+import threading
+import time
+import urllib.parse
+
+MAX_HEAD = 16384
+HOOKS = ("errcode", "garbage", "slow", "noserver", "badaddr", "badport", "statuswait",
+         "authuser", "nopass", "closer", "big", "deadbackend")
+
+opts = None
+log_lock = threading.Lock()
+state_lock = threading.Lock()
+statuswait_seen = {}
+
+
+def unescape(v):
+    # nginx escapes 0x00-0x1f, space and '%' as %XX; everything else is raw bytes
+    return urllib.parse.unquote_to_bytes(v).decode("utf-8", "surrogateescape")
+
+
+def load_users():
+    users = []
+    try:
+        with open(opts.users, encoding="utf-8", errors="surrogateescape") as f:
+            for line in f:
+                line = line.rstrip("\r\n")
+                if not line or line.startswith("#") or ":" not in line:
+                    continue
+                u, p = line.split(":", 1)
+                users.append((u, p))
+    except FileNotFoundError:
+        pass
+    return users
+
+
+def lookup(user):
+    for u, p in load_users():
+        if u == user:
+            return p
+    return None
+
+
+def backend_for(proto):
+    b = opts.backends.get(proto) or opts.backends.get("")
+    if b is None:
+        return None
+    host, port = b.rsplit(":", 1)
+    return host.strip("[]"), port
+
+
+def verify(method, user, passwd, salt, real):
+    if real is None:
+        return False
+    if method in ("plain", "login"):
+        return hmac.compare_digest(passwd.encode("utf-8", "surrogateescape"),
+                                   real.encode("utf-8", "surrogateescape"))
+    if method == "cram-md5":
+        # HMAC-MD5 keyed with the password over the salt as sent in the challenge (no CRLF)
+        want = hmac.new(real.encode(), salt.rstrip("\r\n").encode(), hashlib.md5).hexdigest()
+        return hmac.compare_digest(want, passwd.lower())
+    if method == "apop":
+        want = hashlib.md5((salt.rstrip("\r\n") + real).encode()).hexdigest()
+        return hmac.compare_digest(want, passwd.lower())
+    if method == "external":
+        return True
+    if method == "none":
+        return True
+    return False
+
+
+def respond(h):
+    """h: dict of lower-case header name -> raw value.  Returns the response bytes or None."""
+    method = h.get("auth-method", "")
+    user = unescape(h.get("auth-user", ""))
+    passwd = unescape(h.get("auth-pass", ""))
+    salt = h.get("auth-salt", "")
+    proto = h.get("auth-protocol", "")
+    attempt = h.get("auth-login-attempt", "1")
+    ok_head = "HTTP/1.0 200 OK\r\n"
+
+    if user == "closer":
+        return None
+    if user == "garbage":
+        return b"HTTP/1.0 200 OK\r\nthis is not a header\r\n\r\n"
+    if user == "big":
+        return (ok_head + "X-Filler: " + "x" * 1100 + "\r\nAuth-Status: OK\r\n\r\n").encode()
+    if user == "slow":
+        time.sleep(opts.slow)
+    if user == "statuswait":
+        with state_lock:
+            key = (h.get("client-ip", ""), attempt)
+            n = statuswait_seen.get(key, 0)
+            statuswait_seen[key] = n + 1
+        if n == 0:
+            return (ok_head + "Auth-Status: WAIT\r\nAuth-Wait: 1\r\n\r\n").encode()
+
+    real = lookup(user)
+    if user in ("errcode",):
+        return (ok_head + "Auth-Status: Temporary server problem, try again later\r\n"
+                "Auth-Error-Code: 451 4.3.0\r\n\r\n").encode()
+    if not verify(method, user, passwd, salt, real):
+        wait = 1 if user.startswith("wait") else opts.wait
+        r = ok_head + "Auth-Status: Invalid login or password\r\n"
+        if wait:
+            r += "Auth-Wait: %d\r\n" % wait
+        return (r + "\r\n").encode()
+
+    b = backend_for("dead" if user == "deadbackend" else proto)
+    if b is None:
+        return (ok_head + "Auth-Status: No backend for %s\r\n\r\n" % proto).encode()
+    host, port = b
+    lines = ["Auth-Status: OK"]
+    if user == "badaddr":
+        host = "example.com"
+    if user == "badport":
+        port = "99999"
+    if user != "noserver":
+        lines += ["Auth-Server: " + host, "Auth-Port: " + port]
+    if user == "authuser":
+        u0, p0 = load_users()[0]
+        lines += ["Auth-User: " + u0, "Auth-Pass: " + p0]
+    elif method in ("cram-md5", "apop", "external") and user != "nopass":
+        lines += ["Auth-Pass: " + real]
+    return (ok_head + "".join(l + "\r\n" for l in lines) + "\r\n").encode()
+
+
+class Handler(socketserver.StreamRequestHandler):
+    def handle(self):
+        raw = b""
+        while b"\r\n\r\n" not in raw and b"\n\n" not in raw and len(raw) < MAX_HEAD:
+            chunk = self.request.recv(4096)
+            if not chunk:
+                break
+            raw += chunk
+        end = raw.find(b"\r\n\r\n")
+        head = raw[:end + 4] if end >= 0 else raw
+        if opts.log:
+            with log_lock, open(opts.log, "ab") as f:
+                f.write(head)
+        h = {}
+        for line in head.decode("latin-1").split("\r\n")[1:]:
+            if ":" in line:
+                k, v = line.split(":", 1)
+                h[k.strip().lower()] = v.strip()
+        try:
+            resp = respond(h)
+        except Exception as e:  # never hang the client: report and close
+            print("authserver: %r" % e, file=sys.stderr)
+            resp = b"HTTP/1.0 500 Internal Server Error\r\nAuth-Status: internal error\r\n\r\n"
+        if resp is not None:
+            try:
+                self.request.sendall(resp)
+            except OSError:
+                pass
+
+
+class TCPServer(socketserver.ThreadingTCPServer):
+    allow_reuse_address = True
+    daemon_threads = True
+
+
+class UnixServer(socketserver.ThreadingUnixStreamServer):
+    daemon_threads = True
+
+
+def main():
+    global opts
+    ap = argparse.ArgumentParser(description="auth_http server for mailproxy and nginx mail")
+    ap.add_argument("--listen", required=True, help="[HOST:]PORT or unix:/path")
+    ap.add_argument("--users", required=True, help="file of user:password lines")
+    ap.add_argument("--backend", action="append", default=[],
+                    help="[PROTO=]HOST:PORT (PROTO imap, pop3 or smtp; repeatable)")
+    ap.add_argument("--log", help="append every request's raw header block here")
+    ap.add_argument("--wait", type=int, default=0, help="Auth-Wait on a wrong password")
+    ap.add_argument("--slow", type=float, default=3.0, help="delay for the user 'slow'")
+    ap.add_argument("--pidfile")
+    opts = ap.parse_args()
+    opts.backends = {}
+    for b in opts.backend:
+        proto, _, addr = b.rpartition("=")
+        opts.backends[proto] = addr
+
+    if opts.listen.startswith("unix:"):
+        path = opts.listen[5:]
+        try:
+            os.unlink(path)
+        except FileNotFoundError:
+            pass
+        srv = UnixServer(path, Handler)
+    else:
+        host, _, port = opts.listen.rpartition(":")
+        srv = TCPServer((host or "127.0.0.1", int(port)), Handler)
+    if opts.pidfile:
+        with open(opts.pidfile, "w") as f:
+            f.write("%d\n" % os.getpid())
+    print("authserver: listening on %s" % opts.listen, file=sys.stderr, flush=True)
+    try:
+        srv.serve_forever()
+    except KeyboardInterrupt:
+        pass
+
+
+if __name__ == "__main__":
+    main()

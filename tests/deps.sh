@@ -1,0 +1,42 @@
+#!/bin/sh
+# deps.sh - install the Debian 12 packages that building mailproxy and running its tests
+# need.  Fast and silent when everything is present; otherwise, as root, one apt-get
+# install (services the packages would start are kept stopped); not as root, it prints the
+# command to run and exits 1.
+set -eu
+
+PKGS="build-essential pkg-config libcurl4-openssl-dev libsystemd-dev libtls-dev
+      bats python3 curl openssl mandoc clang libclang-rt-14-dev libfuzzer-14-dev
+      dovecot-imapd dovecot-pop3d nginx libnginx-mod-mail
+      systemd iproute2 procps"
+
+if ! command -v dpkg-query >/dev/null 2>&1 || ! command -v apt-get >/dev/null 2>&1; then
+	echo "deps.sh: not a Debian system; install the equivalents of:" $PKGS >&2
+	exit 1
+fi
+
+missing=
+for p in $PKGS; do
+	st=$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null) || st=
+	[ "$st" = installed ] || missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+
+if [ "$(id -u)" != 0 ]; then
+	echo "deps.sh: missing Debian packages:$missing" >&2
+	echo "deps.sh: run as root:  apt-get update && apt-get install -y --no-install-recommends$missing" >&2
+	exit 1
+fi
+
+echo "deps.sh: installing:$missing"
+# keep postinst scripts from starting nginx or dovecot as system services
+policy=/usr/sbin/policy-rc.d
+if [ ! -e "$policy" ]; then
+	printf '#!/bin/sh\nexit 101\n' >"$policy"
+	chmod 755 "$policy"
+	trap 'rm -f "$policy"' EXIT INT TERM
+fi
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -q
+# shellcheck disable=SC2086
+apt-get install -y -q --no-install-recommends $missing

@@ -1,0 +1,315 @@
+/* test_relay.c: relay_run() in a child process between two socketpairs; the
+ * test plays both the client and the backend. */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "clock.h"
+#include "relay.h"
+#include "unit.h"
+
+struct relay_child {
+	pid_t pid;
+	int cfd, bfd;		/* the test's ends: it is the client and the backend */
+	int statfd;		/* the child writes its struct relay_stats here */
+};
+
+static void
+start_relay(struct relay_child *rc, size_t csize, size_t usize, int64_t idle_ms)
+{
+	int cp[2], bp[2], sp[2];
+
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, cp) == -1 ||
+	    socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, bp) == -1 || pipe2(sp, O_CLOEXEC) == -1) {
+		perror("socketpair");
+		exit(2);
+	}
+	rc->pid = fork();
+	if (rc->pid == 0) {
+		struct relay_conf conf = { .cfd = cp[1], .bfd = bp[1], .cbufsize = csize,
+		    .ubufsize = usize, .idle_ms = idle_ms };
+		struct relay_stats st;
+
+		close(cp[0]);
+		close(bp[0]);
+		close(sp[0]);
+		conf.cbuf = malloc(csize);
+		conf.ubuf = malloc(usize);
+		relay_run(&conf, &st);
+		(void)!write(sp[1], &st, sizeof st);
+		_exit(0);
+	}
+	close(cp[1]);
+	close(bp[1]);
+	close(sp[1]);
+	rc->cfd = cp[0];
+	rc->bfd = bp[0];
+	rc->statfd = sp[0];
+	fcntl(rc->cfd, F_SETFL, O_NONBLOCK);
+	fcntl(rc->bfd, F_SETFL, O_NONBLOCK);
+}
+
+/* Wait for the child; its stats, or end = -1 if it died. */
+static struct relay_stats
+finish_relay(struct relay_child *rc)
+{
+	struct relay_stats st = { .end = (enum relay_end)-1 };
+	int status;
+
+	if (read(rc->statfd, &st, sizeof st) != (ssize_t)sizeof st)
+		st.end = (enum relay_end)-1;
+	waitpid(rc->pid, &status, 0);
+	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	close(rc->statfd);
+	if (rc->cfd != -1)
+		close(rc->cfd);
+	if (rc->bfd != -1)
+		close(rc->bfd);
+	return st;
+}
+
+/* Byte I of stream SEED: position-dependent, so a lost, doubled or reordered
+ * chunk shows. */
+static uint8_t
+pat(uint32_t seed, uint64_t i)
+{
+	return (uint8_t)(((i + seed) * 0x9E3779B97F4A7C15ull) >> 56);
+}
+
+/* One end of the test: what it sends and what it expects to receive. */
+struct end {
+	int fd;
+	uint32_t tx_seed, rx_seed;
+	uint64_t tx_total, tx_done;	/* shut down for writing after tx_total */
+	bool tx_shut;
+	uint64_t rx_got;
+	bool rx_eof, rx_bad, rx_wait_eof;
+};
+
+static void
+end_tx(struct end *e)
+{
+	char buf[65536];
+	size_t n = sizeof buf;
+
+	if (e->tx_total - e->tx_done < n)
+		n = (size_t)(e->tx_total - e->tx_done);
+	for (size_t k = 0; k < n; k++)
+		buf[k] = (char)pat(e->tx_seed, e->tx_done + k);
+	if (n > 0) {
+		ssize_t w = write(e->fd, buf, n);
+
+		if (w > 0)
+			e->tx_done += (uint64_t)w;
+	}
+	if (e->tx_done == e->tx_total && !e->tx_shut) {
+		shutdown(e->fd, SHUT_WR);
+		e->tx_shut = true;
+	}
+}
+
+static void
+end_rx(struct end *e)
+{
+	char buf[65536];
+	ssize_t n = read(e->fd, buf, sizeof buf);
+
+	if (n == 0 || (n == -1 && errno != EAGAIN))
+		e->rx_eof = true;
+	for (ssize_t k = 0; k < n; k++)
+		if ((uint8_t)buf[k] != pat(e->rx_seed, e->rx_got + (uint64_t)k))
+			e->rx_bad = true;
+	if (n > 0)
+		e->rx_got += (uint64_t)n;
+}
+
+/* Move data until every end sent all it had and every end that waits for EOF saw it. */
+static int
+pump(struct end *e, int n, int timeout_ms)
+{
+	int64_t deadline = mp_now_ms() + timeout_ms;
+
+	for (;;) {
+		struct pollfd pfd[2];
+		bool busy = false;
+
+		for (int i = 0; i < n; i++) {
+			pfd[i].fd = e[i].fd;
+			pfd[i].events = 0;
+			if (e[i].tx_done < e[i].tx_total || !e[i].tx_shut) {
+				pfd[i].events |= POLLOUT;
+				busy = true;
+			}
+			if (!e[i].rx_eof) {
+				pfd[i].events |= POLLIN;
+				if (e[i].rx_wait_eof)
+					busy = true;
+			}
+		}
+		if (!busy)
+			return 0;
+		if (mp_now_ms() > deadline)
+			return -1;
+		if (poll(pfd, (nfds_t)n, 100) <= 0)
+			continue;
+		for (int i = 0; i < n; i++) {
+			if (pfd[i].revents & POLLIN)
+				end_rx(&e[i]);
+			if (pfd[i].revents & (POLLOUT | POLLERR | POLLHUP))
+				end_tx(&e[i]);
+		}
+	}
+}
+
+/* 8 MiB each way at once, with the default buffers and with tiny ones. */
+static void
+test_bulk(size_t csize, size_t usize, uint64_t amount)
+{
+	struct relay_child rc;
+	struct relay_stats st;
+
+	start_relay(&rc, csize, usize, 10000);
+	struct end e[2] = {
+		{ .fd = rc.cfd, .tx_seed = 1, .rx_seed = 2, .tx_total = amount, .rx_wait_eof = true },
+		{ .fd = rc.bfd, .tx_seed = 2, .rx_seed = 1, .tx_total = amount, .rx_wait_eof = true },
+	};
+	CHECK(pump(e, 2, 20000) == 0);
+	CHECK(e[0].rx_got == amount && e[1].rx_got == amount);
+	CHECK(!e[0].rx_bad && !e[1].rx_bad);
+	st = finish_relay(&rc);
+	CHECK(st.end == RELAY_END_DONE);
+	CHECK(st.c2b == amount && st.b2c == amount);
+}
+
+/* The client shuts down its write side: the backend sees EOF and still
+ * gets its whole answer through to the client. */
+static void
+test_half_close(void)
+{
+	struct relay_child rc;
+	struct relay_stats st;
+
+	start_relay(&rc, 4096, 4096, 10000);
+	struct end e[2] = {
+		{ .fd = rc.cfd, .tx_seed = 5, .rx_seed = 6, .tx_total = 100 },
+		{ .fd = rc.bfd, .tx_seed = 6, .rx_seed = 5, .tx_total = 0, .tx_shut = true, .rx_wait_eof = true },
+	};
+	CHECK(pump(e, 2, 5000) == 0);
+	CHECK(e[1].rx_eof && e[1].rx_got == 100 && !e[1].rx_bad);
+	CHECK(!e[0].rx_eof);
+
+	/* now the backend answers, 1 MiB, then closes its side */
+	e[1].tx_total = 1 << 20;
+	e[1].tx_shut = false;
+	e[0].rx_wait_eof = true;
+	CHECK(pump(e, 2, 10000) == 0);
+	CHECK(e[0].rx_eof && e[0].rx_got == 1 << 20 && !e[0].rx_bad);
+	st = finish_relay(&rc);
+	CHECK(st.end == RELAY_END_DONE);
+	CHECK(st.c2b == 100 && st.b2c == 1 << 20);
+}
+
+/* The backend says goodbye and closes: the client gets it all, then EOF. */
+static void
+test_backend_closes_first(void)
+{
+	struct relay_child rc;
+	struct relay_stats st;
+	char buf[64];
+	struct pollfd pfd;
+	size_t got = 0;
+	bool eof = false;
+
+	start_relay(&rc, 4096, 4096, 10000);
+	CHECK(write(rc.bfd, "* BYE bye\r\n", 11) == 11);
+	close(rc.bfd);
+	rc.bfd = -1;
+	pfd = (struct pollfd){ .fd = rc.cfd, .events = POLLIN };
+	while (!eof && poll(&pfd, 1, 5000) == 1) {
+		ssize_t n = read(rc.cfd, buf + got, sizeof buf - got);
+
+		if (n <= 0)
+			eof = true;
+		else
+			got += (size_t)n;
+	}
+	CHECK(eof);
+	CHECK_MEM(buf, got, "* BYE bye\r\n", 11);
+	close(rc.cfd);
+	rc.cfd = -1;
+	st = finish_relay(&rc);
+	CHECK(st.end == RELAY_END_DONE);
+	CHECK(st.b2c == 11 && st.c2b == 0);
+}
+
+/* The client talks on after the backend is gone: the session ends on the
+ * write error and the client sees EOF. */
+static void
+test_write_to_closed_backend(void)
+{
+	struct relay_child rc;
+	struct relay_stats st;
+	struct pollfd pfd;
+	char buf[16];
+
+	start_relay(&rc, 4096, 4096, 10000);
+	close(rc.bfd);
+	rc.bfd = -1;
+	pfd = (struct pollfd){ .fd = rc.cfd, .events = POLLIN };
+	CHECK(poll(&pfd, 1, 5000) == 1);
+	CHECK(read(rc.cfd, buf, sizeof buf) == 0);	/* the backend's EOF, passed on */
+	CHECK(write(rc.cfd, "a1 NOOP\r\n", 9) == 9);
+	st = finish_relay(&rc);
+	CHECK(st.end == RELAY_END_BACKEND);
+	CHECK(st.err == EPIPE || st.err == ECONNRESET);
+}
+
+/* No traffic for idle_ms ends the session; traffic keeps it alive. */
+static void
+test_idle_timeout(void)
+{
+	struct relay_child rc;
+	struct relay_stats st;
+	int64_t t0;
+	struct pollfd pfd;
+	char buf[16];
+
+	start_relay(&rc, 4096, 4096, 300);
+	t0 = mp_now_ms();
+	for (int i = 0; i < 6; i++) {	/* 6 x 100 ms of chatter: twice the idle limit */
+		usleep(100000);
+		CHECK(write(rc.cfd, "x", 1) == 1);
+		pfd = (struct pollfd){ .fd = rc.bfd, .events = POLLIN };
+		CHECK(poll(&pfd, 1, 1000) == 1 && read(rc.bfd, buf, sizeof buf) == 1);
+	}
+	pfd = (struct pollfd){ .fd = rc.cfd, .events = POLLIN };
+	CHECK(poll(&pfd, 1, 3000) == 1);
+	CHECK(read(rc.cfd, buf, sizeof buf) == 0);
+	st = finish_relay(&rc);
+	CHECK(st.end == RELAY_END_TIMEOUT);
+	CHECK(st.c2b == 6);
+	CHECK(mp_now_ms() - t0 >= 880);
+	CHECK(st.ms >= 880 && st.ms < 2500);
+}
+
+int
+main(void)
+{
+	signal(SIGPIPE, SIG_IGN);
+	alarm(120);	/* a hung relay fails the test instead of hanging it */
+	test_bulk(4096, 4096, 8u << 20);
+	test_bulk(16384, 8192, 8u << 20);
+	test_bulk(1, 7, 256u << 10);
+	test_half_close();
+	test_backend_closes_first();
+	test_write_to_closed_backend();
+	test_idle_timeout();
+	UNIT_DONE();
+}
