@@ -129,7 +129,7 @@ def respond(h):
             key = (h.get("client-ip", ""), attempt)
             n = statuswait_seen.get(key, 0)
             statuswait_seen[key] = n + 1
-        if n == 0:
+        if n % 2 == 0:  # every other request, so each session sees one WAIT
             return (ok_head + "Auth-Status: WAIT\r\nAuth-Wait: 1\r\n\r\n").encode()
 
     real = lookup(user)

@@ -34,6 +34,26 @@ m.logout()
 EOF
 }
 
+@test "harness: Dovecot accepts a direct login" {
+	run wire "$DOVECOT_IMAP" '>a LOGIN alice alicepass\r\n' '<a OK' '<\r\n'
+	[[ "$output" == '* OK [CAPABILITY '*'] Dovecot'*' ready.\r\na OK [CAPABILITY '*'] Logged in\r\n' ]]
+}
+
+@test "harness: the auth server checks passwords and APOP/CRAM-MD5 digests" {
+	salt='<12345.1700000000@mail.test>'
+	ask() { curl -si --max-time 5 "http://127.0.0.1:$AUTHPORT/auth" -H "Auth-Method: $1" -H "Auth-User: $2" \
+		-H "Auth-Pass: $3" -H "Auth-Salt: $salt" -H "Auth-Protocol: $4" | tr -d '\r' | tr '\n' ' '; }
+	apop=$(python3 -c 'import hashlib,sys; print(hashlib.md5(sys.argv[1].encode() + b"alicepass").hexdigest())' "$salt")
+	cram=$(python3 -c 'import hmac,hashlib,sys; print(hmac.new(b"alicepass", sys.argv[1].encode(), hashlib.md5).hexdigest())' "$salt")
+	[ "$(ask plain alice alicepass imap)" = "HTTP/1.0 200 OK Auth-Status: OK Auth-Server: 127.0.0.1 Auth-Port: $DOVECOT_IMAP  " ]
+	[ "$(ask plain alice wrong imap)" = "HTTP/1.0 200 OK Auth-Status: Invalid login or password  " ]
+	[ "$(ask apop alice "$apop" pop3)" = "HTTP/1.0 200 OK Auth-Status: OK Auth-Server: 127.0.0.1 Auth-Port: $DOVECOT_POP3 Auth-Pass: alicepass  " ]
+	[ "$(ask apop alice "$cram" pop3)" = "HTTP/1.0 200 OK Auth-Status: Invalid login or password  " ]
+	[ "$(ask cram-md5 alice "$cram" imap)" = "HTTP/1.0 200 OK Auth-Status: OK Auth-Server: 127.0.0.1 Auth-Port: $DOVECOT_IMAP Auth-Pass: alicepass  " ]
+	[ "$(ask cram-md5 alice "$apop" imap)" = "HTTP/1.0 200 OK Auth-Status: Invalid login or password  " ]
+	[ "$(ask plain spacey 'pass%20word%251' imap)" = "HTTP/1.0 200 OK Auth-Status: OK Auth-Server: 127.0.0.1 Auth-Port: $DOVECOT_IMAP  " ]
+}
+
 @test "greeting, fd 3 (LISTEN_FDS) style" {
 	run wire "$(port main)" '<\r\n'
 	[ "$output" = '* OK IMAP4 ready\r\n' ]

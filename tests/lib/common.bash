@@ -21,6 +21,7 @@ MP_TESTS=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 : "${MAILPROXY_BUILD:=$(cd "$MP_TESTS/.." && pwd)/build}"
 : "${MAILPROXY_TARGET:=mailproxy}"
 export MP_TESTS MAILPROXY_BUILD MAILPROXY_TARGET
+export PYTHONDONTWRITEBYTECODE=1
 NGINX_MAIL_MODULE=/usr/lib/nginx/modules/ngx_mail_module.so
 
 # the users known to both Dovecot and the auth server (user:password); the first one is
@@ -128,6 +129,8 @@ userdb {
   args = uid=$mailuid gid=$(id -gn $mailuid) home=$d/home/%u
 }
 service imap-login {
+  service_count = 0
+  process_min_avail = 1
   inet_listener imap {
     address = 127.0.0.1
     port = $DOVECOT_IMAP
@@ -137,6 +140,8 @@ service imap-login {
   }
 }
 service pop3-login {
+  service_count = 0
+  process_min_avail = 1
   inet_listener pop3 {
     address = 127.0.0.1
     port = $DOVECOT_POP3
@@ -149,6 +154,19 @@ EOF
 	dovecot -F -c "$d/dovecot.conf" >"$d/stderr.log" 2>&1 </dev/null 3>&- &
 	track $!
 	wait_listen "$DOVECOT_IMAP" "$DOVECOT_POP3" || { cat "$d/stderr.log" "$d/dovecot.log" >&2; return 1; }
+	# until its auth process is up, Dovecot greets with "* OK Waiting for authentication
+	# process to respond..", which a proxy would take for the greeting
+	python3 - "$DOVECOT_IMAP" <<'PY' || { cat "$d/dovecot.log" >&2; return 1; }
+import socket, sys, time
+for _ in range(100):
+    s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=5)
+    line = s.makefile("rb").readline()
+    s.close()
+    if line.startswith(b"* OK [CAPABILITY"):
+        sys.exit(0)
+    time.sleep(0.1)
+sys.exit("Dovecot is not ready: %r" % line)
+PY
 }
 
 # the file holding known message N in the mailbox of MP_MAILBOX_USER

@@ -1,0 +1,114 @@
+/* fuzz_smtp_parse.c: libFuzzer target for the SMTP command parser.
+ * Build: clang -fsanitize=fuzzer,address,undefined -Ilib \
+ *            tests/fuzz/fuzz_smtp_parse.c lib/smtp_parse.c lib/sasl.c lib/base64.c
+ * The input is a client byte stream (first byte: chunk size). It is driven
+ * through a compacting caller with a small fixed buffer twice, once whole
+ * and once in chunks, switching to SASL response lines after AUTH as a
+ * session would; both runs must give the same results, and every result
+ * must respect the API's invariants. */
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sasl.h"
+#include "smtp_parse.h"
+
+#define BUFSZ 200
+#define LOGSZ 4096
+
+static void
+check(int cond)
+{
+	if (!cond)
+		abort();
+}
+
+static size_t
+run(const uint8_t *in, size_t n, size_t chunk, unsigned char *log)
+{
+	struct smtp_parser p;
+	char buf[BUFSZ];
+	size_t have = 0, fed = 0, used, nl = 0;
+	int sasl = 0;
+
+	smtp_parser_init(&p);
+	while (nl + 8 < LOGSZ) {
+		struct mail_arg args[MAIL_LINE_MAXARGS];
+		unsigned nargs = 0;
+		int rc;
+
+		used = 0;
+		if (sasl) {
+			rc = mail_parse_authline(buf, have, &used, args, SMTP_MAX_ARGS, &nargs);
+			rc = rc == MAIL_LINE_DONE ? SMTP_DONE : rc == MAIL_LINE_INVALID ?
+			    SMTP_INVALID : SMTP_AGAIN;
+		} else {
+			rc = smtp_parse(&p, buf, have, &used);
+		}
+		check(rc == SMTP_AGAIN || rc == SMTP_DONE || rc == SMTP_INVALID);
+		if (rc == SMTP_AGAIN) {
+			size_t add = chunk ? chunk : n - fed;
+
+			if (fed == n)
+				break;
+			if (have == BUFSZ) {
+				log[nl++] = 'L';	/* "too long command": the session closes */
+				break;
+			}
+			if (add > n - fed)
+				add = n - fed;
+			if (add > BUFSZ - have)
+				add = BUFSZ - have;
+			memcpy(buf + have, in + fed, add);
+			have += add;
+			fed += add;
+			continue;
+		}
+		check(used > 0 && used <= have && buf[used - 1] == '\n');
+		log[nl++] = (unsigned char)('0' + rc);
+		log[nl++] = (unsigned char)used;
+		if (rc == SMTP_DONE && !sasl) {
+			check(p.cmd != SMTP_CMD_NONE && p.nargs <= SMTP_MAX_ARGS);
+			check(p.textlen <= used);
+			log[nl++] = (unsigned char)(p.cmd * 16 + p.nargs);
+			for (unsigned i = 0; i < p.nargs; i++) {
+				check(p.args[i].p > buf && p.args[i].p + p.args[i].len <= buf + p.textlen);
+				check(p.args[i].len > 0 && memchr(p.args[i].p, ' ', p.args[i].len) == NULL);
+				log[nl++] = (unsigned char)p.args[i].len;
+			}
+		}
+		if (rc == SMTP_DONE && sasl) {
+			check(nargs >= 1 && nargs <= SMTP_MAX_ARGS);
+			log[nl++] = (unsigned char)nargs;
+		}
+		/* AUTH with a mechanism: up to two response lines follow */
+		if (rc == SMTP_DONE && !sasl && p.cmd == SMTP_CMD_AUTH && p.nargs == 1)
+			sasl = 2;
+		else if (sasl > 0 && rc == SMTP_DONE)
+			sasl--;
+		else
+			sasl = 0;
+		memmove(buf, buf + used, have - used);
+		have -= used;
+		smtp_parser_init(&p);
+	}
+	return nl;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static unsigned char log1[LOGSZ], log2[LOGSZ];
+	size_t chunk, n1, n2;
+
+	if (size < 1)
+		return 0;
+	chunk = (size_t)(data[0] % 17) + 1;
+	n1 = run(data + 1, size - 1, 0, log1);
+	n2 = run(data + 1, size - 1, chunk, log2);
+	check(n1 == n2 && memcmp(log1, log2, n1) == 0);
+	return 0;
+}
