@@ -10,9 +10,12 @@
 
 #include "conf.h"
 #include "conn.h"
+#include "io.h"
 #include "log.h"
 #include "imap.h"
+#include "pop3.h"
 #include "session.h"
+#include "smtp.h"
 
 #ifndef MP_CONF_PATH
 #define MP_CONF_PATH "/etc/mailproxy/mailproxy.conf"
@@ -130,6 +133,11 @@ main(int argc, char **argv)
 		fprintf(stderr, "mailproxy: %s\n", err);
 		return 1;
 	}
+	/* every read and write of the handler is bounded by a deadline */
+	if (io_set_nonblock(conn.fd, 1) == -1) {
+		fprintf(stderr, "mailproxy: fcntl(O_NONBLOCK): %s\n", strerror(errno));
+		return 1;
+	}
 	ls = conf_find_listen(&cf, (struct sockaddr *)&conn.local, conn.locallen);
 	if (ls == NULL) {
 		log_msg(MP_LOG_ERR, "no server in %s listens on %s", path, conn.local_text);
@@ -151,6 +159,10 @@ main(int argc, char **argv)
 	switch (s.srv->protocol) {
 	case MP_PROTO_IMAP:
 		return imap_serve(&s);
+	case MP_PROTO_POP3:
+		return pop3_serve(&s);
+	case MP_PROTO_SMTP:
+		return smtp_serve(&s);
 	default:
 		log_msg(MP_LOG_ERR, "protocol of server %s:%u is not supported by this build",
 		    s.srv->file, s.srv->line);

@@ -109,6 +109,8 @@ int conf_nomem(struct conf_parse *ps);
 int conf_parse_buffer(struct mp_conf *cf, const char *name, const char *data, size_t len,
     unsigned flags, char *err, size_t errlen);
 int conf_include(struct conf_parse *ps, const char *path);
+int conf_parse_block(struct conf_parse *ps);	/* directives up to "}" */
+int conf_skip_block(struct conf_parse *ps);	/* the same, syntax only */
 const char *conf_full_name(struct conf_parse *ps, const char *name, size_t len);
 
 /* Names of enum and bitmask values. */
@@ -117,7 +119,7 @@ struct conf_name {
 	unsigned value;
 };
 
-/* conf_parse.c: main context and blocks */
+/* conf_main.c: main context and blocks */
 conf_set_fn conf_set_skip_block, conf_set_ignore, conf_set_main_flag, conf_set_include,
     conf_set_mail, conf_set_server;
 

@@ -12,6 +12,9 @@
 
 #include "conf_int.h"
 
+/* The duplicate check is quadratic and runs per connection; nginx has no cap. */
+#define CONF_MAX_LISTENS 1024
+
 int conf_proto_by_port(unsigned port)
 {
 	switch (port) {
@@ -78,6 +81,8 @@ static int add(struct conf_parse *ps, const struct mp_listen *tpl, const struct 
 		struct sockaddr_storage sa = *ss;
 
 		set_port(&sa, port);
+		if (ps->nlistens >= CONF_MAX_LISTENS)
+			return conf_error(ps, "too many \"listen\" addresses, at most %d", CONF_MAX_LISTENS);
 		for (i = 0; i < ps->nlistens; i++) {
 			if (same_addr((struct sockaddr *)&ps->listens[i].sa, (struct sockaddr *)&sa)) {
 				char text[sizeof(l->text)];
