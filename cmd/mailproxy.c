@@ -14,7 +14,10 @@
 #include "log.h"
 #include "imap.h"
 #include "pop3.h"
+#include "proxy_proto.h"
+#include "sandbox.h"
 #include "session.h"
+#include "units.h"
 #include "smtp.h"
 
 #ifndef MP_CONF_PATH
@@ -24,7 +27,7 @@
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: mailproxy [-tv] [-c file]\n");
+	fprintf(stderr, "usage: mailproxy [-tv] [-T systemd|inetd|xinetd] [-c file]\n");
 	exit(1);
 }
 
@@ -92,6 +95,7 @@ main(int argc, char **argv)
 {
 	const char *path = MP_CONF_PATH;
 	bool test = false;
+	const char *gen = NULL;	/* -T: print the units or inetd entries */
 	struct mp_conf cf;
 	struct conn conn;
 	struct session s;
@@ -99,13 +103,16 @@ main(int argc, char **argv)
 	char err[1024];
 	int ch;
 
-	while ((ch = getopt(argc, argv, "c:tvh")) != -1) {
+	while ((ch = getopt(argc, argv, "c:tT:vh")) != -1) {
 		switch (ch) {
 		case 'c':
 			path = optarg;
 			break;
 		case 't':
 			test = true;
+			break;
+		case 'T':
+			gen = optarg;
 			break;
 		case 'v':
 			printf("mailproxy version: mailproxy/%s\n", MP_VERSION);
@@ -128,6 +135,8 @@ main(int argc, char **argv)
 	}
 	if (test)
 		return test_config(&cf, path);
+	if (gen != NULL)
+		return units_run(&cf, gen, path, stdout, stderr);
 
 	if (conn_get(&conn, err, sizeof err) == -1) {
 		fprintf(stderr, "mailproxy: %s\n", err);
@@ -147,6 +156,9 @@ main(int argc, char **argv)
 	log_set_client(conn.peer_ip);
 	log_set_server(conn.local_text);
 	log_msg(MP_LOG_INFO, "client %s connected to %s", conn.peer_text, conn.local_text);
+	/* from here on the handler only talks: see lib/sandbox.c */
+	if (sandbox_enter(SANDBOX_HANDLER) == -1)
+		log_msg(MP_LOG_ALERT, "seccomp filter not installed (%d: %s)", errno, strerror(errno));
 
 	memset(&s, 0, sizeof s);
 	s.cf = &cf;
@@ -155,6 +167,11 @@ main(int argc, char **argv)
 	s.conn = &conn;
 	s.cfd = conn.fd;
 	s.bfd = -1;
+
+	/* listen ... proxy_protocol: the header comes before TLS and the
+	 * greeting; a bad or missing one closes silently (logged) */
+	if (ls->proxy_protocol && proxy_accept(&s) == -1)
+		return 0;
 
 	switch (s.srv->protocol) {
 	case MP_PROTO_IMAP:

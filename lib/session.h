@@ -39,6 +39,18 @@ struct session {
 	socklen_t upstreamlen;
 	char upstream_text[80];
 	int bfd;			/* the backend, once connected */
+
+	/* SMTP (spec 3.4, 3.5), NUL-terminated for the auth request: the
+	 * parser keeps CR and LF out of them and smtp.c refuses NUL */
+	char client_host[256];		/* Client-Host and XCLIENT NAME=; "" sends none */
+	char *smtp_helo, *smtp_from, *smtp_to;	/* client buffer + 1 bytes each */
+	size_t smtp_helolen, smtp_fromlen, smtp_tolen;
+	bool esmtp;			/* the client sent EHLO (a later HELO keeps it) */
+
+	/* PROXY protocol (proxy_read.c): the client's header as received, for
+	 * the Proxy-Protocol-* headers; all NULL when the listen has no
+	 * proxy_protocol or the header carried no addresses */
+	const char *pp_addr, *pp_port, *pp_server_addr, *pp_server_port;
 };
 
 /* Outcome of one authentication attempt, for the protocol handler. */

@@ -65,6 +65,17 @@ session_auth(struct session *s, const char *protocol, struct auth_failure *f)
 	rq.protocol = protocol;
 	rq.attempt = ++s->attempt;
 	rq.client_ip = s->conn->peer_ip;
+	if (s->client_host[0] != '\0')
+		rq.client_host = s->client_host;
+	rq.pp_addr = s->pp_addr;
+	rq.pp_port = s->pp_port;
+	rq.pp_server_addr = s->pp_server_addr;
+	rq.pp_server_port = s->pp_server_port;
+	if (strcmp(s->method, "none") == 0) {
+		rq.smtp_helo = s->smtp_helo;
+		rq.smtp_from = s->smtp_from;
+		rq.smtp_to = s->smtp_to;
+	}
 
 	if (auth_http_build(srv, &rq, req, sizeof req, &reqlen) == -1) {
 		log_msg(MP_LOG_ERR, "auth http request for %s could not be built: %s", name,

@@ -7,8 +7,8 @@ set -eu
 
 PKGS="build-essential pkg-config libcurl4-openssl-dev libsystemd-dev libtls-dev
       bats python3 curl openssl mandoc clang libclang-rt-14-dev libfuzzer-14-dev
-      dovecot-imapd dovecot-pop3d nginx libnginx-mod-mail
-      systemd iproute2 procps"
+      dovecot-imapd dovecot-pop3d nginx libnginx-mod-mail postfix
+      systemd iproute2 procps xinetd"
 
 if ! command -v dpkg-query >/dev/null 2>&1 || ! command -v apt-get >/dev/null 2>&1; then
 	echo "deps.sh: not a Debian system; install the equivalents of:" $PKGS >&2
@@ -37,6 +37,8 @@ if [ ! -e "$policy" ]; then
 	trap 'rm -f "$policy"' EXIT INT TERM
 fi
 export DEBIAN_FRONTEND=noninteractive
+# postfix asks how to configure itself: the tests run private instances only
+echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections
 apt-get update -q
 # shellcheck disable=SC2086
 apt-get install -y -q --no-install-recommends $missing
