@@ -173,6 +173,7 @@ authenticate_and_relay(struct imap *im)
 	b.p = malloc(b.cap);
 	if (b.p == NULL || imap_backend_init(&ib, im->tag, im->taglen, s->login, s->loginlen,
 	    s->pass, s->passlen) == -1) {
+		free(b.p);
 		log_msg(MP_LOG_ALERT, "backend login could not start");
 		(void)session_reply(s, internal_error, sizeof internal_error - 1);
 		return 0;
@@ -181,16 +182,18 @@ authenticate_and_relay(struct imap *im)
 	explicit_bzero(s->pass, s->credcap);
 	if (rc == BACKEND_OK) {
 		log_msg(MP_LOG_INFO, "client logged in");
-		if (session_reply(s, b.p, b.len) == -1)
-			return 0;
-		(void)session_exec_relay(s, s->buf, s->len);
-		return 0;
+		if (session_reply(s, b.p, b.len) == 0)
+			(void)session_exec_relay(s, s->buf, s->len);
+	} else {
+		bool pass = rc == BACKEND_REJECTED && s->srv->proxy_pass_error_message;
+
+		backend_log_result(rc, &b, pass);
+		if (pass)
+			(void)session_reply(s, b.p, b.len);
+		else
+			(void)session_reply(s, internal_error, sizeof internal_error - 1);
 	}
-	backend_log_result(rc, &b, rc == BACKEND_REJECTED && s->srv->proxy_pass_error_message);
-	if (rc == BACKEND_REJECTED && s->srv->proxy_pass_error_message)
-		(void)session_reply(s, b.p, b.len);
-	else
-		(void)session_reply(s, internal_error, sizeof internal_error - 1);
+	free(b.p);
 	return 0;
 }
 
@@ -398,29 +401,15 @@ too_long(struct imap *im)
 	return 0;
 }
 
-int
-imap_serve(struct session *s)
+static int
+imap_run(struct imap *im)
 {
-	struct imap im;
-	size_t cap = s->srv->imap_client_buffer;
+	struct session *s = im->s;
 	size_t off = 0;	/* an AUTHENTICATE exchange stays in the buffer, as in nginx */
 
-	memset(&im, 0, sizeof im);
-	im.s = s;
-	s->cap = cap;
-	/* credentials also hold what the auth server may send back (1 KiB) */
-	s->credcap = cap > 1100 ? cap : 1100;
-	s->buf = malloc(cap);
-	s->login = malloc(s->credcap);
-	s->pass = malloc(s->credcap);
-	im.dec = malloc(s->credcap);
-	if (s->buf == NULL || s->login == NULL || s->pass == NULL || im.dec == NULL) {
-		log_msg(MP_LOG_ALERT, "out of memory");
-		return 1;
-	}
-	imap_parser_init(&im.p);
-	memcpy(im.tag, "* ", 2);
-	im.taglen = 2;
+	imap_parser_init(&im->p);
+	memcpy(im->tag, "* ", 2);
+	im->taglen = 2;
 
 	if (session_reply(s, greeting, sizeof greeting - 1) == -1)
 		return 0;
@@ -431,14 +420,14 @@ imap_serve(struct session *s)
 		size_t used = 0;
 		int rc, r;
 
-		rc = imap_parse(&im.p, s->buf + off, s->len - off, &used);
+		rc = imap_parse(&im->p, s->buf + off, s->len - off, &used);
 		switch (rc) {
 		case IMAP_AGAIN:
 			r = session_fill(s);
 			if (r == 0)
 				return 0;
 			if (r == -1)
-				return too_long(&im);
+				return too_long(im);
 			continue;
 		case IMAP_LITERAL:
 			if (session_reply(s, "+ OK\r\n", 6) == -1)
@@ -446,13 +435,13 @@ imap_serve(struct session *s)
 			continue;
 		case IMAP_INVALID:
 		case IMAP_INVALID_CLOSE:
-			set_tag(&im);
-			im.state = IMAP_START;
+			set_tag(im);
+			im->state = IMAP_START;
 			s->errors++;
-			r = bad(&im);
+			r = bad(im);
 			session_consume(s, off + used);
 			off = 0;
-			imap_parser_next(&im.p);
+			imap_parser_next(&im->p);
 			if (r == -1 || rc == IMAP_INVALID_CLOSE)
 				return 0;
 			if (s->errors >= s->srv->max_errors) {
@@ -464,27 +453,59 @@ imap_serve(struct session *s)
 			break;
 		}
 
-		set_tag(&im);
-		if (im.state == IMAP_START) {
-			r = command(&im);
+		set_tag(im);
+		if (im->state == IMAP_START) {
+			r = command(im);
 			if (r == 3)
-				r = authenticate(&im, im.p.args, im.p.nargs);
+				r = authenticate(im, im->p.args, im->p.nargs);
 		} else {
-			r = auth_step(&im, im.p.nargs > 0 ? &im.p.args[0] : &empty);
+			r = auth_step(im, im->p.nargs > 0 ? &im->p.args[0] : &empty);
 		}
-		if (im.state != IMAP_START) {
+		if (im->state != IMAP_START) {
 			/* a challenge went out: the response follows this line */
 			off += used;
-			imap_parser_sasl(&im.p);
-			im.p.before = off;
+			imap_parser_sasl(&im->p);
+			im->p.before = off;
 		} else {
 			session_consume(s, off + used);
 			off = 0;
-			imap_parser_next(&im.p);
+			imap_parser_next(&im->p);
 		}
 		if (r == 2)
-			r = authenticate_and_relay(&im);
+			r = authenticate_and_relay(im);
 		if (r == 0)
 			return 0;
 	}
+}
+
+int
+imap_serve(struct session *s)
+{
+	struct imap im;
+	size_t cap = s->srv->imap_client_buffer;
+	int rc = 1;
+
+	memset(&im, 0, sizeof im);
+	im.s = s;
+	s->cap = cap;
+	/* credentials also hold what the auth server may send back (1 KiB) */
+	s->credcap = cap > 1100 ? cap : 1100;
+	s->buf = malloc(cap);
+	s->login = malloc(s->credcap);
+	s->pass = malloc(s->credcap);
+	im.dec = malloc(s->credcap);
+	if (s->buf == NULL || s->login == NULL || s->pass == NULL || im.dec == NULL)
+		log_msg(MP_LOG_ALERT, "out of memory");
+	else
+		rc = imap_run(&im);
+	if (s->pass != NULL)
+		explicit_bzero(s->pass, s->credcap);
+	if (im.dec != NULL)
+		explicit_bzero(im.dec, s->credcap);
+	free(s->buf);
+	free(s->login);
+	free(s->pass);
+	free(im.dec);
+	s->buf = s->login = s->pass = NULL;
+	return rc;
 }
