@@ -15,6 +15,7 @@
 
 #include "log.h"
 #include "relay.h"
+#include "sandbox.h"
 
 #define CLIENT_FD 0
 #define BACKEND_FD 3
@@ -133,6 +134,9 @@ main(int argc, char **argv)
 		return 0;
 	}
 
+	/* the narrowest filter: the copy loop and the closing log line */
+	if (sandbox_enter(SANDBOX_RELAY) == -1)
+		log_msg(MP_LOG_ALERT, "seccomp filter not installed (%d: %s)", errno, strerror(errno));
 	relay_run(&rc, &st);
 
 	switch (st.end) {
@@ -152,6 +156,8 @@ main(int argc, char **argv)
 	log_msg(MP_LOG_INFO, "proxied session done (to upstream: %llu bytes, to client: %llu bytes, "
 	    "time: %lld.%03lld s)", (unsigned long long)st.c2b, (unsigned long long)st.b2c,
 	    (long long)(st.ms / 1000), (long long)(st.ms % 1000));
-	/* exit closes both sockets; nothing else is left to clean up */
+	free(rc.cbuf);
+	free(rc.ubuf);
+	/* exit closes both sockets */
 	return 0;
 }

@@ -5,10 +5,10 @@
 # command to run and exits 1.
 set -eu
 
-PKGS="build-essential pkg-config libcurl4-openssl-dev libsystemd-dev libtls-dev
+PKGS="build-essential pkg-config libcurl4-openssl-dev libsystemd-dev libtls-dev libc-ares-dev
       bats python3 curl openssl mandoc clang libclang-rt-14-dev libfuzzer-14-dev
       dovecot-imapd dovecot-pop3d nginx libnginx-mod-mail postfix
-      systemd iproute2 procps xinetd"
+      systemd iproute2 procps xinetd dnsmasq-base"
 
 if ! command -v dpkg-query >/dev/null 2>&1 || ! command -v apt-get >/dev/null 2>&1; then
 	echo "deps.sh: not a Debian system; install the equivalents of:" $PKGS >&2

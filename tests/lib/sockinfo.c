@@ -2,10 +2,8 @@
 /* sockinfo: a test-only helper that reports the socket options of the connection it was
  * started with, so a test can check what the service manager set: the connection is fd 3
  * under LISTEN_FDS (systemd, Accept=yes), else fd 0 (inetd, xinetd).  One line of
- * key=value words on stdout, which is the connection itself under inetd; with -o FILE the
- * line is appended to FILE instead (and "hello" is written to the client), so the client
- * can read it under any activation style.  With -l FD it reports FD as is, e.g. a
- * listening socket taken from systemd with pidfd_getfd. */
+ * key=value words, written to the connection itself, so that the client reads it under
+ * any activation style, or with -o FILE appended to FILE.  With -l FD it reports FD. */
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -56,7 +54,7 @@ main(int argc, char **argv)
 	socklen_t len;
 	char local[160] = "-", peer[160] = "-";
 	const char *file = NULL, *n = getenv("LISTEN_FDS");
-	FILE *out = stdout;
+	FILE *out;
 	int fd = n != NULL && atoi(n) == 1 ? 3 : 0, c, family;
 
 	while ((c = getopt(argc, argv, "o:l:")) != -1) {
@@ -77,8 +75,9 @@ main(int argc, char **argv)
 	len = sizeof ss;
 	if (getpeername(fd, (struct sockaddr *)&ss, &len) == 0)
 		addr(&ss, peer, sizeof peer);
-	if (file != NULL && (out = fopen(file, "a")) == NULL) {
-		perror(file);
+	out = file != NULL ? fopen(file, "a") : fdopen(dup(fd), "w");
+	if (out == NULL) {
+		perror(file != NULL ? file : "fdopen");
 		return 1;
 	}
 	fprintf(out, "fd=%d local=%s peer=%s listening=%d rcvbuf=%d sndbuf=%d keepalive=%d", fd,
@@ -89,13 +88,7 @@ main(int argc, char **argv)
 		    opt(fd, IPPROTO_TCP, TCP_KEEPINTVL), opt(fd, IPPROTO_TCP, TCP_KEEPCNT));
 	if (family == AF_INET6)
 		fprintf(out, " v6only=%d", opt(fd, IPPROTO_IPV6, IPV6_V6ONLY));
-	fprintf(out, " remote_addr=%s\n", getenv("REMOTE_ADDR") ? getenv("REMOTE_ADDR") : "-");
-	if (file != NULL) {
-		fclose(out);
-		if (write(fd, "hello\r\n", 7) != 7)
-			return 1;
-	} else {
-		fflush(out);
-	}
-	return 0;
+	fprintf(out, " uid=%u remote_addr=%s\n", (unsigned)getuid(),
+	    getenv("REMOTE_ADDR") ? getenv("REMOTE_ADDR") : "-");
+	return fclose(out) == 0 ? 0 : 1;
 }

@@ -1,0 +1,70 @@
+#!/usr/bin/env bats
+# install.bats - "make install DESTDIR=... PREFIX=/usr" lays out the binaries, the units
+# with the installed paths in them, the man pages and the example configuration, and
+# systemd-analyze verify --root finds nothing to say about the installed units.
+# MP_INSTALL_MAKEFLAGS adds make arguments (PROGS= installs what is built, building nothing).
+
+load lib/common
+load lib/units
+
+ROOT=$(cd "$BATS_TEST_DIRNAME/.." && pwd)
+
+setup_file() {
+	mp_init
+	STAGE=$T/stage
+	export STAGE
+	# the build directory under test: "make install" must not rebuild anything in it
+	make -s -C "$ROOT" install DESTDIR="$STAGE" PREFIX=/usr BUILD="$MAILPROXY_BUILD" ${MP_INSTALL_MAKEFLAGS:-} \
+		>"$T/install.log" 2>&1 || { cat "$T/install.log" >&2; return 1; }
+}
+
+teardown_file() { mp_cleanup; }
+
+@test "the tree: binaries, units, man pages, example configuration" {
+	(cd "$STAGE" && find . -type f | sort)
+	[ -x "$STAGE/usr/sbin/mailproxy" ]
+	[ -x "$STAGE/usr/lib/mailproxy/mailproxy-relay" ]
+	[ -f "$STAGE/usr/share/man/man8/mailproxy.8" ]
+	[ -f "$STAGE/usr/share/man/man8/mailproxy-relay.8" ]
+	[ -f "$STAGE/usr/share/man/man5/mailproxy.conf.5" ]
+	[ -f "$STAGE/etc/mailproxy/mailproxy.conf.example" ]
+	[ -f "$STAGE/usr/lib/systemd/system/mailproxy@.service" ]
+	for s in imap imaps pop3 pop3s smtp smtps submission; do
+		[ -f "$STAGE/usr/lib/systemd/system/mailproxy@$s.socket" ]
+	done
+	[ "$(stat -c %a "$STAGE/usr/lib/systemd/system/mailproxy@.service")" = 644 ]
+}
+
+@test "the installed units name the installed paths" {
+	run grep -h '^ExecStart=' "$STAGE/usr/lib/systemd/system/mailproxy@.service"
+	[ "$output" = "ExecStart=/usr/sbin/mailproxy -c /etc/mailproxy/mailproxy.conf" ]
+	! grep -r '@[A-Z]*@' "$STAGE/usr/lib/systemd/system"
+}
+
+@test "systemd-analyze verify --root: every installed unit, nothing printed" {
+	need_cmd systemd-analyze unshare
+	[ "$(id -u)" = 0 ] || loud_skip "a private /run for systemd-analyze needs root"
+	# the targets the units depend on, as any installed system has them
+	mkdir -p "$STAGE/etc/systemd/system"
+	for t in sysinit basic sockets shutdown local-fs network network-online multi-user \
+	    paths timers slices; do
+		printf '[Unit]\nDescription=stand-in\n' >"$STAGE/etc/systemd/system/$t.target"
+	done
+	units=()
+	for f in "$STAGE"/usr/lib/systemd/system/*; do
+		units+=("/usr/lib/systemd/system/${f##*/}")
+	done
+	sd_verify --root="$STAGE" "${units[@]}"
+}
+
+@test "the example configuration passes mailproxy -t" {
+	run "$STAGE/usr/sbin/mailproxy" -t -c "$STAGE/etc/mailproxy/mailproxy.conf.example"
+	echo "$output"
+	[ "$status" = 0 ]
+}
+
+@test "the installed mailproxy(8) and mailproxy.conf(5) render" {
+	command -v mandoc >/dev/null || skip "mandoc is not installed"
+	mandoc -Tutf8 "$STAGE/usr/share/man/man8/mailproxy.8" | grep -q 'T systemd'
+	mandoc -Tutf8 "$STAGE/usr/share/man/man5/mailproxy.conf.5" | grep -q 'auth_http'
+}

@@ -1,0 +1,309 @@
+#!/usr/bin/env bats
+# systemd.bats - mailproxy under a real systemd.  The units are the ones "mailproxy -T
+# systemd" writes from a configuration, next to units/mailproxy@.service as installed;
+# systemd 252 runs them as PID 1 of its own namespaces (tests/lib/sd-ns.sh), in the host's
+# network namespace so that it reaches the test Dovecot and auth server on loopback.
+# Checked: systemd-analyze verify prints nothing; one instance per connection; the socket
+# options of the configuration on the listening and on the accepted socket (backlog,
+# buffers, keepalive timers, v6only); a full IMAP login over TCP and a unix socket; no
+# failed instance afterwards.  Root only: skipped loudly otherwise (MP_NO_SKIP=1 fails).
+
+bats_require_minimum_version 1.5.0
+load lib/common
+load lib/units
+
+setup_file() {
+	[ "$(id -u)" = 0 ] || return 0
+	# The service has PrivateTmp= and ProtectSystem=strict: nothing under /tmp.
+	mkdir -p "$MAILPROXY_BUILD/test-tmp"
+	chmod 755 "$MAILPROXY_BUILD/test-tmp"
+	TMPDIR=$MAILPROXY_BUILD/test-tmp mp_init
+	dovecot_start
+	authserver_start
+	read -r P4 P6 P6B < <(free_ports 3)
+	S=$T/sd
+	mkdir -p "$S"
+	chmod 755 "$S"
+	cat >"$S/mailproxy.conf" <<EOF
+# systemd.bats: one listen per socket parameter under test
+mail {
+    server_name mail.test;
+    auth_http 127.0.0.1:$AUTHPORT/auth;
+    auth_http_timeout 5s;
+    server {
+        listen 127.0.0.1:$P4 backlog=17 rcvbuf=40000 sndbuf=98304 so_keepalive=5m:30:4;
+        protocol imap;
+    }
+    server {
+        listen [::]:$P6 ipv6only=off so_keepalive=on;
+        protocol imap;
+    }
+    server {
+        listen [::1]:$P6B;
+        listen [::]:$P6B;
+        protocol imap;
+    }
+    server {
+        listen unix:$S/imap.sock;
+        protocol imap;
+    }
+}
+EOF
+	chmod 644 "$S/mailproxy.conf"
+	build_sockinfo "$S/bin"
+	export P4 P6 P6B S
+}
+
+teardown_file() {
+	[ -n "${T:-}" ] || return 0
+	[ -n "${S:-}" ] && "$MP_TESTS/lib/sd-ns.sh" stop "$S/state" 2>/dev/null
+	mp_cleanup
+}
+
+setup() {
+	need_root "a real systemd as PID 1 of its own namespaces"
+	need_cmd unshare nsenter script systemd-analyze ss
+	[ -x /lib/systemd/systemd ] || loud_skip "no /lib/systemd/systemd"
+}
+
+teardown() {
+	[ -n "${S:-}" ] || return 0
+	if [ -s "$S/state/pid1" ] && [ "${BATS_TEST_COMPLETED:-}" != 1 ]; then
+		echo "--- console.log" >&2
+		cat "$S/state/console.log" >&2
+		cat "$S"/stderr.log >&2 2>/dev/null
+	fi
+	"$MP_TESTS/lib/sd-ns.sh" stop "$S/state"
+	rm -f "$S/state/pid1"
+}
+
+# units [sockinfo]: $S/units = the generated units + mailproxy@.service as installed + a
+# test drop-in (stderr to a file: there is no journald; no leak check under ASan, whose
+# ptrace the system call filter forbids) [+ a drop-in that runs sockinfo instead]
+units() {
+	rm -rf "$S/units"
+	units_subst "$MP_TESTS/../units" "$S/units" "$MAILPROXY_BUILD" /etc
+	rm -f "$S/units"/mailproxy@*.socket	# the shipped ones listen on the real ports
+	"$MAILPROXY_BUILD/mailproxy" -T systemd -c "$S/mailproxy.conf" >"$S/generated" 2>"$S/generated.err"
+	"$MP_TESTS/lib/split-units.sh" "$S/units" <"$S/generated"
+	printf '[Service]\nStandardError=append:%s/stderr.log\nEnvironment=ASAN_OPTIONS=detect_leaks=0\n' \
+		"$S" >"$S/units/mailproxy@.service.d/40-test.conf"
+	if [ "${1:-}" = sockinfo ]; then
+		printf '[Service]\nExecStart=\nExecStart=%s/bin/sockinfo\n' "$S" \
+			>"$S/units/mailproxy@.service.d/60-sockinfo.conf"
+	fi
+	{
+		echo "[Unit]"
+		echo "Description=systemd.bats"
+		for f in "$S/units"/*.socket; do
+			echo "Wants=${f##*/}"
+			echo "After=${f##*/}"
+		done
+	} >"$S/units/mptest.target"
+}
+
+boot() {
+	"$MP_TESTS/lib/sd-ns.sh" start "$S/state" "$S/units" mptest.target
+}
+
+ctl() { "$MP_TESTS/lib/sd-ns.sh" ctl "$S/state" "$@"; }
+
+# probe HOST PORT: the one line sockinfo writes on the connection
+probe() {
+	python3 - "$1" "$2" <<'EOF'
+import socket, sys
+s = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=5)
+print(s.makefile("rb").read().decode().strip())
+EOF
+}
+
+no_failed_instances() {
+	# CollectMode=inactive-or-failed unloads failed instances at once: read the log too
+	! grep -E 'mailproxy@.*(Failed with result|status=[1-9])' "$S/state/console.log"
+	[ -z "$(ctl systemctl --failed --no-legend --plain)" ]
+}
+
+@test "-T systemd maps every listen parameter, and names what it cannot map" {
+	cat >"$BATS_TEST_TMPDIR/all.conf" <<'EOF'
+mail {
+    auth_http 127.0.0.1:9/auth;
+    server { listen 127.0.0.1:10143 backlog=17 rcvbuf=40000 sndbuf=98304 so_keepalive=5m:30:4 bind; protocol imap; }
+    server { listen 10143; listen 127.0.0.2:10143; listen [::]:10143 ipv6only=off; protocol imap; }
+    server { listen unix:/run/mp%.sock multipath so_keepalive=off; protocol pop3; }
+    server { listen 993 ssl proxy_protocol; protocol imap; ssl_certificate /x.crt; ssl_certificate_key /x.key; }
+}
+EOF
+	run --separate-stderr "$MAILPROXY_BUILD/mailproxy" -T systemd -c "$BATS_TEST_TMPDIR/all.conf"
+	echo "$output"
+	echo "$stderr"
+	[ "$status" = 0 ]
+	want=(
+		'# /etc/systemd/system/mailproxy@.service.d/50-configuration.conf'
+		"ExecStart=$MAILPROXY_BUILD/mailproxy -c $BATS_TEST_TMPDIR/all.conf"
+		'# /etc/systemd/system/mailproxy@imap-10143.socket'
+		'ListenStream=127.0.0.1:10143' 'FreeBind=yes' 'Backlog=17' 'ReceiveBuffer=40000'
+		'SendBuffer=98304' 'KeepAlive=yes' 'KeepAliveTimeSec=300' 'KeepAliveIntervalSec=30'
+		'KeepAliveProbes=4' 'Accept=yes' 'MaxConnections=1024' 'MaxConnectionsPerSource=64'
+		'# /etc/systemd/system/mailproxy@imap-10143-2.socket' 'ListenStream=0.0.0.0:10143'
+		'# /etc/systemd/system/mailproxy@imap-10143-3.socket' 'ListenStream=[::]:10143'
+		'BindIPv6Only=both' 'ListenStream=/run/mp%%.sock' 'SocketMode=0666'
+		'# so_keepalive=off: a unix socket has no keepalive anyway'
+		'# /etc/systemd/system/mailproxy@imaps.socket' 'ListenStream=0.0.0.0:993'
+		'# ssl: mailproxy does TLS itself, as the configuration says'
+		'# proxy_protocol: mailproxy reads the PROXY header itself'
+	)
+	for w in "${want[@]}"; do
+		grep -qxF -- "$w" <<<"$output" || { echo "missing: $w"; return 1; }
+	done
+	# 127.0.0.2:10143 has no bind: the wildcard socket serves it, as in nginx
+	grep -F '# listen 127.0.0.2:10143' <<<"$output" | grep -q 'served by the wildcard socket 0.0.0.0:10143'
+	! grep -q 'ListenStream=127.0.0.2' <<<"$output"
+	# what systemd cannot do is said twice: in the unit and on stderr
+	grep -q '^# NOT APPLIED: multipath: ' <<<"$output"
+	[[ "$stderr" == *'[warn] "multipath" of "listen unix:/run/mp%.sock" in '*'all.conf:5: '* ]]
+	[ "$(grep -c 'NOT APPLIED' <<<"$output")" = "$(grep -c '\[warn\]' <<<"$stderr")" ]
+	# and the units are valid
+	"$MP_TESTS/lib/split-units.sh" "$BATS_TEST_TMPDIR/u" <<<"$output"
+	units_subst "$MP_TESTS/../units" "$BATS_TEST_TMPDIR/u" "$MAILPROXY_BUILD" /etc
+	sd_verify "$BATS_TEST_TMPDIR/u"/*.socket
+}
+
+@test "generated units and the installed template pass systemd-analyze verify, silently" {
+	units
+	[ -s "$S/units/mailproxy@.service.d/50-configuration.conf" ]
+	ls "$S/units"
+	sd_verify "$S/units"/*.socket "$S/units/mailproxy@.service"
+	# every listen parameter is mapped: nothing is reported as not applied
+	[ ! -s "$S/generated.err" ]
+	! grep -q 'NOT APPLIED' "$S/generated"
+}
+
+@test "listening sockets carry the configuration: backlog, buffers, v6only" {
+	units
+	boot
+	run ss -Hltnm "sport = :$P4"
+	echo "$output"
+	[[ "$output" == *"LISTEN 0      17"* ]]
+	[[ "$output" == *"127.0.0.1:$P4"* ]]
+	[[ "$output" == *rb80000* ]]	# the kernel doubles SO_RCVBUF
+	[[ "$output" == *tb196608* ]]
+	ctl systemctl is-active -q "mailproxy@imap-$P4.socket"
+	ctl systemctl show -p Accept -p Backlog -p KeepAliveTimeUSec "mailproxy@imap-$P4.socket"
+}
+
+@test "accepted connections: one instance each, with the configured options (sockinfo)" {
+	units sockinfo
+	boot
+	run probe 127.0.0.1 "$P4"
+	echo "$output"
+	[[ "$output" == *"local=127.0.0.1:$P4 "* ]]
+	[[ "$output" == *" listening=0 rcvbuf=80000 sndbuf=196608 keepalive=1 keepidle=300 keepintvl=30 keepcnt=4 "* ]]
+	[[ "$output" == *"remote_addr=127.0.0.1" ]]
+	[[ "$output" == *" uid="* && "$output" != *" uid=0 "* ]]	# DynamicUser=yes
+	run probe ::1 "$P6"
+	echo "$output"
+	[[ "$output" == *" keepalive=1 "* ]]
+	[[ "$output" == *" v6only=0 "* ]]
+	run probe 127.0.0.1 "$P6"	# dual stack: an IPv4 client on the IPv6 socket
+	echo "$output"
+	[[ "$output" == *"local=[::ffff:127.0.0.1]:$P6 "* ]]
+	run probe ::1 "$P6B"
+	echo "$output"
+	[[ "$output" == *" keepalive=0 "* ]]
+	[[ "$output" == *" v6only=1 "* ]]
+	run probe 127.0.0.1 "$P6B"	# ipv6only=on, nginx's default: no IPv4 clients
+	[ "$status" != 0 ]
+	[[ "$output" == *"Connection refused"* ]]
+	[ "$(ctl systemctl show -p NAccepted --value "mailproxy@imap-$P4.socket")" = 1 ]
+	[ "$(ctl systemctl show -p NAccepted --value "mailproxy@imap-$P6.socket")" = 2 ]
+	grep -c "mailproxy@0-127.0.0.1:$P4-127.0.0.1:[0-9]*.service: Deactivated successfully" \
+		"$S/state/console.log"
+	no_failed_instances
+}
+
+@test "three clients at once are three mailproxy@ instances, then none" {
+	units
+	boot
+	python3 - "$P4" "$S/units" <<'EOF' &
+import socket, sys, time
+conns = [socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=5) for _ in range(3)]
+for c in conns:
+    assert c.recv(100).startswith(b"* OK"), "no greeting"
+time.sleep(2)
+for c in conns:
+    c.sendall(b"a LOGOUT\r\n")
+    c.recv(200)
+EOF
+	client=$!
+	for ((i = 0; i < 100; i++)); do
+		n=$(ctl systemctl list-units --no-legend --plain --state=running 'mailproxy@*.service' | wc -l)
+		[ "$n" = 3 ] && break
+		sleep 0.02
+	done
+	ctl systemctl list-units --no-legend --plain 'mailproxy@*.service'
+	[ "$n" = 3 ]
+	[ "$(ctl systemctl show -p NConnections --value "mailproxy@imap-$P4.socket")" = 3 ]
+	wait "$client"
+	for ((i = 0; i < 100; i++)); do
+		n=$(ctl systemctl list-units --no-legend --plain 'mailproxy@*.service' | wc -l)
+		[ "$n" = 0 ] && break
+		sleep 0.02
+	done
+	[ "$n" = 0 ]
+	[ "$(grep -c 'mailproxy@.*Deactivated successfully' "$S/state/console.log")" = 3 ]
+	no_failed_instances
+}
+
+@test "IMAP login to Dovecot through mailproxy started by systemd (IPv4, IPv6, dual stack, unix socket)" {
+	units
+	boot
+	python3 - "$P4" "$P6" "$S/imap.sock" <<'EOF'
+import imaplib, socket, sys
+
+class UnixIMAP(imaplib.IMAP4):
+    def open(self, host="", port=0, timeout=None):
+        self.host, self.port = host, port
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.sock.settimeout(10)
+        self.sock.connect(host)
+        self.file = self.sock.makefile("rb")
+
+for m in (imaplib.IMAP4("127.0.0.1", int(sys.argv[1]), timeout=10),
+          imaplib.IMAP4("::1", int(sys.argv[2]), timeout=10),
+          imaplib.IMAP4("127.0.0.1", int(sys.argv[2]), timeout=10),
+          UnixIMAP(sys.argv[3])):
+    typ, _ = m.login("alice", "alicepass")
+    assert typ == "OK", typ
+    typ, data = m.select("INBOX")
+    assert typ == "OK" and data == [b"2"], (typ, data)
+    typ, data = m.fetch("1", "(BODY.PEEK[])")
+    assert typ == "OK" and b"test message 1" in data[0][1], (typ, data)
+    m.logout()
+print("four logins ok")
+EOF
+	for ((i = 0; i < 100; i++)); do
+		[ "$(grep -c 'mailproxy@.*Deactivated successfully' "$S/state/console.log")" = 4 ] && break
+		sleep 0.02
+	done
+	grep 'mailproxy@' "$S/state/console.log"
+	[ "$(grep -c 'mailproxy@.*Deactivated successfully' "$S/state/console.log")" = 4 ]
+	no_failed_instances
+}
+
+@test "a client that resets at once leaves no failed instance" {
+	units
+	boot
+	python3 - "$P4" <<'EOF'
+import socket, struct, sys
+for _ in range(3):
+    s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    s.close()
+EOF
+	for ((i = 0; i < 100; i++)); do
+		[ "$(grep -cE 'mailproxy@.*(Deactivated successfully|Failed with result)' "$S/state/console.log")" = 3 ] && break
+		sleep 0.02
+	done
+	grep 'mailproxy@' "$S/state/console.log"
+	no_failed_instances
+}
