@@ -36,7 +36,7 @@ UNIT_BIN = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
 HANDLER_LIBS = -lcares
 RELAY_LIBS   =
-TLS_LIBS     = -ltls
+TLS_LIBS     = -ltls -lcrypto
 
 # mailproxy-tls is the one program that links libtls and reads private keys
 PROGS = $(BUILD)/mailproxy $(BUILD)/mailproxy-relay $(if $(wildcard cmd/mailproxy-tls.c),$(BUILD)/mailproxy-tls)
@@ -58,7 +58,7 @@ $(BUILD)/libmailproxy.a: $(LIB_OBJ)
 	rm -f $@; ar rcs $@ $(LIB_OBJ)
 
 $(BUILD)/mailproxy: $(BUILD)/cmd/mailproxy.o $(BUILD)/libmailproxy.a
-	$(CC) -o $@ $< $(BUILD)/libmailproxy.a $(ALL_LDFLAGS) $(HANDLER_LIBS) $(TLS_LIBS)
+	$(CC) -o $@ $< $(BUILD)/libmailproxy.a $(ALL_LDFLAGS) $(HANDLER_LIBS)
 
 # The relay needs libc only: static, it maps nothing at exec and holds fewer
 # private pages per idle session (not with the sanitizers, which need ld.so).

@@ -19,6 +19,7 @@
 #include "session.h"
 #include "units.h"
 #include "smtp.h"
+#include "tls_start.h"
 
 #ifndef MP_CONF_PATH
 #define MP_CONF_PATH "/etc/mailproxy/mailproxy.conf"
@@ -51,14 +52,35 @@ check_logs(const struct mp_log_target *t, size_t n)
 	return 0;
 }
 
+static bool
+uses_tls(const struct mp_conf *cf, const struct mp_server *srv)
+{
+	if (srv->ssl.starttls != MP_STARTTLS_OFF)
+		return true;
+	for (size_t i = 0; i < cf->nlistens; i++)
+		if (cf->listens[i].server == srv && cf->listens[i].ssl)
+			return true;
+	return false;
+}
+
 static int
 test_config(const struct mp_conf *cf, const char *path)
 {
+	char err[1024];
+
 	if (check_logs(cf->error_log, cf->nerror_log) == -1)
 		goto failed;
-	for (size_t i = 0; i < cf->nservers; i++)
-		if (check_logs(cf->servers[i].error_log, cf->servers[i].nerror_log) == -1)
+	for (size_t i = 0; i < cf->nservers; i++) {
+		const struct mp_server *srv = &cf->servers[i];
+
+		if (check_logs(srv->error_log, srv->nerror_log) == -1)
 			goto failed;
+		/* what libtls cannot do is said here, not ignored at run time */
+		if (uses_tls(cf, srv) && tlsd_check_server(srv, err, sizeof err) == -1) {
+			fprintf(stderr, "mailproxy: [emerg] %s\n", err);
+			goto failed;
+		}
+	}
 	fprintf(stderr, "mailproxy: the configuration file %s syntax is ok\n", path);
 	fprintf(stderr, "mailproxy: configuration file %s test is successful\n", path);
 	return 0;

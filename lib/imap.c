@@ -16,6 +16,8 @@
 
 static const char greeting[] = "* OK IMAP4 ready\r\n";
 static const char internal_error[] = "* BAD internal server error\r\n";
+static const char cert_missing[] = "* BYE No required SSL certificate\r\n";
+static const char cert_error[] = "* BYE SSL certificate error\r\n";
 
 enum imap_state {
 	IMAP_START,
@@ -214,9 +216,14 @@ command(struct imap *im)
 		(void)reply3(im, "* BYE\r\n", 7, im->tag, im->taglen, "OK completed\r\n", 14);
 		return 0;
 	case IMAP_CMD_STARTTLS:
-		/* TLS comes with the TLS process; until then STARTTLS is refused
-		 * as nginx refuses it with starttls off */
-		return bad(im) == 0;
+		if (s->tls || s->srv->ssl.starttls == MP_STARTTLS_OFF)
+			return bad(im) == 0;
+		/* whatever came behind STARTTLS is never executed (CVE-2014-3556) */
+		s->len = 0;
+		if (tagged(im, "OK completed\r\n") == -1 ||
+		    session_tls(s, cert_missing, cert_error) == -1)
+			return 0;
+		return 1;
 	case IMAP_CMD_LOGIN:
 		if (!login_allowed(s) || p->nargs != 2 || p->args[0].len == 0)
 			return bad(im) == 0;
@@ -411,6 +418,8 @@ imap_run(struct imap *im)
 	memcpy(im->tag, "* ", 2);
 	im->taglen = 2;
 
+	if (s->ls->ssl && session_tls(s, cert_missing, cert_error) == -1)
+		return 0;
 	if (session_reply(s, greeting, sizeof greeting - 1) == -1)
 		return 0;
 	s->deadline = mp_now_ms() + s->srv->timeout_ms;

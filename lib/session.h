@@ -11,6 +11,8 @@
 #include "conf.h"
 #include "conn.h"
 
+struct tls_info;
+
 struct session {
 	const struct mp_conf *cf;
 	const struct mp_server *srv;
@@ -18,6 +20,7 @@ struct session {
 	struct conn *conn;
 	int cfd;			/* the client, plaintext side */
 	bool tls;			/* the client side is TLS (implicit or STARTTLS) */
+	const struct tls_info *tlsinfo;	/* its handshake report, when tls */
 	int64_t deadline;		/* the pre-auth `timeout`, absolute */
 
 	char *buf;			/* the client command buffer, `*_client_buffer` bytes */
@@ -52,6 +55,11 @@ struct session {
 	 * proxy_protocol or the header carried no addresses */
 	const char *pp_addr, *pp_port, *pp_server_addr, *pp_server_port;
 };
+
+/* Start TLS on the client (before the greeting for `listen ... ssl`, or
+ * after the STARTTLS reply with the buffer emptied) and answer a failed
+ * client-certificate check with MISSING or ERROR. 0 go on, -1 close. */
+int session_tls(struct session *s, const char *missing, const char *error);
 
 /* Outcome of one authentication attempt, for the protocol handler. */
 enum session_auth_rc {

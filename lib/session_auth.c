@@ -8,6 +8,7 @@
 #include "auth_http.h"
 #include "log.h"
 #include "session.h"
+#include "tlsd.h"
 
 /* WAIT replies repeat the request; nginx would repeat forever. */
 #define AUTH_MAX_ROUNDS 64
@@ -31,13 +32,40 @@ copy_span(char *dst, size_t cap, const char *src, size_t len)
 }
 
 /* The request holds the password: it never outlives this call. */
-static char req[AUTH_HTTP_REQ_SIZE(0)];
+static char req[AUTH_HTTP_REQ_SIZE(16384)];	/* room for a client certificate */
 
 static enum session_auth_rc
 internal(void)
 {
 	explicit_bzero(req, sizeof req);
 	return SA_INTERNAL;
+}
+
+static const char *
+nonempty(const char *v)
+{
+	return v[0] != '\0' ? v : NULL;
+}
+
+/* Auth-SSL-*: protocol and cipher always; the certificate fields only when
+ * client certificates are verified, as nginx sends them. */
+static void
+set_ssl(struct auth_request *rq, const struct mp_server *srv, const struct tls_info *ti)
+{
+	rq->ssl = true;
+	rq->ssl_protocol = nonempty(ti->protocol);
+	rq->ssl_cipher = nonempty(ti->cipher);
+	if (srv->ssl.verify_client == MP_VERIFY_OFF)
+		return;
+	rq->ssl_verify = nonempty(ti->verify);
+	rq->ssl_subject = nonempty(ti->subject);
+	rq->ssl_issuer = nonempty(ti->issuer);
+	rq->ssl_serial = nonempty(ti->serial);
+	rq->ssl_fingerprint = nonempty(ti->fingerprint);
+	if (srv->auth_http_pass_client_cert && ti->pemlen > 0) {
+		rq->ssl_cert = ti->pem;
+		rq->ssl_certlen = ti->pemlen;
+	}
 }
 
 enum session_auth_rc
@@ -65,6 +93,8 @@ session_auth(struct session *s, const char *protocol, struct auth_failure *f)
 	rq.protocol = protocol;
 	rq.attempt = ++s->attempt;
 	rq.client_ip = s->conn->peer_ip;
+	if (s->tls && s->tlsinfo != NULL)
+		set_ssl(&rq, srv, s->tlsinfo);
 	if (s->client_host[0] != '\0')
 		rq.client_host = s->client_host;
 	rq.pp_addr = s->pp_addr;

@@ -189,8 +189,8 @@ if starttls:
     readuntil(raw, b"\r\n")
 try:
     s = ctx.wrap_socket(raw, server_hostname="mail.test")
-except ssl.SSLError as e:
-    out += ("[TLS: %s]" % e.reason).encode()
+except (ssl.SSLError, OSError) as e:
+    out += ("[TLS: %s]" % (getattr(e, "reason", None) or e)).encode()
     sys.stdout.write(esc(out))
     sys.exit(0)
 for step in args:
@@ -217,7 +217,8 @@ EOF
 # tls_proxy_start [INST]: proxy_start, with "listen ... ssl" for the servers whose
 # directives contain the marker "# listen-ssl"
 tls_proxy_start() {
-	eval "__tls_orig_write_conf() $(declare -f mp_write_conf | tail -n +2)"
+	declare -F __tls_orig_write_conf >/dev/null ||
+		eval "__tls_orig_write_conf() $(declare -f mp_write_conf | tail -n +2)"
 	mp_write_conf() {
 		__tls_orig_write_conf "$@"
 		python3 - "$T/$1/proxy.conf" <<'EOF'
@@ -240,4 +241,21 @@ open(p, "w").write("\n".join(out))
 EOF
 	}
 	proxy_start "$@"
+}
+
+# tls_proxy_start_env INST VAR=VALUE...: another mailproxy instance (fd 3 style only) whose
+# handler runs with the given environment (systemd-socket-activate passes no other)
+tls_proxy_start_env() {
+	local inst=$1 dir=$T/$1 a l3=() envs=()
+	shift
+	for a in "$@"; do envs+=(-E "$a"); done
+	mkdir -p "$dir"
+	mp_write_conf "$inst"
+	echo mailproxy >"$dir/kind"
+	: >"$dir/error.log"
+	while read -r _ a _; do l3+=(-l "127.0.0.1:$a"); done <"$dir/ports"
+	systemd-socket-activate "${l3[@]}" -a "${envs[@]}" "$MAILPROXY_BUILD/mailproxy" \
+		-c "$dir/proxy.conf" >"$dir/ssa-fd3.log" 2>&1 </dev/null 3>&- &
+	track $!
+	wait_listen $(awk '{ print $2 }' "$dir/ports") || { cat "$dir"/*.log >&2; return 1; }
 }

@@ -1,0 +1,174 @@
+/* mailproxy-tls: the TLS side of one mail connection. Started by the
+ * handler (session_start_tls) with the client socket on fd 0 and the
+ * plaintext socketpair on fd 1; reads the server's ssl_* settings from the
+ * same configuration file, does the handshake, sends the report, then moves
+ * bytes until both sides are done. Exit: 0 ok or client-caused, 100
+ * configuration, 111 system. */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <tls.h>
+
+#include "clock.h"
+#include "conf.h"
+#include "io.h"
+#include "log.h"
+#include "tlsd.h"
+
+static void
+usage(void)
+{
+	fprintf(stderr, "usage: mailproxy-tls -c file -s index [-i id] [-C client] [-S server]\n");
+	exit(100);
+}
+
+static void
+setup_logs(const struct mp_conf *cf, const struct mp_server *srv)
+{
+	const struct mp_log_target *t = srv->error_log;
+	size_t n = srv->nerror_log;
+
+	if (n == 0) {
+		t = cf->error_log;
+		n = cf->nerror_log;
+	}
+	if (n == 0) {
+		log_reset(MP_LOG_ERR);
+		return;
+	}
+	log_reset(MP_LOG_STDERR);
+	for (size_t i = 0; i < n; i++)
+		(void)log_add_target(t[i].path, t[i].level);
+}
+
+/* The handler (then the relay) is our child; its exit status is the
+ * connection's, as systemd sees it through this, the main process. */
+static int
+reap(void)
+{
+	int st;
+
+	for (int i = 0; i < 100; i++) {
+		pid_t p = waitpid(-1, &st, WNOHANG);
+
+		if (p > 0)
+			return WIFEXITED(st) ? WEXITSTATUS(st) : 0;
+		if (p == -1)
+			return 0;
+		nanosleep(&(struct timespec){ 0, 20 * 1000 * 1000 }, NULL);
+	}
+	return 0;
+}
+
+/* Handshake, report, then the I/O loop. The exit status when not 0. */
+static int
+serve(const struct mp_server *srv, struct tls *tsrv)
+{
+	static struct tls_info ti;
+	static char frame[TLSD_REPORT_HDR + TLSD_REPORT_MAX];
+	struct tls *ctx = NULL;
+	char err[1024];
+	long flen;
+	int rc = 0;
+
+	if (io_set_nonblock(0, 1) == -1 || io_set_nonblock(1, 1) == -1) {
+		log_msg(MP_LOG_ALERT, "fcntl() failed: %s", strerror(errno));
+		return 111;
+	}
+	if (tlsd_handshake(tsrv, 0, tlsd_alpn_name(srv->protocol), mp_now_ms() + srv->timeout_ms,
+	    &ctx, err, sizeof err) == -1) {
+		if (errno == ETIMEDOUT && strcmp(err, "timed out") == 0)
+			log_msg(MP_LOG_INFO, "client timed out (110: Connection timed out) while SSL handshaking");
+		else
+			log_msg(MP_LOG_INFO, "SSL_do_handshake() failed (%s) while SSL handshaking", err);
+		goto done;
+	}
+	if (tlsd_collect(ctx, &srv->ssl, &ti, err, sizeof err) == -1) {
+		log_msg(MP_LOG_INFO, "%s while SSL handshaking", err);
+		goto done;
+	}
+	if (ti.verdict == TLS_CERT_MISSING)
+		log_msg(MP_LOG_INFO, "client sent no required SSL certificate while SSL handshaking");
+	else if (ti.verdict == TLS_CERT_ERROR)
+		log_msg(MP_LOG_INFO, "client SSL certificate verify error: (%ld:%s) while SSL handshaking",
+		    ti.verify_code, ti.verify + 7);
+	flen = tlsd_report_write(&ti, frame, sizeof frame);
+	explicit_bzero(&ti, sizeof ti);
+	if (flen < 0 || io_write_all(1, frame, (size_t)flen, mp_now_ms() + srv->timeout_ms) == -1) {
+		log_msg(MP_LOG_ALERT, "passing the handshake report failed");
+		rc = 111;
+		goto done;
+	}
+	/* a broken connection is logged and client-caused: the exit status is the handler's */
+	(void)tlsd_run(ctx, 0, 1, srv->timeout_ms);
+done:
+	tls_free(ctx);
+	return rc;
+}
+
+int
+main(int argc, char **argv)
+{
+	const char *path = NULL, *client = NULL, *server = NULL;
+	long idx = -1;
+	struct mp_conf cf;
+	const struct mp_server *srv;
+	struct tls_config *cfg;
+	struct tls *tsrv;
+	char err[1024];
+	int ch, rc;
+
+	while ((ch = getopt(argc, argv, "c:s:i:C:S:")) != -1) {
+		switch (ch) {
+		case 'c': path = optarg; break;
+		case 's': idx = strtol(optarg, NULL, 10); break;
+		case 'i': log_set_session_id(optarg); break;
+		case 'C': client = optarg; break;
+		case 'S': server = optarg; break;
+		default: usage();
+		}
+	}
+	if (path == NULL || idx < 0 || optind != argc)
+		usage();
+	signal(SIGPIPE, SIG_IGN);
+	log_init("mailproxy-tls");
+	if (client != NULL)
+		log_set_client(client);
+	if (server != NULL)
+		log_set_server(server);
+
+	if (conf_load(&cf, path, err, sizeof err) == -1) {
+		log_msg(MP_LOG_EMERG, "%s", err);
+		return 100;
+	}
+	if ((size_t)idx >= cf.nservers) {
+		log_msg(MP_LOG_EMERG, "no server %ld in %s", idx, path);
+		return 100;
+	}
+	srv = &cf.servers[idx];
+	setup_logs(&cf, srv);
+
+	if (tlsd_config_build(srv, &cfg, err, sizeof err) == -1) {
+		log_msg(MP_LOG_EMERG, "%s", err);
+		return 100;
+	}
+	tsrv = tls_server();
+	if (tsrv == NULL || tls_configure(tsrv, cfg) == -1) {
+		log_msg(MP_LOG_EMERG, "tls_configure() failed: %s", tsrv ? tls_error(tsrv) : "no memory");
+		rc = 100;
+	} else {
+		rc = serve(srv, tsrv);
+	}
+	tls_config_clear_keys(cfg);	/* done before the handshake; again for the error path */
+	tls_config_free(cfg);
+	tls_free(tsrv);
+	close(1);
+	close(0);
+	return rc == 0 ? reap() : rc;
+}

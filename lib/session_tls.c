@@ -1,0 +1,28 @@
+/* session_tls.c: TLS for a session, implicit or after STARTTLS/STLS, and
+ * the client-certificate verdict answered with the protocol's own lines. */
+#include <string.h>
+
+#include "session.h"
+#include "tls_start.h"
+#include "tlsd.h"
+
+/* One handshake per connection: its report lives as long as the process. */
+static struct tls_info tls_report;
+
+int
+session_tls(struct session *s, const char *missing, const char *error)
+{
+	if (session_start_tls(s, &tls_report) == -1)
+		return -1;
+	s->tlsinfo = &tls_report;
+	switch (tls_report.verdict) {
+	case TLS_CERT_MISSING:
+		(void)session_reply(s, missing, strlen(missing));
+		return -1;
+	case TLS_CERT_ERROR:
+		(void)session_reply(s, error, strlen(error));
+		return -1;
+	default:
+		return 0;
+	}
+}
