@@ -42,7 +42,7 @@ struct smtp {
 	struct smtp_parser p;
 	int state;
 	char *dec;			/* SASL decoding, credcap bytes */
-	char *ehlo;			/* the EHLO reply, built once */
+	char *ehlo;			/* the EHLO reply, built again after TLS */
 	size_t ehlolen;
 };
 
@@ -234,15 +234,33 @@ rcpt(struct smtp *sm)
 	return 2;
 }
 
-/* STARTTLS needs the TLS engine process, which does not exist yet; until
- * then it is refused as nginx refuses it with "starttls off". When it is
- * accepted, RFC 3207 and CVE-2014-3556 demand: forget HELO, MAIL and RCPT,
- * drop every byte buffered behind the command, reply "220 2.0.0 Start
- * TLS", hand the socket to the engine, and go on without a new greeting. */
+static const char cert_missing[] = "421 4.7.1 No required SSL certificate\r\n";
+static const char cert_error[] = "421 4.7.1 SSL certificate error\r\n";
+
+/* STARTTLS (RFC 3207; CVE-2014-3556): forget HELO, MAIL and RCPT, drop
+ * every byte buffered behind the command, reply, hand the socket to the
+ * TLS process, and go on without a new greeting. */
+static int
+tls_ehlo(struct smtp *sm)
+{
+	free(sm->ehlo);
+	sm->ehlo = ehlo_list(sm->s, &sm->ehlolen);
+	return sm->ehlo != NULL ? 0 : -1;
+}
+
 static int
 starttls(struct smtp *sm)
 {
-	return invalid(sm);
+	struct session *s = sm->s;
+
+	if (s->tls || s->srv->ssl.starttls == MP_STARTTLS_OFF)
+		return invalid(sm);
+	s->smtp_helolen = s->smtp_fromlen = s->smtp_tolen = 0;
+	s->len = 0;
+	if (REPLY(s, "220 2.0.0 Start TLS\r\n") == -1 ||
+	    session_tls(s, cert_missing, cert_error) == -1 || tls_ehlo(sm) == -1)
+		return 0;
+	return 1;
 }
 
 static void
@@ -657,6 +675,8 @@ smtp_serve(struct session *s)
 static int
 serve(struct smtp *sm, struct session *s)
 {
+	if (s->ls->ssl && (session_tls(s, cert_missing, cert_error) == -1 || tls_ehlo(sm) == -1))
+		return 0;
 	client_host(s);
 	if (!greeting_delay(s))
 		return 0;
