@@ -12,6 +12,7 @@
 #include "clock.h"
 #include "io.h"
 #include "log.h"
+#include "proxy_proto.h"
 #include "session.h"
 
 #ifndef MP_RELAY_PATH
@@ -28,6 +29,9 @@ session_connect_backend(struct session *s)
 		log_msg(MP_LOG_ERR, "connect() to upstream failed (%d: %s)", errno, strerror(errno));
 		return -1;
 	}
+	/* proxy_protocol on|v2: the header goes first, in one write (spec 3.6) */
+	if (s->srv->proxy_protocol != 0 && proxy_send_header(s) == -1)
+		return -1;
 	return 0;
 }
 

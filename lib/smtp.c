@@ -11,6 +11,7 @@
 #include "io.h"
 #include "log.h"
 #include "sasl.h"
+#include "resolver.h"
 #include "session.h"
 #include "smtp.h"
 #include "smtp_backend.h"
@@ -74,19 +75,13 @@ invalid(struct smtp *sm)
 	return REPLY(sm->s, invalid_command) == 0;
 }
 
-/* Client-Host and XCLIENT NAME= (spec 3.5.2). With `resolver off` nginx
- * uses "[UNAVAILABLE]"; a client on a unix socket gets "[TEMPUNAVAIL]".
- * The forward-confirmed reverse lookup plugs in here and may replace the
- * name; until it exists a configured resolver counts as a temporary
- * failure, as nginx counts one that does not answer. */
+/* Client-Host and XCLIENT NAME: the forward-confirmed reverse DNS name of
+ * the client, or nginx's [UNAVAILABLE] / [TEMPUNAVAIL]; only SMTP asks. */
 static void
 client_host(struct session *s)
 {
-	const char *host = "[UNAVAILABLE]";
-
-	if (s->srv->resolver.n > 0)
-		host = "[TEMPUNAVAIL]";
-	snprintf(s->client_host, sizeof s->client_host, "%s", host);
+	(void)resolver_client_host(s->srv, (const struct sockaddr *)&s->conn->peer,
+	    s->client_host, sizeof s->client_host);
 }
 
 /* The EHLO reply: server name, smtp_capabilities, AUTH, STARTTLS, each a
