@@ -1,0 +1,105 @@
+/* pop3_backend.c: the POP3 backend login of spec 3.6.1 as a state machine.
+ * Like nginx, only the first three bytes of each reply are judged. */
+#include <errno.h>
+#include <string.h>
+
+#include "pop3_backend.h"
+
+static int
+crlf_free(const char *p, size_t n)
+{
+	return memchr(p, '\r', n) == NULL && memchr(p, '\n', n) == NULL;
+}
+
+int
+pop3_backend_init(struct pop3_backend *pb, const char *login, size_t loginlen,
+    const char *pass, size_t passlen)
+{
+	memset(pb, 0, sizeof *pb);
+	if (login == NULL || pass == NULL || !crlf_free(login, loginlen) ||
+	    !crlf_free(pass, passlen)) {
+		errno = EINVAL;
+		return -1;
+	}
+	pb->state = POP3_BK_START;
+	pb->login = login;
+	pb->loginlen = loginlen;
+	pb->pass = pass;
+	pb->passlen = passlen;
+	return 0;
+}
+
+static int
+positive(const char *p, size_t n)
+{
+	return n >= 3 && memcmp(p, "+OK", 3) == 0;
+}
+
+static struct iovec
+iov_of(const char *p, size_t n)
+{
+	union { const char *c; void *m; } u = { .c = p };
+
+	return (struct iovec){ u.m, n };
+}
+
+enum pop3_bk_step
+pop3_backend_step(struct pop3_backend *pb, const char *p, size_t n,
+    struct iovec iov[3], int *iovcnt)
+{
+	*iovcnt = 0;
+	if (!positive(p, n))
+		return POP3_BK_REJECT;
+	switch (pb->state) {
+	case POP3_BK_START:
+		iov[0] = iov_of("USER ", 5);
+		iov[1] = iov_of(pb->login, pb->loginlen);
+		iov[2] = iov_of("\r\n", 2);
+		*iovcnt = 3;
+		pb->state = POP3_BK_USER;
+		return POP3_BK_NEXT;
+	case POP3_BK_USER:
+		iov[0] = iov_of("PASS ", 5);
+		iov[1] = iov_of(pb->pass, pb->passlen);
+		iov[2] = iov_of("\r\n", 2);
+		*iovcnt = 3;
+		pb->state = POP3_BK_PASS;
+		return POP3_BK_NEXT;
+	case POP3_BK_PASS:
+		pb->state = POP3_BK_DONE;
+		return POP3_BK_ACCEPT;
+	case POP3_BK_DONE:
+		break;
+	}
+	return POP3_BK_REJECT;
+}
+
+enum backend_result
+pop3_backend_login(int fd, struct pop3_backend *pb, struct backend_buf *b, int64_t deadline)
+{
+	b->len = 0;
+	if (pb->login == NULL || pb->state != POP3_BK_START) {
+		errno = EINVAL;
+		return BACKEND_INVALID;
+	}
+	for (;;) {
+		struct iovec iov[3];
+		int iovcnt;
+		enum backend_result r;
+
+		r = backend_read_reply(fd, backend_frame_line, NULL, b, deadline);
+		if (r != BACKEND_OK)
+			return r;
+		switch (pop3_backend_step(pb, b->p, b->len, iov, &iovcnt)) {
+		case POP3_BK_ACCEPT:
+			return BACKEND_OK;
+		case POP3_BK_REJECT:
+			return BACKEND_REJECTED;
+		case POP3_BK_NEXT:
+			break;
+		}
+		r = backend_send(fd, iov, iovcnt, deadline);
+		if (r != BACKEND_OK)
+			return r;
+	}
+}
