@@ -1,0 +1,30 @@
+/* sandbox.h: seccomp-BPF system-call filters, one per phase.
+ *
+ * The handler's filter goes on after the configuration is read and the logs
+ * are open: it keeps what a pre-auth session needs (sockets, the auth
+ * request, fork+exec of mailproxy-tls, execve of the relay, sleeps) and
+ * answers anything else with EPERM, so the failing call is logged. Filters
+ * are inherited across fork and execve, so mailproxy-tls and the relay start
+ * under it; the relay then adds the narrowest one, which kills the process
+ * on any call outside the copy loop. */
+#ifndef MP_SANDBOX_H
+#define MP_SANDBOX_H
+
+enum sandbox_phase {
+	SANDBOX_HANDLER,	/* forbidden: EPERM */
+	SANDBOX_RELAY		/* forbidden: the process is killed (SIGSYS) */
+};
+
+/* Installs PHASE's filter (and PR_SET_NO_NEW_PRIVS). 1 installed; 0 not
+ * available here (an architecture without a filter, or a sanitizer build:
+ * ASan/LSan need ptrace, /proc and more, see sandbox.c); -1 with errno. */
+int sandbox_enter(enum sandbox_phase phase);
+
+/* As sandbox_enter, but also in sanitizer builds: for the unit test, which
+ * tries forbidden calls in a child that leaves by exit_group(2). */
+int sandbox_install(enum sandbox_phase phase);
+
+/* A short word for the log: "seccomp", "off (sanitizer build)", ... */
+const char *sandbox_mode(void);
+
+#endif
