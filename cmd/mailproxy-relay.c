@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -70,6 +71,16 @@ nodelay(int fd)
 	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
 }
 
+/* splice(2) needs a socket (or pipe) at both ends; asked before the
+ * filter, which does not allow fstat. */
+static int
+is_socket(int fd)
+{
+	struct stat st;
+
+	return fstat(fd, &st) == 0 && S_ISSOCK(st.st_mode);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -126,7 +137,9 @@ main(int argc, char **argv)
 	nodelay(CLIENT_FD);
 	nodelay(BACKEND_FD);
 
-	/* the only allocations of the session, made once */
+	rc.copy = !is_socket(CLIENT_FD) || !is_socket(BACKEND_FD);
+	/* the only allocations of the session, made once (splice leaves
+	 * them untouched: they are the fallback) */
 	rc.cbuf = malloc(rc.cbufsize);
 	rc.ubuf = malloc(rc.ubufsize);
 	if (rc.cbuf == NULL || rc.ubuf == NULL) {

@@ -1,21 +1,36 @@
 /* ISC license. */
-/* auth_http_transport.c: one auth_http exchange over libcurl, and the only
- * file that knows about libcurl. curl just connects (CURLOPT_CONNECT_ONLY);
- * our request bytes go out with curl_easy_send and the reply comes back with
- * curl_easy_recv, so the wire carries exactly what auth_http_build() made
- * (HTTP/1.0, no curl headers) and replies that are not HTTP (headers only)
- * still reach the parser. A fresh connection for every request, one
- * deadline for all of it, and reading stops at the end of the headers. */
+/* auth_http_transport.c: one auth_http exchange, and the only file that
+ * knows about libcurl. The request bytes are auth_http_build()'s (HTTP/1.0,
+ * nothing added) and the reply goes to the parser as it comes, so replies
+ * that are not HTTP (headers only) still work. A fresh connection for every
+ * request, one deadline for all of it, and reading stops at the end of the
+ * headers.
+ *
+ * Two ways to connect. When the configuration gave an address that needs
+ * no lookup (a numeric host or a unix socket: the parser filled
+ * auth_http.addr), a non-blocking connect(2) does it: that is all libcurl
+ * would do here, and it spares the handler loading libcurl and its thirty
+ * libraries (about 4 ms of CPU per login on a small machine, 5x the whole
+ * per-connection floor; see bench/README). Otherwise (a host name) libcurl
+ * resolves and connects (CURLOPT_CONNECT_ONLY), loaded with dlopen(3) at
+ * that moment, so a connection that never gets there never pays for it. */
 
+#include <dlfcn.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <curl/curl.h>
 
 #include "auth_http.h"
+#include "conn.h"
+
+#define LIBCURL_SONAME "libcurl.so.4"
 
 static int64_t
 now_ms(void)
@@ -40,7 +55,7 @@ set_why(char *why, size_t whylen, const char *what, int err)
 /* Wait until FD is ready for EVENTS or the deadline passes: 1, 0 on
  * timeout, -1 on a poll error. */
 static int
-wait_fd(curl_socket_t fd, short events, int64_t deadline)
+wait_fd(int fd, short events, int64_t deadline)
 {
 	struct pollfd pfd = { .fd = fd, .events = events };
 	int64_t left;
@@ -58,23 +73,52 @@ wait_fd(curl_socket_t fd, short events, int64_t deadline)
 	}
 }
 
-static bool global_done;
+/* ---- libcurl, loaded when first needed ------------------------------------ */
+
+static struct {
+	bool tried, ok;
+	CURLcode (*global_init)(long);
+	CURL *(*easy_init)(void);
+	CURLcode (*easy_setopt)(CURL *, CURLoption, ...);
+	CURLcode (*easy_perform)(CURL *);
+	CURLcode (*easy_getinfo)(CURL *, CURLINFO, ...);
+	CURLcode (*easy_send)(CURL *, const void *, size_t, size_t *);
+	CURLcode (*easy_recv)(CURL *, void *, size_t, size_t *);
+	void (*easy_cleanup)(CURL *);
+} cu;
+
+/* dlsym returns void *; POSIX guarantees it converts to a function pointer */
+#define CU_SYM(lib, field, name) \
+	(*(void **)(void *)&cu.field = dlsym(lib, name)) != NULL
 
 static int
-global_init(void)
+curl_load(char *why, size_t whylen)
 {
-	/* No TLS (https is not supported by auth_http), so nothing to set up
-	 * beyond curl itself; done on first use to keep other paths cheap. */
-	if (!global_done) {
-		if (curl_global_init(CURL_GLOBAL_NOTHING) != CURLE_OK)
-			return -1;
-		global_done = true;
+	void *lib;
+
+	if (cu.tried)
+		goto out;
+	cu.tried = true;
+	lib = dlopen(LIBCURL_SONAME, RTLD_NOW | RTLD_LOCAL);
+	if (lib == NULL) {
+		set_why(why, whylen, dlerror(), 0);
+		return -1;
 	}
-	return 0;
+	if (!(CU_SYM(lib, global_init, "curl_global_init") && CU_SYM(lib, easy_init, "curl_easy_init")
+	    && CU_SYM(lib, easy_setopt, "curl_easy_setopt") && CU_SYM(lib, easy_perform, "curl_easy_perform")
+	    && CU_SYM(lib, easy_getinfo, "curl_easy_getinfo") && CU_SYM(lib, easy_send, "curl_easy_send")
+	    && CU_SYM(lib, easy_recv, "curl_easy_recv") && CU_SYM(lib, easy_cleanup, "curl_easy_cleanup")))
+		goto out;
+	/* No TLS (auth_http has no https), so nothing to set up beyond curl itself */
+	cu.ok = cu.global_init(CURL_GLOBAL_NOTHING) == CURLE_OK;
+out:
+	if (!cu.ok)
+		set_why(why, whylen, "libcurl initialisation failed", 0);
+	return cu.ok ? 0 : -1;
 }
 
 static int
-setup(CURL *h, const struct mp_server *srv, int64_t left, char *errbuf)
+curl_setup(CURL *h, const struct mp_server *srv, int64_t left, char *errbuf)
 {
 	const struct mp_auth_url *u = &srv->auth_http;
 	char url[512];
@@ -84,7 +128,7 @@ setup(CURL *h, const struct mp_server *srv, int64_t left, char *errbuf)
 		return -1;
 	if (u->is_unix) {
 		n = snprintf(url, sizeof url, "http://localhost/");
-		if (curl_easy_setopt(h, CURLOPT_UNIX_SOCKET_PATH, u->path) != CURLE_OK)
+		if (cu.easy_setopt(h, CURLOPT_UNIX_SOCKET_PATH, u->path) != CURLE_OK)
 			return -1;
 	} else if (u->host[0] != '[' && strchr(u->host, ':') != NULL) {
 		n = snprintf(url, sizeof url, "http://[%s]:%u/", u->host, u->port);
@@ -93,26 +137,39 @@ setup(CURL *h, const struct mp_server *srv, int64_t left, char *errbuf)
 	}
 	if (n < 0 || (size_t)n >= sizeof url)
 		return -1;
-	if (curl_easy_setopt(h, CURLOPT_URL, url) != CURLE_OK
-	    || curl_easy_setopt(h, CURLOPT_CONNECT_ONLY, 1L) != CURLE_OK
-	    || curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L) != CURLE_OK
-	    || curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http") != CURLE_OK
+	if (cu.easy_setopt(h, CURLOPT_URL, url) != CURLE_OK
+	    || cu.easy_setopt(h, CURLOPT_CONNECT_ONLY, 1L) != CURLE_OK
+	    || cu.easy_setopt(h, CURLOPT_NOSIGNAL, 1L) != CURLE_OK
+	    || cu.easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http") != CURLE_OK
 	    /* never through an http_proxy from the environment */
-	    || curl_easy_setopt(h, CURLOPT_PROXY, "") != CURLE_OK
-	    || curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf) != CURLE_OK
-	    || curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, (long)left) != CURLE_OK)
+	    || cu.easy_setopt(h, CURLOPT_PROXY, "") != CURLE_OK
+	    || cu.easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf) != CURLE_OK
+	    || cu.easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, (long)left) != CURLE_OK)
 		return -1;
 	return 0;
 }
 
 /* nginx: "connect() to <peer> failed (<errno>: <text>)", where the peer is
  * the address it connected to: "unix:/path", "1.2.3.4:80", "[::1]:80". */
+static void
+connect_why(const char *addr, const struct mp_auth_url *u, int err, char *why, size_t whylen)
+{
+	char peer[300], what[340];
+
+	if (u->is_unix)
+		snprintf(peer, sizeof peer, "unix:%s", u->path);
+	else if (strchr(addr, ':') != NULL && addr[0] != '[')
+		snprintf(peer, sizeof peer, "[%s]:%u", addr, u->port);
+	else
+		snprintf(peer, sizeof peer, "%s:%u", addr, u->port);
+	snprintf(what, sizeof what, "connect() to %s failed", peer);
+	set_why(why, whylen, what, err);
+}
+
 static int
-connect_rc(CURL *h, const struct mp_server *srv, CURLcode rc, char *why, size_t whylen)
+curl_connect_rc(CURL *h, const struct mp_server *srv, CURLcode rc, char *why, size_t whylen)
 {
 	const struct mp_auth_url *u = &srv->auth_http;
-	char peer[300], what[340];
-	const char *addr;
 	char *ip = NULL;
 	long oserr = 0;
 
@@ -120,40 +177,77 @@ connect_rc(CURL *h, const struct mp_server *srv, CURLcode rc, char *why, size_t 
 		set_why(why, whylen, "timed out", 0);
 		return AUTH_T_TIMEOUT;
 	}
-	curl_easy_getinfo(h, CURLINFO_OS_ERRNO, &oserr);
-	if (u->is_unix) {
-		snprintf(peer, sizeof peer, "unix:%s", u->path);
-	} else {
-		/* not resolved (no address tried): the host as written */
-		if (curl_easy_getinfo(h, CURLINFO_PRIMARY_IP, &ip) == CURLE_OK
-		    && ip != NULL && ip[0] != '\0')
-			addr = ip;
-		else
-			addr = u->host;
-		if (strchr(addr, ':') != NULL && addr[0] != '[')
-			snprintf(peer, sizeof peer, "[%s]:%u", addr, u->port);
-		else
-			snprintf(peer, sizeof peer, "%s:%u", addr, u->port);
-	}
-	snprintf(what, sizeof what, "connect() to %s failed", peer);
-	set_why(why, whylen, what, (int)oserr);
+	cu.easy_getinfo(h, CURLINFO_OS_ERRNO, &oserr);
+	/* not resolved (no address tried): the host as written */
+	if (u->is_unix || cu.easy_getinfo(h, CURLINFO_PRIMARY_IP, &ip) != CURLE_OK
+	    || ip == NULL || ip[0] == '\0')
+		ip = NULL;
+	connect_why(ip != NULL ? ip : u->host, u, (int)oserr, why, whylen);
 	return AUTH_T_CONNECT;
 }
 
+/* ---- the exchange, over a plain socket or a curl handle ------------------- */
+
+struct chan {
+	int fd;
+	CURL *h;	/* NULL: plain socket */
+};
+
+/* 1 moved *N bytes (0 bytes from recv: EOF), 0 would block, -1 error (errno). */
 static int
-send_all(CURL *h, curl_socket_t fd, const char *req, size_t reqlen,
-    int64_t deadline, char *why, size_t whylen)
+chan_send(struct chan *c, const char *p, size_t len, size_t *n)
+{
+	ssize_t k;
+
+	*n = 0;
+	if (c->h != NULL) {
+		CURLcode rc;
+
+		errno = 0;
+		rc = cu.easy_send(c->h, p, len, n);
+		return rc == CURLE_AGAIN ? 0 : rc == CURLE_OK ? 1 : -1;
+	}
+	do
+		k = send(c->fd, p, len, MSG_NOSIGNAL);
+	while (k == -1 && errno == EINTR);
+	if (k == -1)
+		return errno == EAGAIN || errno == EWOULDBLOCK ? 0 : -1;
+	*n = (size_t)k;
+	return 1;
+}
+
+static int
+chan_recv(struct chan *c, char *p, size_t len, size_t *n)
+{
+	ssize_t k;
+
+	*n = 0;
+	if (c->h != NULL) {
+		CURLcode rc;
+
+		errno = 0;
+		rc = cu.easy_recv(c->h, p, len, n);
+		return rc == CURLE_AGAIN ? 0 : rc == CURLE_OK ? 1 : -1;
+	}
+	do
+		k = recv(c->fd, p, len, 0);
+	while (k == -1 && errno == EINTR);
+	if (k == -1)
+		return errno == EAGAIN || errno == EWOULDBLOCK ? 0 : -1;
+	*n = (size_t)k;
+	return 1;
+}
+
+static int
+send_all(struct chan *c, const char *req, size_t reqlen, int64_t deadline, char *why, size_t whylen)
 {
 	size_t off = 0, n;
-	CURLcode rc;
-	int w;
+	int r, w;
 
 	while (off < reqlen) {
-		n = 0;
-		errno = 0;
-		rc = curl_easy_send(h, req + off, reqlen - off, &n);
-		if (rc == CURLE_AGAIN) {
-			w = wait_fd(fd, POLLOUT, deadline);
+		r = chan_send(c, req + off, reqlen - off, &n);
+		if (r == 0) {
+			w = wait_fd(c->fd, POLLOUT, deadline);
 			if (w == 0) {
 				set_why(why, whylen, "timed out", 0);
 				return AUTH_T_TIMEOUT;
@@ -164,7 +258,7 @@ send_all(CURL *h, curl_socket_t fd, const char *req, size_t reqlen,
 			}
 			continue;
 		}
-		if (rc != CURLE_OK) {
+		if (r < 0) {
 			/* refused or reset: nginx sees it on the first send */
 			set_why(why, whylen, "send() failed", errno);
 			return AUTH_T_CONNECT;
@@ -175,21 +269,17 @@ send_all(CURL *h, curl_socket_t fd, const char *req, size_t reqlen,
 }
 
 static int
-recv_reply(CURL *h, curl_socket_t fd, struct auth_reply *out, int64_t deadline,
-    char *why, size_t whylen)
+recv_reply(struct chan *c, struct auth_reply *out, int64_t deadline, char *why, size_t whylen)
 {
 	char chunk[AUTH_REPLY_MAX];
 	size_t n;
-	CURLcode rc;
-	int w, prc;
+	int r, w, prc;
 
 	for (;;) {
-		n = 0;
-		errno = 0;
 		/* never ask for more than the 1 KiB buffer still holds, as nginx */
-		rc = curl_easy_recv(h, chunk, sizeof out->buf - out->len, &n);
-		if (rc == CURLE_AGAIN) {
-			w = wait_fd(fd, POLLIN, deadline);
+		r = chan_recv(c, chunk, sizeof out->buf - out->len, &n);
+		if (r == 0) {
+			w = wait_fd(c->fd, POLLIN, deadline);
 			if (w == 0) {
 				set_why(why, whylen, "timed out", 0);
 				return AUTH_T_TIMEOUT;
@@ -200,7 +290,7 @@ recv_reply(CURL *h, curl_socket_t fd, struct auth_reply *out, int64_t deadline,
 			}
 			continue;
 		}
-		if (rc != CURLE_OK) {
+		if (r < 0) {
 			set_why(why, whylen, "recv() failed", errno);
 			return AUTH_T_CLOSED;
 		}
@@ -222,48 +312,98 @@ recv_reply(CURL *h, curl_socket_t fd, struct auth_reply *out, int64_t deadline,
 	}
 }
 
+/* connect(2) to an address the parser resolved: the socket, or -1 with the
+ * outcome in *RC. */
+static int
+plain_connect(const struct mp_auth_url *u, int64_t deadline, int *rc, char *why, size_t whylen)
+{
+	const struct sockaddr *sa = (const struct sockaddr *)&u->addr;
+	int fd, err = 0, w;
+	socklen_t errlen = sizeof err;
+	char addr[160];
+
+	*rc = AUTH_T_CONNECT;
+	fd = socket(sa->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd == -1) {
+		set_why(why, whylen, "socket() failed", errno);
+		return -1;
+	}
+	if (connect(fd, sa, u->addrlen) == 0)
+		return fd;
+	err = errno;
+	if (err == EINPROGRESS) {
+		w = wait_fd(fd, POLLOUT, deadline);
+		if (w == 0) {
+			close(fd);
+			*rc = AUTH_T_TIMEOUT;
+			set_why(why, whylen, "timed out", 0);
+			return -1;
+		}
+		if (w < 0 || getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &errlen) == -1)
+			err = errno;
+		if (err == 0)
+			return fd;
+	}
+	close(fd);
+	conn_addr_ip(sa, addr, sizeof addr);
+	connect_why(addr, u, err, why, whylen);
+	return -1;
+}
+
 int
 auth_http_query(const struct mp_server *srv, const char *req, size_t reqlen,
     struct auth_reply *out, char *why, size_t whylen)
 {
 	char errbuf[CURL_ERROR_SIZE];
 	int64_t deadline = now_ms() + srv->auth_http_timeout_ms, left;
-	curl_socket_t fd = CURL_SOCKET_BAD;
+	struct chan c = { .fd = -1, .h = NULL };
+	curl_socket_t cfd = CURL_SOCKET_BAD;
 	CURLcode crc;
-	CURL *h;
 	int rc;
 
 	auth_reply_init(out);
 	if (whylen)
 		why[0] = '\0';
 	errbuf[0] = '\0';
-	if (global_init() < 0 || (h = curl_easy_init()) == NULL) {
+
+	if (srv->auth_http.addrlen > 0) {
+		c.fd = plain_connect(&srv->auth_http, deadline, &rc, why, whylen);
+		if (c.fd == -1)
+			return rc;
+		rc = send_all(&c, req, reqlen, deadline, why, whylen);
+		if (rc == AUTH_T_OK)
+			rc = recv_reply(&c, out, deadline, why, whylen);
+		close(c.fd);
+		return rc;
+	}
+
+	if (curl_load(why, whylen) < 0 || (c.h = cu.easy_init()) == NULL) {
 		set_why(why, whylen, "libcurl initialisation failed", 0);
 		return AUTH_T_CONNECT;
 	}
 	left = deadline - now_ms();
-	if (setup(h, srv, left > 0 ? left : 1, errbuf) < 0) {
+	if (curl_setup(c.h, srv, left > 0 ? left : 1, errbuf) < 0) {
 		set_why(why, whylen, "libcurl setup failed", 0);
 		rc = AUTH_T_CONNECT;
 		goto done;
 	}
-	crc = curl_easy_perform(h);
+	crc = cu.easy_perform(c.h);
 	if (crc != CURLE_OK) {
-		rc = connect_rc(h, srv, crc, why, whylen);
+		rc = curl_connect_rc(c.h, srv, crc, why, whylen);
 		goto done;
 	}
 	/* a new handle per query is a new connection; no FORBID_REUSE, which
 	 * would close the socket as soon as the connect-only "transfer" ends */
-	if (curl_easy_getinfo(h, CURLINFO_ACTIVESOCKET, &fd) != CURLE_OK
-	    || fd == CURL_SOCKET_BAD) {
+	if (cu.easy_getinfo(c.h, CURLINFO_ACTIVESOCKET, &cfd) != CURLE_OK || cfd == CURL_SOCKET_BAD) {
 		set_why(why, whylen, "connect() failed", 0);
 		rc = AUTH_T_CONNECT;
 		goto done;
 	}
-	rc = send_all(h, fd, req, reqlen, deadline, why, whylen);
+	c.fd = cfd;
+	rc = send_all(&c, req, reqlen, deadline, why, whylen);
 	if (rc == AUTH_T_OK)
-		rc = recv_reply(h, fd, out, deadline, why, whylen);
+		rc = recv_reply(&c, out, deadline, why, whylen);
 done:
-	curl_easy_cleanup(h);
+	cu.easy_cleanup(c.h);
 	return rc;
 }

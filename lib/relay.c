@@ -5,8 +5,12 @@
  * done when both are (nginx ends at the first EOF and may drop bytes still
  * queued the other way; keeping half-closes costs nothing and loses nothing).
  *
- * dir_fill()/dir_flush() are the only places that move bytes, so a splice(2)
- * variant (a pipe in place of buf) can replace them without touching the loop. */
+ * dir_fill()/dir_flush() are the only places that move bytes. Between two
+ * sockets they splice(2): source -> pipe -> destination, so the bytes stay
+ * in the kernel (page references move, nothing is copied to user space);
+ * the pipe is the direction's buffer and an idle pipe holds no pages. The
+ * read/write path through the caller's buffers is for anything else (and
+ * for a kernel that refuses the first splice). */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -23,6 +27,8 @@ struct dir {
 	enum relay_end src_fail, dst_fail;	/* whom to blame for an error */
 	char *buf;
 	size_t cap, off, len;	/* buf[off..len) is read but not yet written */
+	int pipe[2];		/* splice mode when pipe[0] != -1 */
+	size_t pcap, inpipe;	/* the pipe's size, and the bytes in it */
 	bool eof;		/* src sent EOF */
 	bool shut;		/* dst was shut down for writing */
 	uint64_t bytes;		/* written to dst */
@@ -31,13 +37,61 @@ struct dir {
 static bool
 dir_wants_read(const struct dir *d)
 {
+	if (d->pipe[0] != -1)
+		return !d->eof && d->inpipe < d->pcap;
 	return !d->eof && d->len < d->cap;
 }
 
 static bool
 dir_wants_write(const struct dir *d)
 {
+	if (d->pipe[0] != -1)
+		return d->inpipe > 0;
 	return d->off < d->len;
+}
+
+static void
+dir_unpipe(struct dir *d)
+{
+	if (d->pipe[0] != -1) {
+		close(d->pipe[0]);
+		close(d->pipe[1]);
+	}
+	d->pipe[0] = d->pipe[1] = -1;
+}
+
+/* Pipe sizes are whole pages: at least the kernel's 64 KiB default, more
+ * for a bigger configured buffer, up to 1 MiB (pipe-max-size's default). */
+static void
+dir_pipe(struct dir *d)
+{
+	size_t want = d->cap < 65536 ? 65536 : d->cap > (1u << 20) ? (1u << 20) : d->cap;
+	int sz;
+
+	if (pipe2(d->pipe, O_NONBLOCK | O_CLOEXEC) == -1) {
+		d->pipe[0] = d->pipe[1] = -1;
+		return;
+	}
+	sz = fcntl(d->pipe[1], F_SETPIPE_SZ, (int)want);
+	if (sz == -1)
+		sz = fcntl(d->pipe[1], F_GETPIPE_SZ);
+	if (sz <= 0) {
+		dir_unpipe(d);
+		return;
+	}
+	d->pcap = (size_t)sz;
+}
+
+/* splice(2) into or out of the pipe; the sockets are non-blocking and so is the pipe. */
+static ssize_t
+splice_some(int from, int to, size_t n)
+{
+	ssize_t k;
+
+	do
+		k = splice(from, NULL, to, NULL, n, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+	while (k == -1 && errno == EINTR);
+	return k;
 }
 
 static bool
@@ -54,6 +108,21 @@ dir_fill(struct dir *d)
 
 	if (!dir_wants_read(d))
 		return 0;
+	if (d->pipe[0] != -1) {
+		n = splice_some(d->src, d->pipe[1], d->pcap - d->inpipe);
+		if (n == -1 && (errno == EINVAL || errno == ENOSYS) && d->inpipe == 0 && d->bytes == 0
+		    && d->buf != NULL) {
+			/* no splice for this pair after all: copy from the start */
+			dir_unpipe(d);
+			return dir_fill(d);
+		}
+		if (n == -1)
+			return errno == EAGAIN || errno == EWOULDBLOCK ? 0 : -1;
+		if (n == 0)
+			d->eof = true;
+		d->inpipe += (size_t)n;
+		return 1;
+	}
 	if (d->off > 0) {
 		/* after a partial write: keep the pending bytes at the front */
 		memmove(d->buf, d->buf + d->off, d->len - d->off);
@@ -77,6 +146,18 @@ dir_flush(struct dir *d)
 {
 	int moved = 0;
 
+	while (d->pipe[0] != -1 && d->inpipe > 0) {
+		ssize_t n = splice_some(d->pipe[0], d->dst, d->inpipe);
+
+		if (n == -1) {
+			if (errno == EAGAIN || errno == EWOULDBLOCK)
+				return moved;
+			return -1;
+		}
+		d->inpipe -= (size_t)n;
+		d->bytes += (uint64_t)n;
+		moved = 1;
+	}
 	while (dir_wants_write(d)) {
 		ssize_t n = write(d->dst, d->buf + d->off, d->len - d->off);
 
@@ -142,11 +223,13 @@ relay_run(const struct relay_conf *rc, struct relay_stats *st)
 {
 	struct dir c2b = {
 		.src = rc->cfd, .dst = rc->bfd, .src_fail = RELAY_END_CLIENT,
-		.dst_fail = RELAY_END_BACKEND, .buf = rc->cbuf, .cap = rc->cbufsize
+		.dst_fail = RELAY_END_BACKEND, .buf = rc->cbuf, .cap = rc->cbufsize,
+		.pipe = { -1, -1 }
 	};
 	struct dir b2c = {
 		.src = rc->bfd, .dst = rc->cfd, .src_fail = RELAY_END_BACKEND,
-		.dst_fail = RELAY_END_CLIENT, .buf = rc->ubuf, .cap = rc->ubufsize
+		.dst_fail = RELAY_END_CLIENT, .buf = rc->ubuf, .cap = rc->ubufsize,
+		.pipe = { -1, -1 }
 	};
 	int64_t start = mp_now_ms(), last = start;
 
@@ -154,6 +237,16 @@ relay_run(const struct relay_conf *rc, struct relay_stats *st)
 	st->end = RELAY_END_SYSTEM;
 	if (set_nonblock(rc->cfd) == -1 || set_nonblock(rc->bfd) == -1)
 		goto fail;
+	/* no fstat here: the relay's seccomp filter does not allow it; the
+	 * caller knows its fds, and a refused first splice falls back */
+	if (!rc->copy) {
+		dir_pipe(&c2b);
+		dir_pipe(&b2c);
+	}
+	if ((c2b.pipe[0] == -1 && c2b.buf == NULL) || (b2c.pipe[0] == -1 && b2c.buf == NULL)) {
+		errno = ENOMEM;
+		goto fail;
+	}
 
 	while (!dir_done(&c2b) || !dir_done(&b2c)) {
 		struct pollfd pfd[2];
@@ -196,6 +289,9 @@ relay_run(const struct relay_conf *rc, struct relay_stats *st)
 fail:
 	st->err = errno;
 out:
+	st->spliced = c2b.pipe[0] != -1 && b2c.pipe[0] != -1;
+	dir_unpipe(&c2b);
+	dir_unpipe(&b2c);
 	st->c2b = c2b.bytes;
 	st->b2c = b2c.bytes;
 	st->ms = mp_now_ms() - start;

@@ -1,7 +1,9 @@
 /* relay.h: copy bytes both ways between the client and the backend after
  * the login, until both directions are done. Half-closes are propagated: EOF
  * from one side becomes shutdown(SHUT_WR) on the other once everything read
- * has been written, and the other direction goes on. */
+ * has been written, and the other direction goes on. Between sockets the
+ * bytes go through a pipe per direction with splice(2) and never reach user
+ * space; otherwise through the caller's buffers. */
 #ifndef MP_RELAY_H
 #define MP_RELAY_H
 
@@ -14,6 +16,9 @@ struct relay_conf {
 	size_t cbufsize;	/* the client buffer (imap/smtp_client_buffer) */
 	size_t ubufsize;	/* proxy_buffer */
 	int64_t idle_ms;	/* proxy_timeout: no byte either way this long ends it; <= 0 never */
+	int copy;		/* 1: read/write through the buffers; 0: splice(2) through
+				 * pipes where the first splice works (set 1 when an
+				 * fd is not a socket) */
 };
 
 enum relay_end {
@@ -29,6 +34,7 @@ struct relay_stats {
 	int64_t ms;		/* duration */
 	enum relay_end end;
 	int err;		/* errno for CLIENT, BACKEND, SYSTEM */
+	int spliced;		/* 1 when the bytes went through pipes */
 };
 
 /* Run the relay to its end; fills ST. Closes nothing; needs SIGPIPE ignored

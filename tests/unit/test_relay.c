@@ -15,6 +15,9 @@
 #include "relay.h"
 #include "unit.h"
 
+/* 1: the relay copies through its buffers; 0: it splices (socketpairs allow it) */
+static int force_copy;
+
 struct relay_child {
 	pid_t pid;
 	int cfd, bfd;		/* the test's ends: it is the client and the backend */
@@ -34,7 +37,7 @@ start_relay(struct relay_child *rc, size_t csize, size_t usize, int64_t idle_ms)
 	rc->pid = fork();
 	if (rc->pid == 0) {
 		struct relay_conf conf = { .cfd = cp[1], .bfd = bp[1], .cbufsize = csize,
-		    .ubufsize = usize, .idle_ms = idle_ms };
+		    .ubufsize = usize, .idle_ms = idle_ms, .copy = force_copy };
 		struct relay_stats st;
 
 		close(cp[0]);
@@ -186,6 +189,7 @@ test_bulk(size_t csize, size_t usize, uint64_t amount)
 	st = finish_relay(&rc);
 	CHECK(st.end == RELAY_END_DONE);
 	CHECK(st.c2b == amount && st.b2c == amount);
+	CHECK(st.spliced == !force_copy);
 }
 
 /* The client shuts down its write side: the backend sees EOF and still
@@ -304,12 +308,15 @@ main(void)
 {
 	signal(SIGPIPE, SIG_IGN);
 	alarm(120);	/* a hung relay fails the test instead of hanging it */
-	test_bulk(4096, 4096, 8u << 20);
-	test_bulk(16384, 8192, 8u << 20);
-	test_bulk(1, 7, 256u << 10);
-	test_half_close();
-	test_backend_closes_first();
-	test_write_to_closed_backend();
-	test_idle_timeout();
+	for (force_copy = 0; force_copy <= 1; force_copy++) {
+		test_bulk(4096, 4096, 8u << 20);
+		test_bulk(16384, 8192, 8u << 20);
+		test_bulk(1, 7, 256u << 10);
+		test_bulk(262144, 262144, 8u << 20);
+		test_half_close();
+		test_backend_closes_first();
+		test_write_to_closed_backend();
+		test_idle_timeout();
+	}
 	UNIT_DONE();
 }
