@@ -9,31 +9,8 @@
 
 #include "backend.h"
 #include "clock.h"
+#include "io.h"
 #include "log.h"
-
-/* 1 ready, 0 deadline passed, -1 error. */
-static int
-wait_fd(int fd, short events, int64_t deadline)
-{
-	struct pollfd pfd = { .fd = fd, .events = events };
-
-	for (;;) {
-		int ms = -1, r;
-
-		if (deadline >= 0) {
-			int64_t left = deadline - mp_now_ms();
-
-			if (left <= 0)
-				return 0;
-			ms = left > 1000000000 ? 1000000000 : (int)left;
-		}
-		r = poll(&pfd, 1, ms);
-		if (r > 0)
-			return 1;
-		if (r < 0 && errno != EINTR)
-			return -1;
-	}
-}
 
 int
 backend_connect(const struct sockaddr *sa, socklen_t len, int64_t deadline)
@@ -49,7 +26,7 @@ backend_connect(const struct sockaddr *sa, socklen_t len, int64_t deadline)
 	/* after EINTR the connect goes on in the background, as after EINPROGRESS */
 	if (errno != EINPROGRESS && errno != EINTR)
 		goto fail;
-	w = wait_fd(fd, POLLOUT, deadline);
+	w = io_wait(fd, POLLOUT, deadline);
 	if (w == 0)
 		errno = ETIMEDOUT;
 	if (w <= 0)
@@ -78,7 +55,7 @@ backend_send(int fd, struct iovec *iov, int iovcnt, int64_t deadline)
 
 	for (int i = 0; i < iovcnt; i++)
 		total += iov[i].iov_len;
-	w = wait_fd(fd, POLLOUT, deadline);
+	w = io_wait(fd, POLLOUT, deadline);
 	if (w == 0)
 		return BACKEND_TIMEOUT;
 	if (w < 0)
@@ -135,7 +112,7 @@ backend_read_reply(int fd, backend_frame_fn *frame, const void *arg,
 				continue;
 			if (errno != EAGAIN && errno != EWOULDBLOCK)
 				return BACKEND_ERROR;
-			w = wait_fd(fd, POLLIN, deadline);
+			w = io_wait(fd, POLLIN, deadline);
 			if (w == 0)
 				return BACKEND_TIMEOUT;
 			if (w < 0)

@@ -37,32 +37,10 @@ struct imap {
 	char *dec;			/* SASL decoding, cap bytes */
 };
 
-/* A reply of up to three parts, sent in one write. */
-static int
-reply3(struct imap *im, const char *a, size_t alen, const char *b, size_t blen,
-    const char *c, size_t clen)
-{
-	struct session *s = im->s;
-	char out[IMAP_TAG_MAX + 2 + 1200];
-
-	if (alen + blen + clen > sizeof out) {
-		int r = session_reply(s, a, alen);
-		if (r == 0)
-			r = session_reply(s, b, blen);
-		if (r == 0)
-			r = session_reply(s, c, clen);
-		return r;
-	}
-	memcpy(out, a, alen);
-	memcpy(out + alen, b, blen);
-	memcpy(out + alen + blen, c, clen);
-	return session_reply(s, out, alen + blen + clen);
-}
-
 static int
 tagged(struct imap *im, const char *text)
 {
-	return reply3(im, "", 0, im->tag, im->taglen, text, strlen(text));
+	return session_reply3(im->s, "", 0, im->tag, im->taglen, text, strlen(text));
 }
 
 static int
@@ -100,7 +78,7 @@ capability(struct imap *im)
 	}
 	ADD("\r\n");
 #undef ADD
-	return reply3(im, line, n, im->tag, im->taglen, "OK completed\r\n", 14);
+	return session_reply3(im->s, line, n, im->tag, im->taglen, "OK completed\r\n", 14);
 }
 
 static void
@@ -113,28 +91,6 @@ set_tag(struct imap *im)
 	}
 	im->taglen = im->p.taglen < sizeof im->tag ? im->p.taglen : sizeof im->tag;
 	memcpy(im->tag, im->p.tag, im->taglen);
-}
-
-static void
-set_login(struct session *s, const char *p, size_t n)
-{
-	s->loginlen = n < s->cap ? n : s->cap;
-	memcpy(s->login, p, s->loginlen);
-	log_set_login(s->login, s->loginlen);
-}
-
-static void
-set_pass(struct session *s, const char *p, size_t n)
-{
-	s->passlen = n < s->cap ? n : s->cap;
-	memcpy(s->pass, p, s->passlen);
-	s->have_pass = true;
-}
-
-static bool
-login_allowed(const struct session *s)
-{
-	return s->tls || s->srv->ssl.starttls != MP_STARTTLS_ONLY;
 }
 
 /* Everything after the authenticating command goes to the backend. */
@@ -153,12 +109,12 @@ authenticate_and_relay(struct imap *im)
 	case SA_FAIL:
 		im->state = IMAP_START;
 		s->deadline = mp_now_ms() + s->srv->timeout_ms;
-		if (reply3(im, im->tag, im->taglen, "NO ", 3, f.text, f.textlen) == -1 ||
+		if (session_reply3(im->s, im->tag, im->taglen, "NO ", 3, f.text, f.textlen) == -1 ||
 		    session_reply(s, "\r\n", 2) == -1)
 			return 0;
 		return 1;	/* the session goes on */
 	case SA_FAIL_CLOSE:
-		(void)(reply3(im, im->tag, im->taglen, "NO ", 3, f.text, f.textlen) == 0 &&
+		(void)(session_reply3(im->s, im->tag, im->taglen, "NO ", 3, f.text, f.textlen) == 0 &&
 		    session_reply(s, "\r\n", 2) == 0);
 		return 0;
 	default:
@@ -213,7 +169,7 @@ command(struct imap *im)
 	case IMAP_CMD_NOOP:
 		return tagged(im, "OK completed\r\n") == 0;
 	case IMAP_CMD_LOGOUT:
-		(void)reply3(im, "* BYE\r\n", 7, im->tag, im->taglen, "OK completed\r\n", 14);
+		(void)session_reply3(im->s, "* BYE\r\n", 7, im->tag, im->taglen, "OK completed\r\n", 14);
 		return 0;
 	case IMAP_CMD_STARTTLS:
 		if (s->tls || s->srv->ssl.starttls == MP_STARTTLS_OFF)
@@ -225,35 +181,16 @@ command(struct imap *im)
 			return 0;
 		return 1;
 	case IMAP_CMD_LOGIN:
-		if (!login_allowed(s) || p->nargs != 2 || p->args[0].len == 0)
+		if (!session_login_allowed(s) || p->nargs != 2 || p->args[0].len == 0)
 			return bad(im) == 0;
-		set_login(s, p->args[0].p, p->args[0].len);
-		set_pass(s, p->args[1].p, p->args[1].len);
+		session_set_login(s, p->args[0].p, p->args[0].len);
+		session_set_pass(s, p->args[1].p, p->args[1].len);
 		s->method = "plain";
 		return 2;
 	case IMAP_CMD_AUTHENTICATE:
 		return 3;
 	default:
 		return bad(im) == 0;
-	}
-}
-
-static void
-log_sasl(int rc, const char *mech)
-{
-	switch (rc) {
-	case SASL_ELOGIN:
-		log_msg(MP_LOG_INFO, "client sent invalid login in AUTH PLAIN command");
-		break;
-	case SASL_EPASSWORD:
-		log_msg(MP_LOG_INFO, "client sent invalid password in AUTH PLAIN command");
-		break;
-	case SASL_EHASH:
-		log_msg(MP_LOG_INFO, "client sent invalid CRAM-MD5 hash in AUTH CRAM-MD5 command");
-		break;
-	default:
-		log_msg(MP_LOG_INFO, "client sent invalid base64 encoding in AUTH %s command", mech);
-		break;
 	}
 }
 
@@ -273,7 +210,7 @@ plain(struct imap *im, const struct imap_arg *a)
 	    s->pass, &s->passlen);
 
 	if (rc != SASL_OK) {
-		log_sasl(rc, "PLAIN");
+		sasl_log(rc, "PLAIN");
 		return bad(im) == 0;
 	}
 	log_set_login(s->login, s->loginlen);
@@ -289,7 +226,7 @@ external(struct imap *im, const struct imap_arg *a)
 	int rc = sasl_external(a->p, a->len, s->login, s->credcap, &s->loginlen);
 
 	if (rc != SASL_OK) {
-		log_sasl(rc, "EXTERNAL");
+		sasl_log(rc, "EXTERNAL");
 		return bad(im) == 0;
 	}
 	log_set_login(s->login, s->loginlen);
@@ -306,7 +243,7 @@ login_user(struct imap *im, const struct imap_arg *a, bool initial)
 	int rc = sasl_login_user(a->p, a->len, s->login, s->credcap, &s->loginlen);
 
 	if (rc != SASL_OK) {
-		log_sasl(rc, "LOGIN");
+		sasl_log(rc, "LOGIN");
 		/* nginx quirk: in the username step the reply carries no tag at all */
 		if (!initial)
 			return session_reply(s, "BAD invalid command\r\n", 21) == 0;
@@ -325,7 +262,7 @@ authenticate(struct imap *im, const struct imap_arg *args, unsigned nargs)
 	char chal[512];
 	size_t clen;
 
-	if (!login_allowed(s) || nargs == 0)
+	if (!session_login_allowed(s) || nargs == 0)
 		return bad(im) == 0;
 	switch (sasl_auth_parse(args[0].p, args[0].len, nargs)) {
 	case SASL_AUTH_LOGIN:
@@ -376,7 +313,7 @@ auth_step(struct imap *im, const struct imap_arg *a)
 	case IMAP_AUTH_LOGIN_PASS:
 		rc = sasl_login_pass(a->p, a->len, s->pass, s->credcap, &s->passlen);
 		if (rc != SASL_OK) {
-			log_sasl(rc, "LOGIN");
+			sasl_log(rc, "LOGIN");
 			return bad(im) == 0;
 		}
 		s->have_pass = true;
@@ -386,7 +323,7 @@ auth_step(struct imap *im, const struct imap_arg *a)
 		rc = sasl_cram_md5(a->p, a->len, im->dec, s->credcap, s->login, &s->loginlen,
 		    s->pass, &s->passlen);
 		if (rc != SASL_OK) {
-			log_sasl(rc, "CRAM-MD5");
+			sasl_log(rc, "CRAM-MD5");
 			return bad(im) == 0;
 		}
 		log_set_login(s->login, s->loginlen);

@@ -8,8 +8,8 @@
 #include "clock.h"
 #include "io.h"
 
-static int
-wait_for(int fd, short events, int64_t deadline)
+int
+io_wait(int fd, short events, int64_t deadline)
 {
 	struct pollfd pfd = { .fd = fd, .events = events };
 
@@ -35,7 +35,7 @@ wait_for(int fd, short events, int64_t deadline)
 int
 io_wait_readable(int fd, int64_t deadline)
 {
-	return wait_for(fd, POLLIN, deadline);
+	return io_wait(fd, POLLIN, deadline);
 }
 
 ssize_t
@@ -51,7 +51,7 @@ io_read(int fd, void *buf, size_t n, int64_t deadline)
 			continue;
 		if (errno != EAGAIN)
 			return -1;
-		w = wait_for(fd, POLLIN, deadline);
+		w = io_wait(fd, POLLIN, deadline);
 		if (w == 0)
 			return errno = ETIMEDOUT, -1;
 		if (w < 0)
@@ -77,7 +77,7 @@ io_write_all(int fd, const void *buf, size_t n, int64_t deadline)
 			continue;
 		if (r < 0 && errno != EAGAIN)
 			return -1;
-		w = wait_for(fd, POLLOUT, deadline);
+		w = io_wait(fd, POLLOUT, deadline);
 		if (w == 0)
 			return errno = ETIMEDOUT, -1;
 		if (w < 0)

@@ -13,7 +13,11 @@ ssize_t io_read(int fd, void *buf, size_t n, int64_t deadline);
 /* 0 when every byte is written, -1 on error (errno ETIMEDOUT at the deadline). */
 int io_write_all(int fd, const void *buf, size_t n, int64_t deadline);
 
-/* Wait until FD is readable or the deadline passes: 1 readable, 0 timeout, -1 error. */
+/* Wait until FD is ready for EVENTS (poll(2) bits) or the deadline passes:
+ * 1 ready, 0 timeout, -1 error. */
+int io_wait(int fd, short events, int64_t deadline);
+
+/* io_wait(fd, POLLIN, deadline). */
 int io_wait_readable(int fd, int64_t deadline);
 
 int io_set_nonblock(int fd, int on);

@@ -181,28 +181,6 @@ auth_list(struct pop3 *pp)
 	return send_out(pp, &o);
 }
 
-static void
-set_login(struct session *s, const char *p, size_t n)
-{
-	s->loginlen = n < s->credcap ? n : s->credcap;
-	memcpy(s->login, p, s->loginlen);
-	log_set_login(s->login, s->loginlen);
-}
-
-static void
-set_pass(struct session *s, const char *p, size_t n)
-{
-	s->passlen = n < s->credcap ? n : s->credcap;
-	memcpy(s->pass, p, s->passlen);
-	s->have_pass = true;
-}
-
-static bool
-login_allowed(const struct session *s)
-{
-	return s->tls || s->srv->ssl.starttls != MP_STARTTLS_ONLY;
-}
-
 /* STLS on a plain connection with starttls on|only: everything buffered
  * behind the command is dropped (plaintext injection, CVE-2014-3556), then
  * "+OK", the handshake, and the start state again without a new greeting. */
@@ -222,25 +200,6 @@ stls(struct pop3 *pp)
 	return NEXT_READ;
 }
 
-static void
-log_sasl(int rc, const char *mech)
-{
-	switch (rc) {
-	case SASL_ELOGIN:
-		log_msg(MP_LOG_INFO, "client sent invalid login in AUTH PLAIN command");
-		break;
-	case SASL_EPASSWORD:
-		log_msg(MP_LOG_INFO, "client sent invalid password in AUTH PLAIN command");
-		break;
-	case SASL_EHASH:
-		log_msg(MP_LOG_INFO, "client sent invalid CRAM-MD5 hash in AUTH CRAM-MD5 command");
-		break;
-	default:
-		log_msg(MP_LOG_INFO, "client sent invalid base64 encoding in AUTH %s command", mech);
-		break;
-	}
-}
-
 /* Send a SASL challenge; the client's next line is a response. */
 static enum pop3_next
 challenge(struct pop3 *pp, int state, const char *line, size_t n)
@@ -257,7 +216,7 @@ plain(struct pop3 *pp, const struct pop3_arg *a)
 	    s->pass, &s->passlen);
 
 	if (rc != SASL_OK) {
-		log_sasl(rc, "PLAIN");
+		sasl_log(rc, "PLAIN");
 		return invalid(pp);
 	}
 	log_set_login(s->login, s->loginlen);
@@ -273,7 +232,7 @@ external(struct pop3 *pp, const struct pop3_arg *a)
 	int rc = sasl_external(a->p, a->len, s->login, s->credcap, &s->loginlen);
 
 	if (rc != SASL_OK) {
-		log_sasl(rc, "EXTERNAL");
+		sasl_log(rc, "EXTERNAL");
 		return invalid(pp);
 	}
 	log_set_login(s->login, s->loginlen);
@@ -290,7 +249,7 @@ login_user(struct pop3 *pp, const struct pop3_arg *a)
 	int rc = sasl_login_user(a->p, a->len, s->login, s->credcap, &s->loginlen);
 
 	if (rc != SASL_OK) {
-		log_sasl(rc, "LOGIN");
+		sasl_log(rc, "LOGIN");
 		return invalid(pp);
 	}
 	log_set_login(s->login, s->loginlen);
@@ -306,7 +265,7 @@ auth(struct pop3 *pp, const struct pop3_arg *args, unsigned nargs)
 	char chal[512];
 	size_t clen;
 
-	if (!login_allowed(s))
+	if (!session_login_allowed(s))
 		return invalid(pp);
 	if (nargs == 0)
 		return auth_list(pp);
@@ -359,7 +318,7 @@ auth_step(struct pop3 *pp, const struct pop3_arg *a)
 	case POP3_AUTH_LOGIN_PASS:
 		rc = sasl_login_pass(a->p, a->len, s->pass, s->credcap, &s->passlen);
 		if (rc != SASL_OK) {
-			log_sasl(rc, "LOGIN");
+			sasl_log(rc, "LOGIN");
 			return invalid(pp);
 		}
 		s->have_pass = true;
@@ -369,7 +328,7 @@ auth_step(struct pop3 *pp, const struct pop3_arg *a)
 		rc = sasl_cram_md5(a->p, a->len, pp->dec, s->credcap, s->login, &s->loginlen,
 		    s->pass, &s->passlen);
 		if (rc != SASL_OK) {
-			log_sasl(rc, "CRAM-MD5");
+			sasl_log(rc, "CRAM-MD5");
 			return invalid(pp);
 		}
 		log_set_login(s->login, s->loginlen);
@@ -394,7 +353,7 @@ command(struct pop3 *pp)
 		case POP3_CMD_PASS:
 			if (p->nargs != 1)
 				return invalid(pp);
-			set_pass(s, p->args[0].p, p->args[0].len);
+			session_set_pass(s, p->args[0].p, p->args[0].len);
 			s->method = "plain";
 			pp->state = POP3_START;
 			return NEXT_AUTH;
@@ -412,18 +371,18 @@ command(struct pop3 *pp)
 
 	switch (p->cmd) {
 	case POP3_CMD_USER:
-		if (!login_allowed(s) || p->nargs != 1)
+		if (!session_login_allowed(s) || p->nargs != 1)
 			return invalid(pp);
-		set_login(s, p->args[0].p, p->args[0].len);
+		session_set_login(s, p->args[0].p, p->args[0].len);
 		pp->state = POP3_USER;
 		return reply(pp, ok, sizeof ok - 1);
 	case POP3_CMD_CAPA:
 		return capa(pp, true);
 	case POP3_CMD_APOP:
-		if (!login_allowed(s) || p->nargs != 2 || !(s->srv->pop3_auth & MP_AUTH_APOP))
+		if (!session_login_allowed(s) || p->nargs != 2 || !(s->srv->pop3_auth & MP_AUTH_APOP))
 			return invalid(pp);
-		set_login(s, p->args[0].p, p->args[0].len);
-		set_pass(s, p->args[1].p, p->args[1].len);	/* the digest */
+		session_set_login(s, p->args[0].p, p->args[0].len);
+		session_set_pass(s, p->args[1].p, p->args[1].len);	/* the digest */
 		s->method = "apop";
 		return NEXT_AUTH;
 	case POP3_CMD_AUTH:

@@ -108,4 +108,8 @@ enum mail_line_rc {
 int mail_parse_authline(char *buf, size_t len, size_t *used,
     struct mail_arg *args, unsigned maxargs, unsigned *nargs);
 
+/* Log a decoder failure (a negative enum sasl_rc) as nginx words it; MECH
+ * names the mechanism for the base64 case ("PLAIN", "LOGIN", ...). */
+void sasl_log(int rc, const char *mech);
+
 #endif

@@ -52,3 +52,45 @@ session_consume(struct session *s, size_t n)
 	memmove(s->buf, s->buf + n, s->len - n);
 	s->len -= n;
 }
+
+int
+session_reply3(struct session *s, const char *a, size_t alen, const char *b, size_t blen,
+    const char *c, size_t clen)
+{
+	char out[2048];
+
+	if (alen + blen + clen > sizeof out) {
+		int r = session_reply(s, a, alen);
+		if (r == 0)
+			r = session_reply(s, b, blen);
+		if (r == 0)
+			r = session_reply(s, c, clen);
+		return r;
+	}
+	memcpy(out, a, alen);
+	memcpy(out + alen, b, blen);
+	memcpy(out + alen + blen, c, clen);
+	return session_reply(s, out, alen + blen + clen);
+}
+
+void
+session_set_login(struct session *s, const char *p, size_t n)
+{
+	s->loginlen = n < s->credcap ? n : s->credcap;
+	memcpy(s->login, p, s->loginlen);
+	log_set_login(s->login, s->loginlen);
+}
+
+void
+session_set_pass(struct session *s, const char *p, size_t n)
+{
+	s->passlen = n < s->credcap ? n : s->credcap;
+	memcpy(s->pass, p, s->passlen);
+	s->have_pass = true;
+}
+
+bool
+session_login_allowed(const struct session *s)
+{
+	return s->tls || s->srv->ssl.starttls != MP_STARTTLS_ONLY;
+}

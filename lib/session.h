@@ -94,6 +94,17 @@ int session_fill(struct session *s);
 /* Write a reply; -1 if the client is gone (logged). */
 int session_reply(struct session *s, const void *p, size_t n);
 
+/* "<a><b><c>" in one write where it fits. */
+int session_reply3(struct session *s, const char *a, size_t alen, const char *b, size_t blen,
+    const char *c, size_t clen);
+
+/* The credentials of the current attempt, bounded by credcap. */
+void session_set_login(struct session *s, const char *p, size_t n);
+void session_set_pass(struct session *s, const char *p, size_t n);
+
+/* starttls only: no authentication before TLS. */
+bool session_login_allowed(const struct session *s);
+
 /* Drop the first n bytes of the buffer. */
 void session_consume(struct session *s, size_t n);
 

@@ -47,27 +47,6 @@ struct smtp {
 	size_t ehlolen;
 };
 
-/* "<a><b><c>" in one write. */
-static int
-reply3(struct session *s, const char *a, size_t alen, const char *b, size_t blen,
-    const char *c, size_t clen)
-{
-	char out[1200];
-
-	if (alen + blen + clen > sizeof out) {
-		int r = session_reply(s, a, alen);
-		if (r == 0)
-			r = session_reply(s, b, blen);
-		if (r == 0)
-			r = session_reply(s, c, clen);
-		return r;
-	}
-	memcpy(out, a, alen);
-	memcpy(out + alen, b, blen);
-	memcpy(out + alen + blen, c, clen);
-	return session_reply(s, out, alen + blen + clen);
-}
-
 static int
 invalid(struct smtp *sm)
 {
@@ -169,7 +148,7 @@ helo(struct smtp *sm)
 	store(s->smtp_helo, &s->smtp_helolen, p->args[0].p, p->args[0].len);
 	forget_envelope(s);
 	if (p->cmd == SMTP_CMD_HELO)
-		return reply3(s, "250 ", 4, s->srv->server_name, strlen(s->srv->server_name),
+		return session_reply3(s, "250 ", 4, s->srv->server_name, strlen(s->srv->server_name),
 		    "\r\n", 2) == 0;
 	s->esmtp = true;
 	return session_reply(s, sm->ehlo, sm->ehlolen) == 0;
@@ -258,25 +237,6 @@ starttls(struct smtp *sm)
 	return 1;
 }
 
-static void
-log_sasl(int rc, const char *mech)
-{
-	switch (rc) {
-	case SASL_ELOGIN:
-		log_msg(MP_LOG_INFO, "client sent invalid login in AUTH PLAIN command");
-		break;
-	case SASL_EPASSWORD:
-		log_msg(MP_LOG_INFO, "client sent invalid password in AUTH PLAIN command");
-		break;
-	case SASL_EHASH:
-		log_msg(MP_LOG_INFO, "client sent invalid CRAM-MD5 hash in AUTH CRAM-MD5 command");
-		break;
-	default:
-		log_msg(MP_LOG_INFO, "client sent invalid base64 encoding in AUTH %s command", mech);
-		break;
-	}
-}
-
 static int
 challenge(struct smtp *sm, int state, const char *line, size_t n)
 {
@@ -292,7 +252,7 @@ plain(struct smtp *sm, const char *b64, size_t len)
 	    s->pass, &s->passlen);
 
 	if (rc != SASL_OK) {
-		log_sasl(rc, "PLAIN");
+		sasl_log(rc, "PLAIN");
 		return invalid(sm);
 	}
 	log_set_login(s->login, s->loginlen);
@@ -308,7 +268,7 @@ external(struct smtp *sm, const char *b64, size_t len)
 	int rc = sasl_external(b64, len, s->login, s->credcap, &s->loginlen);
 
 	if (rc != SASL_OK) {
-		log_sasl(rc, "EXTERNAL");
+		sasl_log(rc, "EXTERNAL");
 		return invalid(sm);
 	}
 	log_set_login(s->login, s->loginlen);
@@ -325,7 +285,7 @@ login_user(struct smtp *sm, const char *b64, size_t len)
 	int rc = sasl_login_user(b64, len, s->login, s->credcap, &s->loginlen);
 
 	if (rc != SASL_OK) {
-		log_sasl(rc, "LOGIN");
+		sasl_log(rc, "LOGIN");
 		return invalid(sm);
 	}
 	log_set_login(s->login, s->loginlen);
@@ -396,7 +356,7 @@ auth_step(struct smtp *sm, const struct mail_arg *a)
 	case SMTP_AUTH_LOGIN_PASS:
 		rc = sasl_login_pass(a->p, a->len, s->pass, s->credcap, &s->passlen);
 		if (rc != SASL_OK) {
-			log_sasl(rc, "LOGIN");
+			sasl_log(rc, "LOGIN");
 			return invalid(sm);
 		}
 		s->have_pass = true;
@@ -406,7 +366,7 @@ auth_step(struct smtp *sm, const struct mail_arg *a)
 		rc = sasl_cram_md5(a->p, a->len, sm->dec, s->credcap, s->login, &s->loginlen,
 		    s->pass, &s->passlen);
 		if (rc != SASL_OK) {
-			log_sasl(rc, "CRAM-MD5");
+			sasl_log(rc, "CRAM-MD5");
 			return invalid(sm);
 		}
 		log_set_login(s->login, s->loginlen);
@@ -454,7 +414,7 @@ command(struct smtp *sm, size_t used)
 static int
 login_failed(struct session *s, const struct auth_failure *f)
 {
-	return reply3(s, f->code, f->codelen, " ", 1, f->text, f->textlen) == 0 &&
+	return session_reply3(s, f->code, f->codelen, " ", 1, f->text, f->textlen) == 0 &&
 	    session_reply(s, "\r\n", 2) == 0;
 }
 
@@ -675,7 +635,7 @@ serve(struct smtp *sm, struct session *s)
 	client_host(s);
 	if (!greeting_delay(s))
 		return 0;
-	if (reply3(s, "220 ", 4, s->srv->server_name, strlen(s->srv->server_name),
+	if (session_reply3(s, "220 ", 4, s->srv->server_name, strlen(s->srv->server_name),
 	    " ESMTP ready\r\n", 14) == -1)
 		return 0;
 	s->deadline = mp_now_ms() + s->srv->timeout_ms;

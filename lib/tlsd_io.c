@@ -21,27 +21,11 @@
 #include <tls.h>
 
 #include "clock.h"
+#include "io.h"
 #include "log.h"
 #include "tlsd.h"
 
 #define TLSD_BUF 16384	/* one TLS record's worth of plaintext, per direction */
-
-static int
-wait_fd(int fd, short events, int64_t deadline)
-{
-	struct pollfd p = { .fd = fd, .events = events };
-
-	for (;;) {
-		int64_t left = deadline - mp_now_ms();
-		int r;
-
-		if (left <= 0)
-			return 0;
-		r = poll(&p, 1, left > 3600000 ? 3600000 : (int)left);
-		if (r != -1 || errno != EINTR)
-			return r;
-	}
-}
 
 /* Refuse a ClientHello whose ALPN list lacks ALPN with the fatal alert
  * no_application_protocol (120), as OpenSSL does for nginx. The record is
@@ -58,7 +42,7 @@ check_alpn(int fd, const char *alpn, int64_t deadline, char *err, size_t errlen)
 	for (;;) {
 		ssize_t n;
 
-		if ((r = wait_fd(fd, POLLIN, deadline)) <= 0)
+		if ((r = io_wait(fd, POLLIN, deadline)) <= 0)
 			break;		/* the handshake reports the timeout */
 		n = recv(fd, hb, sizeof hb, MSG_PEEK);
 		if (n <= 0)
@@ -101,7 +85,7 @@ tlsd_handshake(struct tls *srv, int fd, const char *alpn, int64_t deadline, stru
 			snprintf(err, errlen, "%s", e ? e : "handshake failed");
 			return -1;
 		}
-		r = wait_fd(fd, r == TLS_WANT_POLLIN ? POLLIN : POLLOUT, deadline);
+		r = io_wait(fd, r == TLS_WANT_POLLIN ? POLLIN : POLLOUT, deadline);
 		if (r == 0) {
 			snprintf(err, errlen, "timed out");
 			errno = ETIMEDOUT;
