@@ -1,0 +1,318 @@
+#!/bin/bash
+# bench/run.sh BUILD_DIR: nginx's mail proxy, mailproxy and the floor side by side on
+# loopback, in one interleaved run; prints the tables and the ratios.  `make bench` runs it.
+#   BENCH_QUICK=1   shorter runs, one round (under 2 minutes)
+#   BENCH_KEEP=1    keep the work directory (configs, logs, raw results)
+#   BENCH_ONLY="cycles greet stream idle"   a subset of the parts
+set -u
+BUILD=${1:?usage: bench/run.sh BUILD_DIR}
+BENCH=$BUILD/bench
+QUICK=${BENCH_QUICK:-0}
+ONLY=${BENCH_ONLY:-cycles greet stream idle}
+MAILMOD=/usr/lib/nginx/modules/ngx_mail_module.so
+if [ "$QUICK" = 1 ]; then DUR=1; ROUNDS=1; SROUNDS=1; IDLE_NS="100 1000"
+else DUR=3; ROUNDS=2; SROUNDS=3; IDLE_NS="100 1000"; fi
+STREAM_BYTES=$((64 << 20))
+
+for f in "$BUILD/mailproxy" "$BUILD/mailproxy-relay" "$BENCH/loadgen" "$BENCH/backend" "$BENCH/floor"; do
+	[ -x "$f" ] || { echo "bench: missing $f (run make bench)" >&2; exit 1; }
+done
+command -v nginx >/dev/null && [ -e "$MAILMOD" ] ||
+	{ echo "bench: needs nginx and libnginx-mod-mail: apt-get install nginx libnginx-mod-mail" >&2; exit 1; }
+command -v systemd-socket-activate >/dev/null ||
+	{ echo "bench: needs systemd-socket-activate (package systemd)" >&2; exit 1; }
+
+W=$(mktemp -d "${TMPDIR:-/tmp}/mailproxy-bench.XXXXXX")
+chmod 755 "$W"
+PIDS=()
+cleanup() {
+	local p
+	for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null; done
+	sleep 0.2
+	for p in "${PIDS[@]}"; do kill -KILL "$p" 2>/dev/null; done
+	if [ "${BENCH_KEEP:-0}" = 1 ]; then echo "bench: kept $W"; else rm -rf "$W"; fi
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM
+
+ulimit -n "$(ulimit -Hn)" 2>/dev/null
+
+# ---- ports and processes ---------------------------------------------------------------
+read -r BI BP BS AUTH NI NP NS N256 MI MP MS M256 FG FRI FRP FRS < <(python3 - <<'PY'
+import socket
+s = [socket.socket() for _ in range(16)]
+for x in s: x.bind(("127.0.0.1", 0))
+print(" ".join(str(x.getsockname()[1]) for x in s))
+PY
+)
+
+wait_listen() {
+	local p i
+	for p in "$@"; do
+		for ((i = 0; i < 200; i++)); do
+			ss -Hltn "sport = :$p" 2>/dev/null | grep -q LISTEN && break
+			sleep 0.05
+		done
+		((i < 200)) || { echo "bench: nothing listens on $p" >&2; exit 1; }
+	done
+}
+
+# mail_block IMAP POP3 SMTP IMAP256: the one mail{} block both proxies run
+mail_block() {
+	cat <<EOF2
+mail {
+    server_name bench.test;
+    auth_http 127.0.0.1:$AUTH/auth;
+    proxy_pass_error_message on;
+    imap_auth plain login;
+    pop3_auth plain;
+    smtp_auth plain login;
+    server { listen 127.0.0.1:$1; protocol imap; }
+    server { listen 127.0.0.1:$2; protocol pop3; }
+    server { listen 127.0.0.1:$3; protocol smtp; }
+    server { listen 127.0.0.1:$4; protocol imap; proxy_buffer 256k; imap_client_buffer 256k; }
+}
+EOF2
+}
+
+main_block() { # DIR
+	cat <<EOF2
+load_module $MAILMOD;
+user root;
+worker_processes 1;
+worker_rlimit_nofile 20000;
+pid $1/nginx.pid;
+error_log $1/error.log error;
+events { worker_connections 8192; }
+EOF2
+}
+
+mkdir -p "$W/auth" "$W/nginx" "$W/mp"
+{
+	main_block "$W/auth" | grep -v load_module
+	cat <<EOF2
+http {
+    access_log off;
+    map \$http_auth_protocol \$be_port { imap $BI; pop3 $BP; smtp $BS; default $BI; }
+    server {
+        listen 127.0.0.1:$AUTH;
+        location /auth {
+            add_header Auth-Status OK;
+            add_header Auth-Server 127.0.0.1;
+            add_header Auth-Port \$be_port;
+            return 204;
+        }
+    }
+}
+EOF2
+} >"$W/auth/nginx.conf"
+{ main_block "$W/nginx"; mail_block "$NI" "$NP" "$NS" "$N256"; } >"$W/nginx/nginx.conf"
+{ main_block "$W/mp"; mail_block "$MI" "$MP" "$MS" "$M256"; } >"$W/mp/mailproxy.conf"
+
+start() { # NAME CMD...: in the background, output in $W/NAME.log
+	local name=$1
+	shift
+	"$@" >"$W/$name.log" 2>&1 </dev/null &
+	PIDS+=($!)
+	eval "PID_$name=$!"
+}
+start backend "$BENCH/backend" -i "$BI" -p "$BP" -s "$BS"
+start auth nginx -c "$W/auth/nginx.conf" -p "$W/auth/" -e "$W/auth/startup.log" -g 'daemon off;'
+start nginx nginx -c "$W/nginx/nginx.conf" -p "$W/nginx/" -e "$W/nginx/startup.log" -g 'daemon off;'
+start mailproxy systemd-socket-activate -a -l "127.0.0.1:$MI" -l "127.0.0.1:$MP" -l "127.0.0.1:$MS" \
+	-l "127.0.0.1:$M256" "$BUILD/mailproxy" -c "$W/mp/mailproxy.conf"
+start floorgreet systemd-socket-activate -a -l "127.0.0.1:$FG" "$BENCH/floor" greet
+start floorimap systemd-socket-activate -a -l "127.0.0.1:$FRI" "$BENCH/floor" relay "$BI"
+start floorpop3 systemd-socket-activate -a -l "127.0.0.1:$FRP" "$BENCH/floor" relay "$BP"
+start floorsmtp systemd-socket-activate -a -l "127.0.0.1:$FRS" "$BENCH/floor" relay "$BS"
+wait_listen "$BI" "$BP" "$BS" "$AUTH" "$NI" "$NP" "$NS" "$N256" "$MI" "$MP" "$MS" "$M256" "$FG" "$FRI" "$FRP" "$FRS"
+"$BUILD/mailproxy" -t -c "$W/mp/mailproxy.conf" 2>"$W/mp/test.log" ||
+	{ cat "$W/mp/test.log" >&2; exit 1; }
+sleep 0.3
+
+LG=$BENCH/loadgen
+R=$W/results.txt
+: >"$R"
+kv() { # KEY LINE: the value of KEY=... in LINE
+	local k=$1 l=$2
+	sed -n "s/.*\b$k=\([^ ]*\).*/\1/p" <<<"$l"
+}
+
+# the port and CPU tree of TARGET for PROTO
+target_port() { # TARGET PROTO
+	case "$1:$2" in
+	nginx:imap) echo "$NI" ;; nginx:pop3) echo "$NP" ;; nginx:smtp) echo "$NS" ;;
+	nginx256:*) echo "$N256" ;;
+	mailproxy:imap) echo "$MI" ;; mailproxy:pop3) echo "$MP" ;; mailproxy:smtp) echo "$MS" ;;
+	mailproxy256:*) echo "$M256" ;;
+	floor:imap) echo "$FRI" ;; floor:pop3) echo "$FRP" ;; floor:smtp) echo "$FRS" ;;
+	floorgreet:*) echo "$FG" ;;
+	direct:imap) echo "$BI" ;; direct:pop3) echo "$BP" ;; direct:smtp) echo "$BS" ;;
+	esac
+}
+target_pid() { # TARGET
+	case "$1" in
+	nginx*) echo "$PID_nginx" ;; mailproxy*) echo "$PID_mailproxy" ;;
+	floorgreet) echo "$PID_floorgreet" ;; floor) echo "$PID_floorimap $PID_floorpop3 $PID_floorsmtp" ;;
+	direct) echo "$PID_backend" ;;
+	esac
+}
+mflags() { local p; for p in $(target_pid "$1"); do printf -- '-m %s ' "$p"; done; }
+
+# mean over rounds of field F for rows matching a prefix
+mean() { # PREFIX FIELD
+	awk -v p="$1" -v f="$2" 'index($0, p) == 1 { for (i = 1; i <= NF; i++) if ($i ~ "^" f "=") { split($i, a, "="); s += a[2]; n++ } }
+		END { if (n) printf "%.4g", s / n; else printf "nan" }' "$R"
+}
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b + 0 > 0 && a != "nan") printf "%.2f", a / b; else printf "-" }'; }
+
+echo "mailproxy benchmark: $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) CPUs, $(uname -r), $(nginx -v 2>&1)"
+echo "mode: $([ "$QUICK" = 1 ] && echo quick || echo full), $DUR s per cycles run, $ROUNDS round(s), work dir $W"
+
+# ---- login cycles ------------------------------------------------------------------------
+if [[ " $ONLY " == *" cycles "* ]]; then
+	for proto in imap pop3 smtp; do
+		for c in 1 16 64; do
+			for ((r = 0; r < ROUNDS; r++)); do
+				for t in nginx mailproxy floor; do
+					# shellcheck disable=SC2046
+					line=$("$LG" cycles -P "$proto" -p "$(target_port $t $proto)" -c "$c" -d "$DUR" $(mflags $t) 2>"$W/lg.err")
+					echo "cycles $proto c=$c $t $line" >>"$R"
+					[ "$(kv errors "$line")" = 0 ] || echo "bench: $t $proto c=$c: $(head -c 300 "$W/lg.err") $line" >&2
+				done
+			done
+		done
+	done
+	echo
+	echo "== login cycles (connect, greeting, login, auth_http, backend login, logout, close) =="
+	printf '%-5s %4s | %-24s | %-24s | %-24s | %s\n' proto conc "nginx cyc/s  cpu ms/cyc" "mailproxy cyc/s  ms/cyc" "floor cyc/s  ms/cyc" "mp/nginx rate cpu  mp/floor rate cpu"
+	for proto in imap pop3 smtp; do
+		for c in 1 16 64; do
+			nr=$(mean "cycles $proto c=$c nginx " rate); nc=$(mean "cycles $proto c=$c nginx " cpu_per_cycle_ms)
+			mr=$(mean "cycles $proto c=$c mailproxy " rate); mc=$(mean "cycles $proto c=$c mailproxy " cpu_per_cycle_ms)
+			fr=$(mean "cycles $proto c=$c floor " rate); fc=$(mean "cycles $proto c=$c floor " cpu_per_cycle_ms)
+			printf '%-5s %4s | %8s %12s    | %8s %12s    | %8s %12s    | %5s %5s   %5s %5s\n' "$proto" "$c" \
+				"$nr" "$nc" "$mr" "$mc" "$fr" "$fc" "$(ratio "$mr" "$nr")" "$(ratio "$mc" "$nc")" \
+				"$(ratio "$mr" "$fr")" "$(ratio "$mc" "$fc")"
+		done
+	done
+	echo
+	echo "== connect-to-greeting latency during the IMAP login cycles (ms) =="
+	printf '%4s | %-17s | %-17s | %-17s | %s\n' conc "nginx p50 p99" "mailproxy p50 p99" "floor p50 p99" "mp/floor p50"
+	for c in 1 16 64; do
+		printf '%4s | %8s %8s | %8s %8s | %8s %8s | %s\n' "$c" \
+			"$(mean "cycles imap c=$c nginx " greet_p50_ms)" "$(mean "cycles imap c=$c nginx " greet_p99_ms)" \
+			"$(mean "cycles imap c=$c mailproxy " greet_p50_ms)" "$(mean "cycles imap c=$c mailproxy " greet_p99_ms)" \
+			"$(mean "cycles imap c=$c floor " greet_p50_ms)" "$(mean "cycles imap c=$c floor " greet_p99_ms)" \
+			"$(ratio "$(mean "cycles imap c=$c mailproxy " greet_p50_ms)" "$(mean "cycles imap c=$c floor " greet_p50_ms)")"
+	done
+fi
+
+# ---- greeting only ---------------------------------------------------------------------
+if [[ " $ONLY " == *" greet "* ]]; then
+	for c in 1 16; do
+		for ((r = 0; r < ROUNDS; r++)); do
+			for t in nginx mailproxy floorgreet; do
+				# shellcheck disable=SC2046
+				line=$("$LG" cycles -g -P imap -p "$(target_port $t imap)" -c "$c" -d "$DUR" $(mflags $t) 2>"$W/lg.err")
+				echo "greet c=$c $t $line" >>"$R"
+			done
+		done
+	done
+	echo
+	echo "== greeting only: connect, read the greeting, close (floor = static greeter) =="
+	printf '%4s | %-30s | %-30s | %-30s | %s\n' conc "nginx conn/s p50 cpu-ms" "mailproxy conn/s p50 cpu-ms" "floor conn/s p50 cpu-ms" "mp/floor p50 cpu"
+	for c in 1 16; do
+		row=""
+		for t in nginx mailproxy floorgreet; do
+			row+=$(printf '%8s %7s %9s      | ' "$(mean "greet c=$c $t " rate)" "$(mean "greet c=$c $t " greet_p50_ms)" "$(mean "greet c=$c $t " cpu_per_cycle_ms)")
+		done
+		printf '%4s | %s%5s %5s\n' "$c" "$row" \
+			"$(ratio "$(mean "greet c=$c mailproxy " greet_p50_ms)" "$(mean "greet c=$c floorgreet " greet_p50_ms)")" \
+			"$(ratio "$(mean "greet c=$c mailproxy " cpu_per_cycle_ms)" "$(mean "greet c=$c floorgreet " cpu_per_cycle_ms)")"
+	done
+fi
+
+# ---- relay throughput ------------------------------------------------------------------
+if [[ " $ONLY " == *" stream "* ]]; then
+	STARGETS="direct nginx nginx256 mailproxy mailproxy256 floor"
+	for n in 1 4; do
+		for ((r = 0; r < SROUNDS; r++)); do
+			for t in $STARGETS; do
+				line=$("$LG" stream -p "$(target_port $t imap)" -n "$n" -b "$STREAM_BYTES" 2>"$W/lg.err")
+				echo "stream n=$n $t $line" >>"$R"
+				[ "$(kv errors "$line")" = 0 ] || echo "bench: stream $t n=$n: $(head -c 300 "$W/lg.err") $line" >&2
+			done
+		done
+	done
+	echo
+	echo "== relay throughput, 64 MiB each way per stream, both directions at once (GiB/s, both directions summed) =="
+	printf '%7s |' streams
+	for t in $STARGETS; do printf ' %12s' "$t"; done
+	printf ' | %s\n' "mp/nginx mp/nginx256 mp/floor mp/direct"
+	for n in 1 4; do
+		printf '%7s |' "$n"
+		for t in $STARGETS; do printf ' %12s' "$(mean "stream n=$n $t " gibps)"; done
+		m=$(mean "stream n=$n mailproxy " gibps)
+		printf ' | %8s %10s %8s %9s\n' "$(ratio "$m" "$(mean "stream n=$n nginx " gibps)")" \
+			"$(ratio "$(mean "stream n=$n mailproxy256 " gibps)" "$(mean "stream n=$n nginx256 " gibps)")" \
+			"$(ratio "$m" "$(mean "stream n=$n floor " gibps)")" "$(ratio "$m" "$(mean "stream n=$n direct " gibps)")"
+	done
+	echo "(mailproxy256 / nginx256: both with proxy_buffer and imap_client_buffer 256k)"
+fi
+
+# ---- memory per idle session -------------------------------------------------------------
+pss_kib() { # PID...: summed Pss of these processes
+	local p s=0 v
+	for p in "$@"; do
+		v=$(awk '/^Pss:/ { print $2 }' "/proc/$p/smaps_rollup" 2>/dev/null)
+		s=$((s + ${v:-0}))
+	done
+	echo "$s"
+}
+children() { cat "/proc/$1/task/$1/children" 2>/dev/null; }
+tree_pss() { # PID: Pss of its children (systemd-socket-activate) or of itself and its children (nginx)
+	pss_kib "$1" $(children "$1")
+}
+used_kib() { awk '/^MemTotal:/ { t = $2 } /^MemAvailable:/ { a = $2 } END { print t - a }' /proc/meminfo; }
+
+if [[ " $ONLY " == *" idle "* ]]; then
+	echo
+	echo "== memory per idle authenticated IMAP session (KiB) =="
+	echo "pss = Pss (smaps_rollup) of the proxy's processes, delta per session; sys = MemTotal-MemAvailable delta per session (pages, page tables, kernel stacks, sockets)"
+	printf '%8s | %-20s | %-20s | %-20s | %s\n' sessions "nginx pss sys" "mailproxy pss sys" "floor pss sys" "mp/nginx mp/floor (pss)"
+	for n in $IDLE_NS; do
+		declare -A PSS=() SYS=()
+		for t in nginx mailproxy floor; do
+			pid=$PID_nginx
+			[ "$t" = mailproxy ] && pid=$PID_mailproxy
+			[ "$t" = floor ] && pid=$PID_floorimap
+			sleep 0.3
+			p0=$(tree_pss "$pid"); u0=$(used_kib)
+			coproc IDLE { "$LG" idle -P imap -p "$(target_port $t imap)" -n "$n" 2>"$W/lg.err"; }
+			ok=
+			while read -r -u "${IDLE[0]}" l; do
+				[ "$l" = ready ] && { ok=1; break; }
+				echo "idle $n $t $l" >>"$R"
+			done
+			sleep 0.5
+			p1=$(tree_pss "$pid"); u1=$(used_kib)
+			eval "exec ${IDLE[1]}>&-"
+			wait "$IDLE_PID" 2>/dev/null
+			[ -n "$ok" ] || echo "bench: idle $t n=$n did not get ready: $(cat "$W/lg.err")" >&2
+			PSS[$t]=$(( (p1 - p0) / n )); SYS[$t]=$(( (u1 - u0) / n ))
+			echo "idle n=$n $t pss_kib=${PSS[$t]} sys_kib=${SYS[$t]}" >>"$R"
+			# wait for the sessions to end before the next target
+			for ((i = 0; i < 100; i++)); do
+				[ -z "$(children "$PID_mailproxy")$(children "$PID_floorimap")" ] && break
+				sleep 0.1
+			done
+		done
+		printf '%8s | %8s %10s  | %8s %10s  | %8s %10s  | %5s %5s\n' "$n" "${PSS[nginx]}" "${SYS[nginx]}" \
+			"${PSS[mailproxy]}" "${SYS[mailproxy]}" "${PSS[floor]}" "${SYS[floor]}" \
+			"$(ratio "${PSS[mailproxy]}" "${PSS[nginx]}")" "$(ratio "${PSS[mailproxy]}" "${PSS[floor]}")"
+	done
+	echo "(TLS sessions are not measured yet)"
+fi
+echo
+echo "raw results: $R$([ "${BENCH_KEEP:-0}" = 1 ] || echo ' (removed at exit; BENCH_KEEP=1 keeps it)')"
