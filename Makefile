@@ -34,7 +34,7 @@ LIB_OBJ  = $(LIB_SRC:lib/%.c=$(BUILD)/lib/%.o)
 UNIT_SRC = $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BIN = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
-HANDLER_LIBS = -lcares
+HANDLER_LIBS =
 RELAY_LIBS   =
 TLS_LIBS     = -ltls -lcrypto
 

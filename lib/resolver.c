@@ -7,7 +7,6 @@
  * nginx's resolver ignores an unusable answer and lets the query time out,
  * the result here is the same [TEMPUNAVAIL] without the wait. */
 #include <arpa/inet.h>
-#include <ares.h>
 #include <errno.h>
 #include <netdb.h>
 #include <netinet/in.h>
@@ -17,6 +16,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cares_load.h"
 #include "clock.h"
 #include "log.h"
 #include "proxy_proto.h"
@@ -572,7 +572,7 @@ resolver_client_host(const struct mp_server *srv, const struct sockaddr *client,
 {
 	const uint8_t *a;
 	size_t alen;
-	char ip[64];
+	char ip[64], why[300];
 	ares_channel ch;
 	int rc;
 
@@ -581,6 +581,10 @@ resolver_client_host(const struct mp_server *srv, const struct sockaddr *client,
 	if (client_bytes(client, &a, &alen) == AF_UNSPEC)
 		return result(RESOLVER_TEMPUNAVAIL, out, cap, NULL);
 	pp_addr_text(client, ip, sizeof ip);
+	if (cares_load(why, sizeof why) == -1) {
+		log_msg(MP_LOG_ALERT, "%s", why);
+		return result(RESOLVER_TEMPUNAVAIL, out, cap, NULL);
+	}
 	if (ares_library_init(ARES_LIB_INIT_ALL) != ARES_SUCCESS)
 		return result(RESOLVER_TEMPUNAVAIL, out, cap, NULL);
 	if (channel_open(srv, &ch) == -1) {
