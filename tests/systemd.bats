@@ -14,10 +14,19 @@ load lib/units
 
 setup_file() {
 	[ "$(id -u)" = 0 ] || return 0
-	# The service has PrivateTmp= and ProtectSystem=strict: nothing under /tmp.
-	mkdir -p "$MAILPROXY_BUILD/test-tmp"
-	chmod 755 "$MAILPROXY_BUILD/test-tmp"
-	TMPDIR=$MAILPROXY_BUILD/test-tmp mp_init
+	# The service has PrivateTmp= and ProtectSystem=strict: its binaries,
+	# configuration and sockets live outside /tmp, wherever the tree is (CI
+	# may clone it under /tmp).
+	SD_STAGE=$(mktemp -d /var/lib/mailproxy-test.XXXXXX)
+	chmod 755 "$SD_STAGE"
+	for b in mailproxy mailproxy-relay mailproxy-tls; do
+		[ ! -x "$MAILPROXY_BUILD/$b" ] || cp "$MAILPROXY_BUILD/$b" "$SD_STAGE/"
+	done
+	MAILPROXY_BUILD=$SD_STAGE
+	export MAILPROXY_BUILD SD_STAGE
+	mkdir -p "$SD_STAGE/test-tmp"
+	chmod 755 "$SD_STAGE/test-tmp"
+	TMPDIR=$SD_STAGE/test-tmp mp_init
 	dovecot_start
 	authserver_start
 	read -r P4 P6 P6B < <(free_ports 3)
@@ -58,6 +67,7 @@ teardown_file() {
 	[ -n "${T:-}" ] || return 0
 	[ -n "${S:-}" ] && "$MP_TESTS/lib/sd-ns.sh" stop "$S/state" 2>/dev/null
 	mp_cleanup
+	case ${SD_STAGE:-} in /var/lib/mailproxy-test.*) rm -rf "$SD_STAGE" ;; esac
 }
 
 setup() {
