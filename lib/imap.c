@@ -1,6 +1,7 @@
 /* imap.c: the IMAP pre-authentication dialogue (nginx's imap handler):
  * greeting, CAPABILITY, NOOP, LOGOUT, LOGIN, AUTHENTICATE, then the auth
- * request, the backend login and the hand-off to the relay. */
+ * request, the backend login and the hand-off to the relay. AUTHENTICATE
+ * and its SASL steps are in imap_auth.c. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,9 +10,8 @@
 #include "clock.h"
 #include "imap.h"
 #include "imap_backend.h"
-#include "imap_parse.h"
+#include "imap_int.h"
 #include "log.h"
-#include "sasl.h"
 #include "session.h"
 
 static const char greeting[] = "* OK IMAP4 ready\r\n";
@@ -19,32 +19,14 @@ static const char internal_error[] = "* BAD internal server error\r\n";
 static const char cert_missing[] = "* BYE No required SSL certificate\r\n";
 static const char cert_error[] = "* BYE SSL certificate error\r\n";
 
-enum imap_state {
-	IMAP_START,
-	IMAP_AUTH_PLAIN,
-	IMAP_AUTH_LOGIN_USER,
-	IMAP_AUTH_LOGIN_PASS,
-	IMAP_AUTH_CRAM_MD5,
-	IMAP_AUTH_EXTERNAL
-};
-
-struct imap {
-	struct session *s;
-	struct imap_parser p;
-	int state;
-	char tag[IMAP_TAG_MAX + 2];	/* the tag with its trailing space, or "* " */
-	size_t taglen;
-	char *dec;			/* SASL decoding, cap bytes */
-};
-
 static int
 tagged(struct imap *im, const char *text)
 {
 	return session_reply3(im->s, "", 0, im->tag, im->taglen, text, strlen(text));
 }
 
-static int
-bad(struct imap *im)
+int
+imap_bad(struct imap *im)
 {
 	return tagged(im, "BAD invalid command\r\n");
 }
@@ -173,7 +155,7 @@ command(struct imap *im)
 		return 0;
 	case IMAP_CMD_STARTTLS:
 		if (s->tls || s->srv->ssl.starttls == MP_STARTTLS_OFF)
-			return bad(im) == 0;
+			return imap_bad(im) == 0;
 		/* whatever came behind STARTTLS is never executed (CVE-2014-3556) */
 		s->len = 0;
 		if (tagged(im, "OK completed\r\n") == -1 ||
@@ -182,7 +164,7 @@ command(struct imap *im)
 		return 1;
 	case IMAP_CMD_LOGIN:
 		if (!session_login_allowed(s) || p->nargs != 2 || p->args[0].len == 0)
-			return bad(im) == 0;
+			return imap_bad(im) == 0;
 		session_set_login(s, p->args[0].p, p->args[0].len);
 		session_set_pass(s, p->args[1].p, p->args[1].len);
 		s->method = "plain";
@@ -190,150 +172,8 @@ command(struct imap *im)
 	case IMAP_CMD_AUTHENTICATE:
 		return 3;
 	default:
-		return bad(im) == 0;
+		return imap_bad(im) == 0;
 	}
-}
-
-/* Send a SASL challenge; the client's next line is a response. */
-static int
-challenge(struct imap *im, int state, const char *line, size_t n)
-{
-	im->state = state;
-	return session_reply(im->s, line, n) == 0;
-}
-
-static int
-plain(struct imap *im, const struct imap_arg *a)
-{
-	struct session *s = im->s;
-	int rc = sasl_plain(a->p, a->len, im->dec, s->credcap, s->login, &s->loginlen,
-	    s->pass, &s->passlen);
-
-	if (rc != SASL_OK) {
-		sasl_log(rc, "PLAIN");
-		return bad(im) == 0;
-	}
-	log_set_login(s->login, s->loginlen);
-	s->have_pass = true;
-	s->method = "plain";
-	return 2;
-}
-
-static int
-external(struct imap *im, const struct imap_arg *a)
-{
-	struct session *s = im->s;
-	int rc = sasl_external(a->p, a->len, s->login, s->credcap, &s->loginlen);
-
-	if (rc != SASL_OK) {
-		sasl_log(rc, "EXTERNAL");
-		return bad(im) == 0;
-	}
-	log_set_login(s->login, s->loginlen);
-	s->passlen = 0;
-	s->have_pass = false;
-	s->method = "external";
-	return 2;
-}
-
-static int
-login_user(struct imap *im, const struct imap_arg *a, bool initial)
-{
-	struct session *s = im->s;
-	int rc = sasl_login_user(a->p, a->len, s->login, s->credcap, &s->loginlen);
-
-	if (rc != SASL_OK) {
-		sasl_log(rc, "LOGIN");
-		/* nginx quirk: in the username step the reply carries no tag at all */
-		if (!initial)
-			return session_reply(s, "BAD invalid command\r\n", 21) == 0;
-		return bad(im) == 0;
-	}
-	log_set_login(s->login, s->loginlen);
-	return challenge(im, IMAP_AUTH_LOGIN_PASS, "+ UGFzc3dvcmQ6\r\n", 16);
-}
-
-/* AUTHENTICATE mech [initial-response]: 1 go on, 0 close, 2 authenticate. */
-static int
-authenticate(struct imap *im, const struct imap_arg *args, unsigned nargs)
-{
-	struct session *s = im->s;
-	unsigned enabled = s->srv->imap_auth;
-	char chal[512];
-	size_t clen;
-
-	if (!session_login_allowed(s) || nargs == 0)
-		return bad(im) == 0;
-	switch (sasl_auth_parse(args[0].p, args[0].len, nargs)) {
-	case SASL_AUTH_LOGIN:
-		return challenge(im, IMAP_AUTH_LOGIN_USER, "+ VXNlcm5hbWU6\r\n", 16);
-	case SASL_AUTH_LOGIN_USERNAME:
-		return login_user(im, &args[1], true);
-	case SASL_AUTH_PLAIN:
-		return challenge(im, IMAP_AUTH_PLAIN, "+ \r\n", 4);
-	case SASL_AUTH_PLAIN_INITIAL:
-		return plain(im, &args[1]);
-	case SASL_AUTH_CRAM_MD5:
-		if (!(enabled & MP_AUTH_CRAM_MD5))
-			return bad(im) == 0;
-		if (s->saltlen == 0)
-			s->saltlen = sasl_salt(s->salt, sizeof s->salt, s->srv->server_name);
-		clen = sasl_challenge(chal, sizeof chal, "+ ", s->salt, s->saltlen);
-		if (s->saltlen == 0 || clen == 0) {
-			log_msg(MP_LOG_ERR, "server_name is too long for a CRAM-MD5 salt");
-			return bad(im) == 0;
-		}
-		return challenge(im, IMAP_AUTH_CRAM_MD5, chal, clen);
-	case SASL_AUTH_EXTERNAL:
-		if (!(enabled & MP_AUTH_EXTERNAL))
-			return bad(im) == 0;
-		return challenge(im, IMAP_AUTH_EXTERNAL, "+ VXNlcm5hbWU6\r\n", 16);
-	case SASL_AUTH_EXTERNAL_INITIAL:
-		if (!(enabled & MP_AUTH_EXTERNAL))
-			return bad(im) == 0;
-		return external(im, &args[1]);
-	default:
-		return bad(im) == 0;
-	}
-}
-
-/* One SASL response line in an AUTHENTICATE exchange: 1, 0 or 2 as above. */
-static int
-auth_step(struct imap *im, const struct imap_arg *a)
-{
-	struct session *s = im->s;
-	int state = im->state, rc;
-
-	im->state = IMAP_START;	/* a bad step ends the exchange */
-	switch (state) {
-	case IMAP_AUTH_PLAIN:
-		return plain(im, a);
-	case IMAP_AUTH_LOGIN_USER:
-		return login_user(im, a, false);
-	case IMAP_AUTH_LOGIN_PASS:
-		rc = sasl_login_pass(a->p, a->len, s->pass, s->credcap, &s->passlen);
-		if (rc != SASL_OK) {
-			sasl_log(rc, "LOGIN");
-			return bad(im) == 0;
-		}
-		s->have_pass = true;
-		s->method = "plain";
-		return 2;
-	case IMAP_AUTH_CRAM_MD5:
-		rc = sasl_cram_md5(a->p, a->len, im->dec, s->credcap, s->login, &s->loginlen,
-		    s->pass, &s->passlen);
-		if (rc != SASL_OK) {
-			sasl_log(rc, "CRAM-MD5");
-			return bad(im) == 0;
-		}
-		log_set_login(s->login, s->loginlen);
-		s->have_pass = true;	/* the digest, until the request is built */
-		s->method = "cram-md5";
-		return 2;
-	case IMAP_AUTH_EXTERNAL:
-		return external(im, a);
-	}
-	return bad(im) == 0;
 }
 
 static int
@@ -341,7 +181,7 @@ too_long(struct imap *im)
 {
 	log_msg(MP_LOG_INFO, "client sent too long command");
 	set_tag(im);
-	(void)bad(im);
+	(void)imap_bad(im);
 	return 0;
 }
 
@@ -384,7 +224,7 @@ imap_run(struct imap *im)
 			set_tag(im);
 			im->state = IMAP_START;
 			s->errors++;
-			r = bad(im);
+			r = imap_bad(im);
 			session_consume(s, off + used);
 			off = 0;
 			imap_parser_next(&im->p);
@@ -403,9 +243,9 @@ imap_run(struct imap *im)
 		if (im->state == IMAP_START) {
 			r = command(im);
 			if (r == 3)
-				r = authenticate(im, im->p.args, im->p.nargs);
+				r = imap_authenticate(im, im->p.args, im->p.nargs);
 		} else {
-			r = auth_step(im, im->p.nargs > 0 ? &im->p.args[0] : &empty);
+			r = imap_auth_step(im, im->p.nargs > 0 ? &im->p.args[0] : &empty);
 		}
 		if (im->state != IMAP_START) {
 			/* a challenge went out: the response follows this line */

@@ -1,0 +1,139 @@
+/* ISC license. */
+/* units_inetd.c: "mailproxy -T inetd|xinetd": one inetd.conf line (openbsd-inetd
+ * syntax) or xinetd service block per listen that needs a socket of its own. */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <string.h>
+#include <sys/un.h>
+
+#include "units_int.h"
+
+static void
+inetd_params(struct ctx *c, const struct mp_listen *l, bool x)
+{
+	if (l->backlog > 0)
+		units_warn(c, l, "backlog", x ? "xinetd's backlog is fixed (64)"
+		    : "inetd has none per service (openbsd-inetd: -q N, for every service)");
+	if (l->rcvbuf >= 0)
+		units_warn(c, l, "rcvbuf", x ? "xinetd has no receive buffer setting"
+		    : "inetd applies no receive buffer setting (openbsd-inetd parses one, "
+		    "and ignores it)");
+	if (l->sndbuf >= 0)
+		units_warn(c, l, "sndbuf", x ? "xinetd has no send buffer setting"
+		    : "inetd applies no send buffer setting (openbsd-inetd parses one, and ignores it)");
+	if (l->so_keepalive >= 0 && !x)
+		units_warn(c, l, "so_keepalive", "inetd has no keepalive setting");
+	if (x && (l->keepidle > 0 || l->keepintvl > 0 || l->keepcnt > 0))
+		units_warn(c, l, "so_keepalive", "xinetd sets SO_KEEPALIVE (flags KEEPALIVE) but has no "
+		    "keepalive timers; the kernel's defaults apply");
+	if (x && l->so_keepalive == 0)
+		fprintf(c->out, "# so_keepalive=off: no KEEPALIVE flag\n");
+	if (l->sa.ss_family == AF_INET6 && x && l->wildcard)
+		units_warn(c, l, "ipv6only", "xinetd cannot set IPV6_V6ONLY; the socket follows "
+		    "net.ipv6.bindv6only");
+	else if (l->sa.ss_family == AF_INET6 && !x && units_v6only(l) == 0)
+		units_warn(c, l, "ipv6only=off", "inetd's tcp6 socket takes IPv6 clients only; IPv4 "
+		    "clients need a listen of their own");
+	else if (l->sa.ss_family != AF_INET6 && l->ipv6only != -1)
+		units_warn(c, l, "ipv6only", "only an IPv6 address has it; nginx ignores it here too");
+	if (l->multipath)
+		units_warn(c, l, "multipath", "inetd cannot open an MPTCP socket; the socket is opened without it");
+	units_handler_params(c, l);
+}
+
+int
+units_print_inetd(struct ctx *c)
+{
+	const struct mp_conf *cf = c->cf;
+
+	units_header(c, "inetd.conf lines (openbsd-inetd syntax)");
+	fprintf(c->out, "# They run as user mailproxy, who must be able to read %s and the\n"
+	    "# TLS keys: useradd --system --no-create-home --shell /usr/sbin/nologin mailproxy\n",
+	    c->conf);
+	for (size_t i = 0; i < cf->nlistens; i++) {
+		const struct mp_listen *l = &cf->listens[i], *w = units_covering(cf, l);
+		char text[sizeof(((struct sockaddr_un *)0)->sun_path) + 8];
+		const char *proto = "tcp4";
+
+		fprintf(c->out, "\n");
+		units_listen_comment(c, l);
+		if (w != NULL) {
+			fprintf(c->out, "# no \"bind\": served by the line for %s, as in nginx\n", w->text);
+			continue;
+		}
+		inetd_params(c, l, false);
+		if (l->sa.ss_family == AF_UNIX) {
+			units_sock_text(l, text, sizeof text);
+			proto = "unix";
+		} else if (l->wildcard) {
+			snprintf(text, sizeof text, "%u", units_lport(l));
+		} else {
+			units_sock_text(l, text, sizeof text);
+		}
+		if (l->sa.ss_family == AF_INET6)
+			proto = "tcp6";
+		fprintf(c->out, "%s\tstream\t%s\tnowait\tmailproxy\t%s\tmailproxy -c %s\n", text,
+		    proto, c->exe, c->conf);
+	}
+	return 0;
+}
+
+int
+units_print_xinetd(struct ctx *c)
+{
+	const struct mp_conf *cf = c->cf;
+	char names[64][80];	/* for the -2, -3 suffixes of repeated names */
+	size_t nnames = 0;
+
+	units_header(c, "xinetd service blocks");
+	fprintf(c->out, "# They run as user mailproxy, who must be able to read %s and the\n"
+	    "# TLS keys: useradd --system --no-create-home --shell /usr/sbin/nologin mailproxy\n",
+	    c->conf);
+	for (size_t i = 0; i < cf->nlistens; i++) {
+		const struct mp_listen *l = &cf->listens[i], *w = units_covering(cf, l);
+		char base[64], name[80], ip[INET6_ADDRSTRLEN];
+		size_t same = 0;
+		int proto = l->server->protocol;
+
+		fprintf(c->out, "\n");
+		units_listen_comment(c, l);
+		if (w != NULL) {
+			fprintf(c->out, "# no \"bind\": served by the service for %s, as in nginx\n", w->text);
+			continue;
+		}
+		if (l->sa.ss_family == AF_UNIX) {
+			units_warn(c, l, "unix:", "xinetd listens on IP sockets only; no service for it");
+			continue;
+		}
+		units_base_name(l, base, sizeof base);
+		for (size_t n = 0; n < nnames; n++)
+			same += strcmp(names[n], base) == 0;
+		if (nnames < sizeof names / sizeof names[0])
+			snprintf(names[nnames++], sizeof names[0], "%s", base);
+		if (same > 0)
+			snprintf(name, sizeof name, "%s-%zu", base, same + 1);
+		else
+			snprintf(name, sizeof name, "%s", base);
+		inetd_params(c, l, true);
+		fprintf(c->out, "service mailproxy-%s\n{\n"
+		    "\ttype           = UNLISTED\n\tsocket_type    = stream\n"
+		    "\tprotocol       = tcp\n\twait           = no\n\tuser           = mailproxy\n",
+		    name);
+		if (!l->wildcard) {
+			if (l->sa.ss_family == AF_INET)
+				inet_ntop(AF_INET, &((const struct sockaddr_in *)&l->sa)->sin_addr, ip, sizeof ip);
+			else
+				inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)&l->sa)->sin6_addr, ip, sizeof ip);
+			fprintf(c->out, "\tbind           = %s\n", ip);
+		}
+		fprintf(c->out, "\tport           = %u\n\tflags          = %s%s\n"
+		    "\tserver         = %s\n\tserver_args    = -c %s\n"
+		    "\tinstances      = %d\n\tper_source     = %d\n"
+		    "\t# the default, 50 a second, would stop the service for 10 s under a burst\n"
+		    "\tcps            = 1000 1\n}\n", units_lport(l),
+		    l->sa.ss_family == AF_INET6 ? "IPv6" : "IPv4",
+		    l->so_keepalive > 0 ? " KEEPALIVE" : "", c->exe, c->conf,
+		    proto == MP_PROTO_SMTP ? 512 : 1024, proto == MP_PROTO_SMTP ? 16 : 64);
+	}
+	return 0;
+}

@@ -1,0 +1,179 @@
+/* ISC license. */
+/* units_systemd.c: "mailproxy -T systemd": a drop-in for mailproxy@.service that runs
+ * this binary with this configuration, and one .socket unit (Accept=yes) per group of
+ * listens that share a name and identical parameters. */
+#include <stdlib.h>
+#include <string.h>
+#include <sys/un.h>
+
+#include "units_int.h"
+
+/* Values systemd expands specifiers in: "%" is written "%%". */
+static void
+put_unit(FILE *out, const char *s)
+{
+	for (; *s != '\0'; s++) {
+		if (*s == '%')
+			fputc('%', out);
+		fputc(*s, out);
+	}
+}
+
+static int
+same_socket(const struct mp_listen *a, const struct mp_listen *b)
+{
+	char na[64], nb[64];
+
+	units_base_name(a, na, sizeof na);
+	units_base_name(b, nb, sizeof nb);
+	return strcmp(na, nb) == 0 && (a->sa.ss_family == AF_UNIX) == (b->sa.ss_family == AF_UNIX)
+	    && a->wildcard == b->wildcard && a->backlog == b->backlog && a->rcvbuf == b->rcvbuf
+	    && a->sndbuf == b->sndbuf && a->so_keepalive == b->so_keepalive
+	    && a->keepidle == b->keepidle && a->keepintvl == b->keepintvl
+	    && a->keepcnt == b->keepcnt && a->ipv6only == b->ipv6only
+	    && a->multipath == b->multipath && a->ssl == b->ssl
+	    && a->proxy_protocol == b->proxy_protocol && a->sa.ss_family == b->sa.ss_family;
+}
+
+static void
+limits(FILE *out, int proto)
+{
+	/* SMTP clients are MTAs and submitting users: fewer at once than mail readers */
+	fprintf(out, "MaxConnections=%d\nMaxConnectionsPerSource=%d\n",
+	    proto == MP_PROTO_SMTP ? 512 : 1024, proto == MP_PROTO_SMTP ? 16 : 64);
+	fprintf(out, "# a burst beyond the default trigger limit would stop the socket for good\n"
+	    "TriggerLimitIntervalSec=0\n");
+}
+
+static void
+systemd_params(struct ctx *c, const struct mp_listen *l)
+{
+	bool unix_sock = l->sa.ss_family == AF_UNIX;
+
+	if (!l->wildcard && !unix_sock)
+		fprintf(c->out, "# a specific address: bound even before the interface has it\n"
+		    "FreeBind=yes\n");
+	if (unix_sock)
+		fprintf(c->out, "SocketMode=0666\n");	/* as nginx makes it */
+	if (l->backlog > 0)
+		fprintf(c->out, "Backlog=%d\n", l->backlog);
+	if (l->rcvbuf >= 0)
+		fprintf(c->out, "ReceiveBuffer=%d\n", l->rcvbuf);
+	if (l->sndbuf >= 0)
+		fprintf(c->out, "SendBuffer=%d\n", l->sndbuf);
+	if (l->so_keepalive == 0 && unix_sock) {
+		fprintf(c->out, "# so_keepalive=off: a unix socket has no keepalive anyway\n");
+	} else if (l->so_keepalive > 0 && unix_sock) {
+		units_warn(c, l, "so_keepalive", "TCP keepalive has no meaning for a unix socket");
+	} else if (l->so_keepalive >= 0) {
+		fprintf(c->out, "KeepAlive=%s\n", l->so_keepalive ? "yes" : "no");
+		if (l->keepidle > 0)
+			fprintf(c->out, "KeepAliveTimeSec=%d\n", l->keepidle);
+		if (l->keepintvl > 0)
+			fprintf(c->out, "KeepAliveIntervalSec=%d\n", l->keepintvl);
+		if (l->keepcnt > 0)
+			fprintf(c->out, "KeepAliveProbes=%d\n", l->keepcnt);
+	}
+	if (l->sa.ss_family == AF_INET6 && l->wildcard)
+		fprintf(c->out, "BindIPv6Only=%s\n", units_v6only(l) ? "ipv6-only" : "both");
+	else if (l->sa.ss_family == AF_INET6 && l->ipv6only != -1)
+		fprintf(c->out, "# ipv6only: bound to a specific IPv6 address, the socket takes "
+		    "IPv6 clients only (the kernel sets IPV6_V6ONLY), in nginx too\n");
+	else if (l->ipv6only != -1)
+		units_warn(c, l, "ipv6only", "only an IPv6 address has it; nginx ignores it here too");
+	if (l->multipath)
+		units_warn(c, l, "multipath", "systemd 252 cannot open an MPTCP socket "
+		    "(later versions: SocketProtocol=mptcp); the socket is opened without it");
+	units_handler_params(c, l);
+}
+
+int
+units_print_systemd(struct ctx *c)
+{
+	const struct mp_conf *cf = c->cf;
+	size_t *group = calloc(cf->nlistens + 1, sizeof *group), ngroups = 0;
+	size_t *first = calloc(cf->nlistens + 1, sizeof *first);
+
+	if (group == NULL || first == NULL) {
+		free(group);
+		free(first);
+		return -1;
+	}
+	/* group i+1 for a listen with a socket; 0 for a covered one */
+	for (size_t i = 0; i < cf->nlistens; i++) {
+		const struct mp_listen *l = &cf->listens[i];
+		size_t g;
+
+		if (units_covering(cf, l) != NULL)
+			continue;
+		for (g = 0; g < ngroups; g++)
+			if (same_socket(&cf->listens[first[g]], l))
+				break;
+		if (g == ngroups)
+			first[ngroups++] = i;
+		group[i] = g + 1;
+	}
+
+	fprintf(c->out, "# /etc/systemd/system/mailproxy@.service.d/50-configuration.conf\n");
+	units_header(c, "Drop-in");
+	fprintf(c->out, "[Service]\nExecStart=\nExecStart=");
+	put_unit(c->out, c->exe);
+	fprintf(c->out, " -c ");
+	put_unit(c->out, c->conf);
+	fprintf(c->out, "\n");
+
+	for (size_t g = 0; g < ngroups; g++) {
+		const struct mp_listen *l0 = &cf->listens[first[g]];
+		char name[80], base[64], text[sizeof(((struct sockaddr_un *)0)->sun_path) + 8];
+		size_t same = 0, members = 0;
+
+		for (size_t i = 0; i < cf->nlistens; i++)
+			members += group[i] == g + 1;
+		units_base_name(l0, base, sizeof base);
+		for (size_t h = 0; h < g; h++) {
+			char other[64];
+
+			units_base_name(&cf->listens[first[h]], other, sizeof other);
+			same += strcmp(base, other) == 0;
+		}
+		if (same > 0)
+			snprintf(name, sizeof name, "%s-%zu", base, same + 1);
+		else
+			snprintf(name, sizeof name, "%s", base);
+
+		fprintf(c->out, "\n# /etc/systemd/system/mailproxy@%s.socket\n", name);
+		units_header(c, "Socket unit");
+		fprintf(c->out, "# Each connection starts an instance of mailproxy@.service.\n");
+		for (size_t i = 0; i < cf->nlistens; i++) {
+			const struct mp_listen *w;
+
+			if (group[i] == g + 1)
+				units_listen_comment(c, &cf->listens[i]);
+			else if (group[i] == 0 && (w = units_covering(cf, &cf->listens[i])) != NULL
+			    && group[w - cf->listens] == g + 1)
+				fprintf(c->out, "# listen %s (%s:%u): no \"bind\", so served by the "
+				    "wildcard socket %s, as in nginx\n", cf->listens[i].text,
+				    cf->listens[i].file, cf->listens[i].line, w->text);
+		}
+		units_sock_text(l0, text, sizeof text);
+		fprintf(c->out, "[Unit]\nDescription=mailproxy %s socket ", units_proto_name(l0->server->protocol));
+		put_unit(c->out, text);
+		fprintf(c->out, "%s\nDocumentation=man:mailproxy(8) man:mailproxy.conf(5)\n\n[Socket]\n",
+		    members > 1 ? " and others" : "");
+		for (size_t i = 0; i < cf->nlistens; i++) {
+			if (group[i] != g + 1)
+				continue;
+			units_sock_text(&cf->listens[i], text, sizeof text);
+			fprintf(c->out, "ListenStream=");
+			put_unit(c->out, text);
+			fprintf(c->out, "\n");
+		}
+		fprintf(c->out, "Accept=yes\n");
+		systemd_params(c, l0);
+		limits(c->out, l0->server->protocol);
+		fprintf(c->out, "\n[Install]\nWantedBy=sockets.target\n");
+	}
+	free(group);
+	free(first);
+	return 0;
+}
