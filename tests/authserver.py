@@ -52,8 +52,9 @@ statuswait_seen = {}
 
 
 def unescape(v):
-    # nginx escapes 0x00-0x1f, space and '%' as %XX; everything else is raw bytes
-    return urllib.parse.unquote_to_bytes(v).decode("utf-8", "surrogateescape")
+    # nginx escapes 0x00-0x1f, space and '%' as %XX; everything else is raw bytes,
+    # which arrive here as latin-1 characters (the header block is read that way)
+    return urllib.parse.unquote_to_bytes(v.encode("latin-1")).decode("utf-8", "surrogateescape")
 
 
 def load_users():
