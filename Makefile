@@ -70,7 +70,7 @@ $(BUILD)/mailproxy-relay: $(BUILD)/cmd/mailproxy-relay.o $(BUILD)/libmailproxy.a
 $(BUILD)/mailproxy-tls: $(BUILD)/cmd/mailproxy-tls.o $(BUILD)/libmailproxy.a
 	$(CC) -o $@ $< $(BUILD)/libmailproxy.a $(ALL_LDFLAGS) $(TLS_LIBS)
 
-$(BUILD)/tests/%: tests/unit/%.c tests/unit/unit.h $(BUILD)/libmailproxy.a | $(BUILD)/tests
+$(BUILD)/tests/%: tests/unit/%.c tests/unit/unit.h tests/unit/peer.h $(BUILD)/libmailproxy.a | $(BUILD)/tests
 	$(CC) $(ALL_CFLAGS) -Itests/unit -o $@ $< $(BUILD)/libmailproxy.a $(ALL_LDFLAGS) $(HANDLER_LIBS) $(TLS_LIBS)
 
 $(BUILD)/lib $(BUILD)/cmd $(BUILD)/tests:

@@ -1,17 +1,14 @@
 /* test_smtp_backend.c: xtext, then the SMTP backend login of spec 3.6.3 for
  * every combination of xclient, proxy_smtp_auth, smtp_auth none and the
- * client's HELO/EHLO, against a scripted fake backend on a socketpair. */
+ * client's HELO/EHLO, against a scripted fake backend on a socketpair (peer.h). */
 #include <errno.h>
-#include <fcntl.h>
-#include <poll.h>
 #include <stdbool.h>
 #include <stdlib.h>
-#include <sys/socket.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "backend.h"
 #include "clock.h"
+#include "peer.h"
 #include "smtp_backend.h"
 #include "unit.h"
 #include "xtext.h"
@@ -289,103 +286,25 @@ test_rejects(void)
 
 /* ---- against a fake backend ---- */
 
-struct step {
-	const char *expect, *send;
-	bool slow;
-};
-
-struct fake {
-	pid_t pid;
-	int fd;
-};
-
-static int
-read_exact(int fd, char *buf, size_t n)
-{
-	while (n > 0) {
-		ssize_t r = read(fd, buf, n);
-
-		if (r <= 0)
-			return -1;
-		buf += r;
-		n -= (size_t)r;
-	}
-	return 0;
-}
-
-/* The child exits 0 if the client sent exactly what the script expects and
- * then nothing more before closing. */
-static void
-fake_start(struct fake *f, const struct step *script, bool hold)
-{
-	int sv[2];
-
-	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == -1)
-		exit(2);
-	f->pid = fork();
-	if (f->pid == 0) {
-		close(sv[0]);
-		for (const struct step *s = script; s->expect || s->send; s++) {
-			if (s->expect) {
-				char buf[512];
-				size_t n = strlen(s->expect);
-
-				if (read_exact(sv[1], buf, n) == -1 || memcmp(buf, s->expect, n) != 0)
-					_exit(3);
-			}
-			if (s->send && s->slow) {
-				for (const char *p = s->send; *p; p++) {
-					(void)!write(sv[1], p, 1);
-					usleep(1000);
-				}
-			} else if (s->send) {
-				(void)!write(sv[1], s->send, strlen(s->send));
-			}
-		}
-		if (hold) {
-			char c;
-			ssize_t r = read(sv[1], &c, 1);
-
-			_exit(r == 0 || (r == -1 && errno == ECONNRESET) ? 0 : 4);
-		}
-		_exit(0);
-	}
-	close(sv[1]);
-	f->fd = sv[0];
-	fcntl(f->fd, F_SETFL, O_NONBLOCK);
-}
-
-static void
-fake_finish(struct fake *f)
-{
-	int status;
-
-	close(f->fd);
-	waitpid(f->pid, &status, 0);
-	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
-}
-
-static char bufmem[4096];
+/* The session's inputs for the next login, and what it said of the password */
+static const struct opts *login_opts;
+static bool no_password;
 
 static enum backend_result
-login(struct fake *f, const struct opts *o, struct backend_buf *b, size_t cap, int64_t ms,
-    bool *no_password)
+login(struct peer *f, struct backend_buf *b, size_t cap, int64_t ms)
 {
 	struct smtp_backend sb;
 
-	b->p = bufmem;
-	b->cap = cap;
-	b->len = 0;
-	setup(&sb, o);
-	return smtp_backend_login(f->fd, &sb, b, mp_now_ms() + ms, no_password);
+	peer_buf(b, cap);
+	setup(&sb, login_opts);
+	return smtp_backend_login(f->fd, &sb, b, mp_now_ms() + ms, &no_password);
 }
 
 static void
 test_fake(void)
 {
-	struct fake f;
+	struct peer f;
 	struct backend_buf b;
-	bool nopw;
 	const struct opts none = { .xclient = true, .none = true, .helo = "client.example",
 	    .esmtp = true };
 	const struct opts pauth = { .xclient = true, .smtp_auth = true, .login = "user",
@@ -394,7 +313,7 @@ test_fake(void)
 	/* none: multi-line replies, slow bytes; the RCPT reply is left in b; bytes
 	 * behind it stay in the socket */
 	{
-		struct step script[] = {
+		struct peer_step script[] = {
 			{ NULL, "220-backend\r\n220 ESMTP\r\n", true },
 			{ "EHLO mail.test\r\n", R250M, true },
 			{ "XCLIENT ADDR=192.0.2.1 NAME=[UNAVAILABLE]\r\n", "220 backend ESMTP\r\n", false },
@@ -403,23 +322,15 @@ test_fake(void)
 			{ "RCPT TO:<c@d>\r\n", "250 2.1.5 Ok\r\n354 early\r\n", false },
 			{ NULL, NULL, false }
 		};
-		char rest[64];
-		struct pollfd pfd;
-		ssize_t n;
 
-		fake_start(&f, script, true);
-		CHECK(login(&f, &none, &b, sizeof bufmem, 5000, &nopw) == BACKEND_OK);
-		CHECK_MEM(b.p, b.len, "250 2.1.5 Ok\r\n", 14);
-		pfd = (struct pollfd){ .fd = f.fd, .events = POLLIN };
-		CHECK(poll(&pfd, 1, 2000) == 1);
-		n = read(f.fd, rest, sizeof rest);
-		CHECK_MEM(rest, n > 0 ? (size_t)n : 0, "354 early\r\n", 11);
-		fake_finish(&f);
+		login_opts = &none;
+		peer_run(script, login, BACKEND_OK, "250 2.1.5 Ok\r\n", "354 early\r\n", 0);
 	}
 
 	/* proxy_smtp_auth through to 235; the scratch holding the password is wiped */
+	login_opts = &pauth;
 	{
-		struct step script[] = {
+		struct peer_step script[] = {
 			{ NULL, R220, false }, { "EHLO mail.test\r\n", R250, false },
 			{ "XCLIENT ADDR=192.0.2.1 NAME=[UNAVAILABLE]\r\n", R250, false },
 			{ "AUTH PLAIN AHVzZXIAc2VjcmV0\r\n", "235 2.7.0 ok\r\n", false },
@@ -428,32 +339,18 @@ test_fake(void)
 		char zero[sizeof scratch];
 
 		memset(scratch, 0, sizeof scratch);
-		fake_start(&f, script, true);
-		CHECK(login(&f, &pauth, &b, sizeof bufmem, 5000, &nopw) == BACKEND_OK);
+		peer_expect(script, true, login, sizeof peer_bufmem, 5000, BACKEND_OK, &b);
 		memset(zero, 0, sizeof zero);
 		CHECK(memcmp(scratch, zero, sizeof scratch) == 0);
-		fake_finish(&f);
-	}
 
-	/* a rejection leaves that reply in b and sends nothing more */
-	{
-		struct step script[] = {
-			{ NULL, R220, false }, { "EHLO mail.test\r\n", R250, false },
-			{ "XCLIENT ADDR=192.0.2.1 NAME=[UNAVAILABLE]\r\n",
-			  "550-5.7.0 not\r\n550 5.7.0 authorized\r\n", false },
-			{ NULL, NULL, false }
-		};
-
-		fake_start(&f, script, true);
-		CHECK(login(&f, &pauth, &b, sizeof bufmem, 5000, &nopw) == BACKEND_REJECTED);
-		CHECK_MEM(b.p, b.len, "550-5.7.0 not\r\n550 5.7.0 authorized\r\n", 37);
-		fake_finish(&f);
+		/* a rejection leaves that reply in b and sends nothing more */
+		peer_reject(script, login, 2, "550-5.7.0 not\r\n550 5.7.0 authorized\r\n");
 	}
 
 	/* no password: BACKEND_INVALID with the flag, before AUTH is sent */
 	{
 		struct opts o = pauth;
-		struct step script[] = {
+		struct peer_step script[] = {
 			{ NULL, R220, false }, { "EHLO mail.test\r\n", R250, false },
 			{ "XCLIENT ADDR=192.0.2.1 NAME=[UNAVAILABLE]\r\n", R250, false },
 			{ NULL, NULL, false }
@@ -461,34 +358,25 @@ test_fake(void)
 
 		o.have_pass = false;
 		o.pass = NULL;
-		fake_start(&f, script, true);
-		CHECK(login(&f, &o, &b, sizeof bufmem, 5000, &nopw) == BACKEND_INVALID && nopw);
-		fake_finish(&f);
+		login_opts = &o;
+		peer_start(&f, script, true);
+		CHECK(login(&f, &b, sizeof peer_bufmem, 5000) == BACKEND_INVALID && no_password);
+		peer_finish(&f);
+		login_opts = &pauth;
 	}
 
 	/* EOF, timeout, too long */
 	{
-		struct step eof[] = { { NULL, R220, false }, { "EHLO mail.test\r\n", "250-x", false },
+		struct peer_step eof[] = { { NULL, R220, false }, { "EHLO mail.test\r\n", "250-x", false },
 		    { NULL, NULL, false } };
-		struct step hold[] = { { NULL, R220, false }, { "EHLO mail.test\r\n", NULL, false },
+		struct peer_step hold[] = { { NULL, R220, false }, { "EHLO mail.test\r\n", NULL, false },
 		    { NULL, NULL, false } };
-		struct step lng[] = { { NULL, "220-0123456789012345678901234567890123\r\n", false },
+		struct peer_step lng[] = { { NULL, "220-0123456789012345678901234567890123\r\n", false },
 		    { NULL, NULL, false } };
-		int64_t t0;
 
-		fake_start(&f, eof, false);
-		CHECK(login(&f, &pauth, &b, sizeof bufmem, 5000, &nopw) == BACKEND_EOF);
-		fake_finish(&f);
-
-		fake_start(&f, hold, true);
-		t0 = mp_now_ms();
-		CHECK(login(&f, &pauth, &b, sizeof bufmem, 300, &nopw) == BACKEND_TIMEOUT);
-		CHECK(mp_now_ms() - t0 >= 290 && mp_now_ms() - t0 < 2000);
-		fake_finish(&f);
-
-		fake_start(&f, lng, true);
-		CHECK(login(&f, &pauth, &b, 32, 5000, &nopw) == BACKEND_TOO_LONG);
-		fake_finish(&f);
+		peer_expect(eof, false, login, sizeof peer_bufmem, 5000, BACKEND_EOF, &b);
+		peer_timeout(hold, login, 300);
+		peer_expect(lng, true, login, 32, 5000, BACKEND_TOO_LONG, &b);
 	}
 }
 
