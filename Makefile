@@ -84,7 +84,7 @@ deps:
 
 # One pass: unit tests, then the bats suites against the binaries in $(BUILD).
 check-one: all unit replay
-	MAILPROXY_BUILD=$(abspath $(BUILD)) bats --print-output-on-failure tests/*.bats
+	tests/run-suites.sh $(abspath $(BUILD))
 
 check: deps
 	$(MAKE) check-one

@@ -1,0 +1,15 @@
+#!/bin/bash
+# run-suites.sh BUILD_DIR: every bats suite against the binaries in BUILD_DIR, then one
+# closing line "bats (BUILD_DIR): N passed, N failed, N skipped" that counts what ran.
+set -u
+build=$1
+log=$build/bats.tap
+mkdir -p "$build"
+MAILPROXY_BUILD=$build bats --print-output-on-failure "$(dirname "$0")"/*.bats | tee "$log"
+rc=${PIPESTATUS[0]}
+skipped=$(grep -cE '^ok [0-9]+ .*# skip' "$log")
+passed=$(( $(grep -cE '^ok [0-9]+' "$log") - skipped ))
+failed=$(grep -cE '^not ok [0-9]+' "$log")
+echo "bats ($build): $passed passed, $failed failed, $skipped skipped"
+[ "$passed" -gt 0 ] || { echo "run-suites.sh: no test ran" >&2; exit 1; }
+exit "$rc"
