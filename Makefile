@@ -122,7 +122,7 @@ $(BUILD)/bench/%: bench/%.c | $(BUILD)/bench
 $(BUILD)/bench:
 	mkdir -p $@
 
-bench: $(BUILD)/mailproxy $(BUILD)/mailproxy-relay $(BENCH_BIN)
+bench: all $(BENCH_BIN)
 	bench/run.sh $(abspath $(BUILD))
 
 clean:

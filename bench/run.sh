@@ -3,18 +3,20 @@
 # loopback, in one interleaved run; prints the tables and the ratios.  `make bench` runs it.
 #   BENCH_QUICK=1   shorter runs, one round (under 2 minutes)
 #   BENCH_KEEP=1    keep the work directory (configs, logs, raw results)
-#   BENCH_ONLY="cycles greet stream idle"   a subset of the parts
+#   BENCH_ONLY="cycles greet auth stream idle"   a subset of the parts
+# The whole run is bounded: a watchdog ends it after BENCH_LIMIT seconds (600, quick 120).
 set -u
 BUILD=${1:?usage: bench/run.sh BUILD_DIR}
 BENCH=$BUILD/bench
 QUICK=${BENCH_QUICK:-0}
-ONLY=${BENCH_ONLY:-cycles greet stream idle}
+ONLY=${BENCH_ONLY:-cycles greet auth stream idle}
 MAILMOD=/usr/lib/nginx/modules/ngx_mail_module.so
-if [ "$QUICK" = 1 ]; then DUR=1; ROUNDS=1; SROUNDS=1; IDLE_NS="100 1000"
-else DUR=3; ROUNDS=2; SROUNDS=3; IDLE_NS="100 1000"; fi
+if [ "$QUICK" = 1 ]; then DUR=1; ROUNDS=1; SROUNDS=1; IDLE_NS="100 1000"; IDLE_TLS_NS=100; LIMIT=${BENCH_LIMIT:-120}
+else DUR=3; ROUNDS=2; SROUNDS=3; IDLE_NS="100 1000"; IDLE_TLS_NS="100 1000"; LIMIT=${BENCH_LIMIT:-600}; fi
+START=$SECONDS
 STREAM_BYTES=$((64 << 20))
 
-for f in "$BUILD/mailproxy" "$BUILD/mailproxy-relay" "$BENCH/loadgen" "$BENCH/backend" "$BENCH/floor"; do
+for f in "$BUILD/mailproxy" "$BUILD/mailproxy-relay" "$BUILD/mailproxy-tls" "$BENCH/loadgen" "$BENCH/backend" "$BENCH/floor"; do
 	[ -x "$f" ] || { echo "bench: missing $f (run make bench)" >&2; exit 1; }
 done
 command -v nginx >/dev/null && [ -e "$MAILMOD" ] ||
@@ -25,8 +27,10 @@ command -v systemd-socket-activate >/dev/null ||
 W=$(mktemp -d "${TMPDIR:-/tmp}/mailproxy-bench.XXXXXX")
 chmod 755 "$W"
 PIDS=()
+WATCHDOG=
 cleanup() {
 	local p
+	[ -n "$WATCHDOG" ] && kill -TERM "$WATCHDOG" 2>/dev/null
 	for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null; done
 	sleep 0.2
 	for p in "${PIDS[@]}"; do kill -KILL "$p" 2>/dev/null; done
@@ -34,13 +38,26 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'exit 1' INT TERM
+trap 'echo "bench: stopped by the watchdog after $LIMIT s (BENCH_LIMIT)" >&2; exit 2' USR1
+# the watchdog: USR1 to this script when the time is up (the trap runs once the current
+# client returns), and 5 s later TERM to the script's children, so that a client stuck
+# in a wait ends too. Its own sleep dies with it (cleanup sends TERM), and it holds
+# none of the script's output, so a pipe from `make bench` closes at the script's exit.
+(
+	trap 'kill "$s" 2>/dev/null; exit 0' TERM
+	sleep "$LIMIT" & s=$!; wait "$s"
+	kill -USR1 $$
+	sleep 5 & s=$!; wait "$s"
+	pkill -TERM -P $$
+) >/dev/null 2>&1 </dev/null &
+WATCHDOG=$!
 
 ulimit -n "$(ulimit -Hn)" 2>/dev/null
 
 # ---- ports and processes ---------------------------------------------------------------
-read -r BI BP BS AUTH NI NP NS N256 MI MP MS M256 FG FRI FRP FRS < <(python3 - <<'PY'
+read -r BI BP BS AUTH NI NP NS N256 MI MP MS M256 FG FRI FRP FRS NT MT AUTHS MAN MAS < <(python3 - <<'PY'
 import socket
-s = [socket.socket() for _ in range(16)]
+s = [socket.socket() for _ in range(21)]
 for x in s: x.bind(("127.0.0.1", 0))
 print(" ".join(str(x.getsockname()[1]) for x in s))
 PY
@@ -57,7 +74,15 @@ wait_listen() {
 	done
 }
 
-# mail_block IMAP POP3 SMTP IMAP256: the one mail{} block both proxies run
+# the one certificate: the TLS servers of both proxies and the https auth server; mailproxy
+# trusts it for the auth request through CURL_CA_BUNDLE
+mkdir -p "$W/pki"
+openssl req -x509 -newkey rsa:2048 -nodes -keyout "$W/pki/key.pem" -out "$W/pki/cert.pem" \
+	-days 2 -subj /CN=localhost -addext "subjectAltName=DNS:localhost,IP:127.0.0.1" \
+	>/dev/null 2>&1 || { echo "bench: openssl req failed" >&2; exit 1; }
+
+# mail_block IMAP POP3 SMTP IMAP256 IMAPTLS [EXTRA]: the one mail{} block both proxies
+# run, EXTRA being more server blocks (mailproxy's auth_http variants)
 mail_block() {
 	cat <<EOF2
 mail {
@@ -71,6 +96,9 @@ mail {
     server { listen 127.0.0.1:$2; protocol pop3; }
     server { listen 127.0.0.1:$3; protocol smtp; }
     server { listen 127.0.0.1:$4; protocol imap; proxy_buffer 256k; imap_client_buffer 256k; }
+    server { listen 127.0.0.1:$5 ssl; protocol imap;
+             ssl_certificate $W/pki/cert.pem; ssl_certificate_key $W/pki/key.pem; }
+${6:-}
 }
 EOF2
 }
@@ -96,6 +124,9 @@ http {
     map \$http_auth_protocol \$be_port { imap $BI; pop3 $BP; smtp $BS; default $BI; }
     server {
         listen 127.0.0.1:$AUTH;
+        listen 127.0.0.1:$AUTHS ssl;
+        ssl_certificate $W/pki/cert.pem;
+        ssl_certificate_key $W/pki/key.pem;
         location /auth {
             add_header Auth-Status OK;
             add_header Auth-Server 127.0.0.1;
@@ -106,8 +137,13 @@ http {
 }
 EOF2
 } >"$W/auth/nginx.conf"
-{ main_block "$W/nginx"; mail_block "$NI" "$NP" "$NS" "$N256"; } >"$W/nginx/nginx.conf"
-{ main_block "$W/mp"; mail_block "$MI" "$MP" "$MS" "$M256"; } >"$W/mp/mailproxy.conf"
+{ main_block "$W/nginx"; mail_block "$NI" "$NP" "$NS" "$N256" "$NT"; } >"$W/nginx/nginx.conf"
+# mailproxy only: the same IMAP server asking the auth server by name (libcurl) and over
+# https (libcurl + TLS), beside $MI which asks it by address (no libcurl)
+{ main_block "$W/mp"; mail_block "$MI" "$MP" "$MS" "$M256" "$MT" \
+	"    server { listen 127.0.0.1:$MAN; protocol imap; auth_http localhost:$AUTH/auth; }
+    server { listen 127.0.0.1:$MAS; protocol imap; auth_http https://localhost:$AUTHS/auth; }"
+} >"$W/mp/mailproxy.conf"
 
 start() { # NAME CMD...: in the background, output in $W/NAME.log
 	local name=$1
@@ -120,12 +156,14 @@ start backend "$BENCH/backend" -i "$BI" -p "$BP" -s "$BS"
 start auth nginx -c "$W/auth/nginx.conf" -p "$W/auth/" -e "$W/auth/startup.log" -g 'daemon off;'
 start nginx nginx -c "$W/nginx/nginx.conf" -p "$W/nginx/" -e "$W/nginx/startup.log" -g 'daemon off;'
 start mailproxy systemd-socket-activate -a -l "127.0.0.1:$MI" -l "127.0.0.1:$MP" -l "127.0.0.1:$MS" \
-	-l "127.0.0.1:$M256" "$BUILD/mailproxy" -c "$W/mp/mailproxy.conf"
+	-l "127.0.0.1:$M256" -l "127.0.0.1:$MT" -l "127.0.0.1:$MAN" -l "127.0.0.1:$MAS" \
+	-E "CURL_CA_BUNDLE=$W/pki/cert.pem" "$BUILD/mailproxy" -c "$W/mp/mailproxy.conf"
 start floorgreet systemd-socket-activate -a -l "127.0.0.1:$FG" "$BENCH/floor" greet
 start floorimap systemd-socket-activate -a -l "127.0.0.1:$FRI" "$BENCH/floor" relay "$BI"
 start floorpop3 systemd-socket-activate -a -l "127.0.0.1:$FRP" "$BENCH/floor" relay "$BP"
 start floorsmtp systemd-socket-activate -a -l "127.0.0.1:$FRS" "$BENCH/floor" relay "$BS"
-wait_listen "$BI" "$BP" "$BS" "$AUTH" "$NI" "$NP" "$NS" "$N256" "$MI" "$MP" "$MS" "$M256" "$FG" "$FRI" "$FRP" "$FRS"
+wait_listen "$BI" "$BP" "$BS" "$AUTH" "$AUTHS" "$NI" "$NP" "$NS" "$N256" "$NT" "$MI" "$MP" "$MS" "$M256" "$MT" \
+	"$MAN" "$MAS" "$FG" "$FRI" "$FRP" "$FRS"
 "$BUILD/mailproxy" -t -c "$W/mp/mailproxy.conf" 2>"$W/mp/test.log" ||
 	{ cat "$W/mp/test.log" >&2; exit 1; }
 sleep 0.3
@@ -233,6 +271,31 @@ if [[ " $ONLY " == *" greet "* ]]; then
 	done
 fi
 
+# ---- the auth request: by address (native), by name (libcurl), over https (libcurl+TLS) ---
+if [[ " $ONLY " == *" auth "* ]]; then
+	for c in 1 16; do
+		for ((r = 0; r < ROUNDS; r++)); do
+			for a in addr:$MI name:$MAN https:$MAS; do
+				line=$("$LG" cycles -P imap -p "${a#*:}" -c "$c" -d "$DUR" -m "$PID_mailproxy" 2>"$W/lg.err")
+				echo "auth c=$c ${a%%:*} $line" >>"$R"
+				[ "$(kv errors "$line")" = 0 ] || echo "bench: auth ${a%%:*} c=$c: $(head -c 300 "$W/lg.err") $line" >&2
+			done
+		done
+	done
+	echo
+	echo "== mailproxy IMAP login cycles by auth_http form: 127.0.0.1:P (no libcurl), localhost:P (libcurl), https://localhost:P (libcurl + TLS) =="
+	printf '%4s | %-22s | %-22s | %-22s | %s\n' conc "address cyc/s ms/cyc" "name cyc/s ms/cyc" "https cyc/s ms/cyc" "name-addr https-addr (ms/cyc)"
+	for c in 1 16; do
+		row=""
+		for a in addr name https; do
+			row+=$(printf '%8s %11s   | ' "$(mean "auth c=$c $a " rate)" "$(mean "auth c=$c $a " cpu_per_cycle_ms)")
+		done
+		printf '%4s | %s%s\n' "$c" "$row" "$(awk -v a="$(mean "auth c=$c addr " cpu_per_cycle_ms)" \
+			-v n="$(mean "auth c=$c name " cpu_per_cycle_ms)" -v h="$(mean "auth c=$c https " cpu_per_cycle_ms)" \
+			'BEGIN { printf "%+.3f %+.3f", n - a, h - a }')"
+	done
+fi
+
 # ---- relay throughput ------------------------------------------------------------------
 if [[ " $ONLY " == *" stream "* ]]; then
 	STARGETS="direct nginx nginx256 mailproxy mailproxy256 floor"
@@ -271,6 +334,10 @@ pss_kib() { # PID...: summed Pss of these processes
 	echo "$s"
 }
 children() { cat "/proc/$1/task/$1/children" 2>/dev/null; }
+descendants() { local c; for c in $(children "$1"); do echo "$c"; descendants "$c"; done; }
+tree_pss_deep() { # PID: Pss of it and all its descendants
+	pss_kib "$1" $(descendants "$1")
+}
 tree_pss() { # PID: Pss of its children (systemd-socket-activate) or of itself and its children (nginx)
 	pss_kib "$1" $(children "$1")
 }
@@ -312,7 +379,41 @@ if [[ " $ONLY " == *" idle "* ]]; then
 			"${PSS[mailproxy]}" "${SYS[mailproxy]}" "${PSS[floor]}" "${SYS[floor]}" \
 			"$(ratio "${PSS[mailproxy]}" "${PSS[nginx]}")" "$(ratio "${PSS[mailproxy]}" "${PSS[floor]}")"
 	done
-	echo "(TLS sessions are not measured yet)"
+
+	echo
+	echo "== memory per idle authenticated IMAP session over TLS (KiB; mailproxy: mailproxy-tls + relay) =="
+	printf '%8s | %-20s | %-20s | %s\n' sessions "nginx pss sys" "mailproxy pss sys" "mp/nginx (pss)"
+	for n in $IDLE_TLS_NS; do
+		declare -A PSS=() SYS=()
+		for t in nginx mailproxy; do
+			pid=$PID_nginx port=$NT
+			[ "$t" = mailproxy ] && { pid=$PID_mailproxy; port=$MT; }
+			sleep 0.3
+			p0=$(tree_pss_deep "$pid"); u0=$(used_kib)
+			coproc IDLE { python3 "$(dirname "$0")/idle_tls.py" "$port" "$n" 2>"$W/lg.err"; }
+			ok=
+			while read -r -u "${IDLE[0]}" l; do
+				[ "$l" = ready ] && { ok=1; break; }
+				echo "idletls $n $t $l" >>"$R"
+			done
+			sleep 0.5
+			# the handler forks: mailproxy-tls is the parent, the handler (then the relay)
+			# its child (tls_start.c); count the whole tree below systemd-socket-activate
+			p1=$(tree_pss_deep "$pid"); u1=$(used_kib)
+			eval "exec ${IDLE[1]}>&-"
+			wait "$IDLE_PID" 2>/dev/null
+			[ -n "$ok" ] || echo "bench: idle TLS $t n=$n did not get ready: $(cat "$W/lg.err")" >&2
+			PSS[$t]=$(( (p1 - p0) / n )); SYS[$t]=$(( (u1 - u0) / n ))
+			echo "idletls n=$n $t pss_kib=${PSS[$t]} sys_kib=${SYS[$t]}" >>"$R"
+			for ((i = 0; i < 100; i++)); do
+				[ -z "$(children "$PID_mailproxy")" ] && break
+				sleep 0.1
+			done
+		done
+		printf '%8s | %8s %10s  | %8s %10s  | %5s\n' "$n" "${PSS[nginx]}" "${SYS[nginx]}" \
+			"${PSS[mailproxy]}" "${SYS[mailproxy]}" "$(ratio "${PSS[mailproxy]}" "${PSS[nginx]}")"
+	done
 fi
+echo "run time: $((SECONDS - START)) s (bound: $LIMIT s)"
 echo
 echo "raw results: $R$([ "${BENCH_KEEP:-0}" = 1 ] || echo ' (removed at exit; BENCH_KEEP=1 keeps it)')"

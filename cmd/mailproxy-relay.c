@@ -138,14 +138,10 @@ main(int argc, char **argv)
 	nodelay(BACKEND_FD);
 
 	rc.copy = !is_socket(CLIENT_FD) || !is_socket(BACKEND_FD);
-	/* the only allocations of the session, made once (splice leaves
-	 * them untouched: they are the fallback) */
-	rc.cbuf = malloc(rc.cbufsize);
-	rc.ubuf = malloc(rc.ubufsize);
-	if (rc.cbuf == NULL || rc.ubuf == NULL) {
-		log_msg(MP_LOG_ALERT, "malloc() failed (%d: %s)", errno, strerror(errno));
-		return 0;
-	}
+	/* no buffers given: relay_run allocates them only if it has to copy
+	 * (not a socket pair, or splice refused), so that an idle spliced
+	 * session holds no heap pages */
+	rc.cbuf = rc.ubuf = NULL;
 
 	/* the narrowest filter: the copy loop and the closing log line */
 	if (sandbox_enter(SANDBOX_RELAY) == -1)
@@ -169,8 +165,6 @@ main(int argc, char **argv)
 	log_msg(MP_LOG_INFO, "proxied session done (to upstream: %llu bytes, to client: %llu bytes, "
 	    "time: %lld.%03lld s)", (unsigned long long)st.c2b, (unsigned long long)st.b2c,
 	    (long long)(st.ms / 1000), (long long)(st.ms % 1000));
-	free(rc.cbuf);
-	free(rc.ubuf);
 	/* exit closes both sockets */
 	return 0;
 }

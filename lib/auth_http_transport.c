@@ -11,15 +11,20 @@
  * auth_http.addr), a non-blocking connect(2) does it: that is all libcurl
  * would do here, and it spares the handler loading libcurl and its thirty
  * libraries (about 4 ms of CPU per login on a small machine, 5x the whole
- * per-connection floor; see bench/README). Otherwise (a host name) libcurl
- * resolves and connects (CURLOPT_CONNECT_ONLY), loaded with dlopen(3) at
- * that moment, so a connection that never gets there never pays for it. */
+ * per-connection floor; see bench/README). Otherwise (a host name, or an
+ * https:// URL, a mailproxy extension) libcurl resolves, connects and for
+ * https does the TLS handshake, verifying the server's certificate and name
+ * against the system CA store or the file named by CURL_CA_BUNDLE
+ * (CURLOPT_CONNECT_ONLY; the bytes then go through curl_easy_send/recv, so
+ * the request is still ours). libcurl is loaded with dlopen(3) at that
+ * moment, so a connection that never gets there never pays for it. */
 
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <time.h>
@@ -31,6 +36,14 @@
 #include "conn.h"
 
 #define LIBCURL_SONAME "libcurl.so.4"
+
+/* The parser keeps the URL as written; "https://" there means TLS (it also
+ * left addrlen 0, so the plain connect(2) path never sees such a URL). */
+static bool
+is_https(const struct mp_auth_url *u)
+{
+	return u->text != NULL && strncmp(u->text, "https://", 8) == 0;
+}
 
 static int64_t
 now_ms(void)
@@ -109,8 +122,8 @@ curl_load(char *why, size_t whylen)
 	    && CU_SYM(lib, easy_getinfo, "curl_easy_getinfo") && CU_SYM(lib, easy_send, "curl_easy_send")
 	    && CU_SYM(lib, easy_recv, "curl_easy_recv") && CU_SYM(lib, easy_cleanup, "curl_easy_cleanup")))
 		goto out;
-	/* No TLS (auth_http has no https), so nothing to set up beyond curl itself */
-	cu.ok = cu.global_init(CURL_GLOBAL_NOTHING) == CURLE_OK;
+	/* the TLS backend too, for https:// auth URLs */
+	cu.ok = cu.global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK;
 out:
 	if (!cu.ok)
 		set_why(why, whylen, "libcurl initialisation failed", 0);
@@ -121,6 +134,7 @@ static int
 curl_setup(CURL *h, const struct mp_server *srv, int64_t left, char *errbuf)
 {
 	const struct mp_auth_url *u = &srv->auth_http;
+	const char *scheme = is_https(u) ? "https" : "http", *ca;
 	char url[512];
 	int n;
 
@@ -131,16 +145,27 @@ curl_setup(CURL *h, const struct mp_server *srv, int64_t left, char *errbuf)
 		if (cu.easy_setopt(h, CURLOPT_UNIX_SOCKET_PATH, u->path) != CURLE_OK)
 			return -1;
 	} else if (u->host[0] != '[' && strchr(u->host, ':') != NULL) {
-		n = snprintf(url, sizeof url, "http://[%s]:%u/", u->host, u->port);
+		n = snprintf(url, sizeof url, "%s://[%s]:%u/", scheme, u->host, u->port);
 	} else {
-		n = snprintf(url, sizeof url, "http://%s:%u/", u->host, u->port);
+		n = snprintf(url, sizeof url, "%s://%s:%u/", scheme, u->host, u->port);
 	}
 	if (n < 0 || (size_t)n >= sizeof url)
 		return -1;
+	if (is_https(u)) {
+		/* libcurl's defaults (verify the chain and the name) stated
+		 * anyway; CURL_CA_BUNDLE is the curl tool's variable, which
+		 * libcurl itself does not read */
+		ca = getenv("CURL_CA_BUNDLE");
+		if (cu.easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L) != CURLE_OK
+		    || cu.easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L) != CURLE_OK
+		    || (ca != NULL && ca[0] != '\0'
+			&& cu.easy_setopt(h, CURLOPT_CAINFO, ca) != CURLE_OK))
+			return -1;
+	}
 	if (cu.easy_setopt(h, CURLOPT_URL, url) != CURLE_OK
 	    || cu.easy_setopt(h, CURLOPT_CONNECT_ONLY, 1L) != CURLE_OK
 	    || cu.easy_setopt(h, CURLOPT_NOSIGNAL, 1L) != CURLE_OK
-	    || cu.easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http") != CURLE_OK
+	    || cu.easy_setopt(h, CURLOPT_PROTOCOLS_STR, scheme) != CURLE_OK
 	    /* never through an http_proxy from the environment */
 	    || cu.easy_setopt(h, CURLOPT_PROXY, "") != CURLE_OK
 	    || cu.easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf) != CURLE_OK
@@ -166,8 +191,30 @@ connect_why(const char *addr, const struct mp_auth_url *u, int err, char *why, s
 	set_why(why, whylen, what, err);
 }
 
+/* nginx words a failed upstream handshake "SSL_do_handshake() failed" and a
+ * rejected certificate "upstream SSL certificate verify error"; here:
+ * "SSL certificate verify error with 127.0.0.1:8443 (SSL certificate
+ * problem: unable to get local issuer certificate)". */
+static void
+tls_why(const char *addr, const struct mp_auth_url *u, CURLcode rc, const char *errbuf,
+    char *why, size_t whylen)
+{
+	const char *what = rc == CURLE_PEER_FAILED_VERIFICATION ? "SSL certificate verify error"
+	    : "SSL handshake failed";
+
+	if (whylen == 0)
+		return;
+	if (strchr(addr, ':') != NULL && addr[0] != '[')
+		snprintf(why, whylen, "%s with [%s]:%u (%s)", what, addr, u->port,
+		    errbuf[0] ? errbuf : "libcurl error");
+	else
+		snprintf(why, whylen, "%s with %s:%u (%s)", what, addr, u->port,
+		    errbuf[0] ? errbuf : "libcurl error");
+}
+
 static int
-curl_connect_rc(CURL *h, const struct mp_server *srv, CURLcode rc, char *why, size_t whylen)
+curl_connect_rc(CURL *h, const struct mp_server *srv, CURLcode rc, const char *errbuf,
+    char *why, size_t whylen)
 {
 	const struct mp_auth_url *u = &srv->auth_http;
 	char *ip = NULL;
@@ -182,6 +229,11 @@ curl_connect_rc(CURL *h, const struct mp_server *srv, CURLcode rc, char *why, si
 	if (u->is_unix || cu.easy_getinfo(h, CURLINFO_PRIMARY_IP, &ip) != CURLE_OK
 	    || ip == NULL || ip[0] == '\0')
 		ip = NULL;
+	if (is_https(u) && rc != CURLE_COULDNT_CONNECT && rc != CURLE_COULDNT_RESOLVE_HOST) {
+		/* connected, then TLS failed: curl's own words say why */
+		tls_why(ip != NULL ? ip : u->host, u, rc, errbuf, why, whylen);
+		return AUTH_T_CONNECT;
+	}
 	connect_why(ip != NULL ? ip : u->host, u, (int)oserr, why, whylen);
 	return AUTH_T_CONNECT;
 }
@@ -366,7 +418,7 @@ auth_http_query(const struct mp_server *srv, const char *req, size_t reqlen,
 		why[0] = '\0';
 	errbuf[0] = '\0';
 
-	if (srv->auth_http.addrlen > 0) {
+	if (srv->auth_http.addrlen > 0 && !is_https(&srv->auth_http)) {
 		c.fd = plain_connect(&srv->auth_http, deadline, &rc, why, whylen);
 		if (c.fd == -1)
 			return rc;
@@ -389,7 +441,7 @@ auth_http_query(const struct mp_server *srv, const char *req, size_t reqlen,
 	}
 	crc = cu.easy_perform(c.h);
 	if (crc != CURLE_OK) {
-		rc = curl_connect_rc(c.h, srv, crc, why, whylen);
+		rc = curl_connect_rc(c.h, srv, crc, errbuf, why, whylen);
 		goto done;
 	}
 	/* a new handle per query is a new connection; no FORBID_REUSE, which

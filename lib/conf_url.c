@@ -1,7 +1,8 @@
 /* ISC license. */
 /* conf_url.c: nginx's ngx_parse_url() for listen, auth_http and resolver
  * addresses: "unix:/path[:/uri]", "[v6][:port][/uri]", "host[:port][/uri]",
- * and for listen also "port", "*:port" and port ranges "a-b". Host names
+ * for listen also "port", "*:port" and port ranges "a-b", and for auth_http
+ * also "https://host[:port][/uri]" (an extension). Host names
  * are left for the caller: nothing here touches the network. Errors are
  * nginx's texts, in u->err. */
 #include <arpa/inet.h>
@@ -212,10 +213,35 @@ static int parse_inet(struct conf_url *u)
 	return 0;
 }
 
+/* "https://host[:port][/uri]", for auth_http only (uri_part): a mailproxy
+ * extension, as nginx's parser takes "https" for a host and fails on the
+ * port. The scheme is dropped, the default port becomes 443, and the host is
+ * left unresolved (AF_UNSPEC) even when numeric, so that the caller never
+ * connects to it without TLS; the caller tells https from http by the text
+ * it keeps ("https://" at the start of auth_http.text). */
+static int parse_https(struct conf_url *u)
+{
+	int rc;
+
+	u->url += 8;
+	u->len -= 8;
+	u->default_port = 443;
+	if (u->len >= 5 && strncasecmp(u->url, "unix:", 5) == 0)
+		return fail(u, "invalid host");
+	rc = u->len && u->url[0] == '[' ? parse_inet6(u) : parse_inet(u);
+	if (rc == 0) {
+		u->family = AF_UNSPEC;
+		u->salen = 0;
+	}
+	return rc;
+}
+
 int conf_parse_url(struct conf_url *u)
 {
 	u->err = NULL;
 	memset(&u->sa, 0, sizeof(u->sa));
+	if (u->uri_part && !u->listen && u->len >= 8 && strncmp(u->url, "https://", 8) == 0)
+		return parse_https(u);
 	if (u->len >= 5 && strncasecmp(u->url, "unix:", 5) == 0)
 		return parse_unix(u);
 	if (u->len && u->url[0] == '[')

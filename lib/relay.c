@@ -9,12 +9,15 @@
  * sockets they splice(2): source -> pipe -> destination, so the bytes stay
  * in the kernel (page references move, nothing is copied to user space);
  * the pipe is the direction's buffer and an idle pipe holds no pages. The
- * read/write path through the caller's buffers is for anything else (and
- * for a kernel that refuses the first splice). */
+ * read/write path through a buffer is for anything else (and for a kernel
+ * that refuses the first splice). That buffer is the caller's, or when the
+ * caller gave none, allocated here at the moment copying starts: a spliced
+ * session never allocates, so an idle relay holds no heap pages for it. */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <stdbool.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -25,7 +28,8 @@
 struct dir {
 	int src, dst;
 	enum relay_end src_fail, dst_fail;	/* whom to blame for an error */
-	char *buf;
+	char *buf;		/* NULL until copying needs it (see dir_buffer) */
+	bool ownbuf;		/* buf was allocated here */
 	size_t cap, off, len;	/* buf[off..len) is read but not yet written */
 	int pipe[2];		/* splice mode when pipe[0] != -1 */
 	size_t pcap, inpipe;	/* the pipe's size, and the bytes in it */
@@ -58,6 +62,22 @@ dir_unpipe(struct dir *d)
 		close(d->pipe[1]);
 	}
 	d->pipe[0] = d->pipe[1] = -1;
+}
+
+/* The copy buffer, allocated on first use when the caller gave none: 0, or
+ * -1 with errno ENOMEM. The relay's seccomp filter allows brk and mmap. */
+static int
+dir_buffer(struct dir *d)
+{
+	if (d->buf != NULL)
+		return 0;
+	d->buf = malloc(d->cap);
+	if (d->buf == NULL) {
+		errno = ENOMEM;
+		return -1;
+	}
+	d->ownbuf = true;
+	return 0;
 }
 
 /* Pipe sizes are whole pages: at least the kernel's 64 KiB default, more
@@ -110,9 +130,10 @@ dir_fill(struct dir *d)
 		return 0;
 	if (d->pipe[0] != -1) {
 		n = splice_some(d->src, d->pipe[1], d->pcap - d->inpipe);
-		if (n == -1 && (errno == EINVAL || errno == ENOSYS) && d->inpipe == 0 && d->bytes == 0
-		    && d->buf != NULL) {
+		if (n == -1 && (errno == EINVAL || errno == ENOSYS) && d->inpipe == 0 && d->bytes == 0) {
 			/* no splice for this pair after all: copy from the start */
+			if (dir_buffer(d) == -1)
+				return -1;
 			dir_unpipe(d);
 			return dir_fill(d);
 		}
@@ -243,10 +264,8 @@ relay_run(const struct relay_conf *rc, struct relay_stats *st)
 		dir_pipe(&c2b);
 		dir_pipe(&b2c);
 	}
-	if ((c2b.pipe[0] == -1 && c2b.buf == NULL) || (b2c.pipe[0] == -1 && b2c.buf == NULL)) {
-		errno = ENOMEM;
+	if ((c2b.pipe[0] == -1 && dir_buffer(&c2b) == -1) || (b2c.pipe[0] == -1 && dir_buffer(&b2c) == -1))
 		goto fail;
-	}
 
 	while (!dir_done(&c2b) || !dir_done(&b2c)) {
 		struct pollfd pfd[2];
@@ -292,6 +311,10 @@ out:
 	st->spliced = c2b.pipe[0] != -1 && b2c.pipe[0] != -1;
 	dir_unpipe(&c2b);
 	dir_unpipe(&b2c);
+	if (c2b.ownbuf)
+		free(c2b.buf);
+	if (b2c.ownbuf)
+		free(b2c.buf);
 	st->c2b = c2b.bytes;
 	st->b2c = b2c.bytes;
 	st->ms = mp_now_ms() - start;

@@ -12,7 +12,8 @@
 
 struct relay_conf {
 	int cfd, bfd;		/* client, backend: stream fds, set non-blocking by relay_run */
-	char *cbuf, *ubuf;	/* caller's buffers: client->backend, backend->client */
+	char *cbuf, *ubuf;	/* client->backend, backend->client; NULL: relay_run allocates
+				 * one only for a direction that has to copy (no splice) */
 	size_t cbufsize;	/* the client buffer (imap/smtp_client_buffer) */
 	size_t ubufsize;	/* proxy_buffer */
 	int64_t idle_ms;	/* proxy_timeout: no byte either way this long ends it; <= 0 never */

@@ -352,7 +352,9 @@ static void test_errors(void)
 		{ "mail { starttls on; starttls on; }", "\"starttls\" directive is duplicate in /x.conf:1" },
 		{ "mail { ssl on; }", "unknown directive \"ssl\" in /x.conf:1" },
 		{ "mail { server { protocol foo; } }", "unknown protocol \"foo\" in /x.conf:1" },
-		{ "mail { auth_http https://127.0.0.1; }", "invalid port in auth_http \"https://127.0.0.1\" in /x.conf:1" },
+		/* https:// is a mailproxy extension (libcurl); its port is still checked */
+		{ "mail { auth_http https://127.0.0.1:0; }", "invalid port in auth_http \"127.0.0.1:0\" in /x.conf:1" },
+		{ "mail { auth_http ftp://127.0.0.1; }", "invalid port in auth_http \"ftp://127.0.0.1\" in /x.conf:1" },
 		{ "mail { auth_http http://; }", "no host in auth_http \"\" in /x.conf:1" },
 		{ "mail { auth_http unix:; }", "no path in the unix domain socket in auth_http \"unix:\" in /x.conf:1" },
 		{ "mail { resolver 127.0.0.1 valid=x; }", "invalid parameter: valid=x in /x.conf:1" },
