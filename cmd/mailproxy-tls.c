@@ -5,6 +5,7 @@
  * bytes until both sides are done. Exit: 0 ok or client-caused, 100
  * configuration, 111 system. */
 #include <errno.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -105,6 +106,9 @@ serve(const struct mp_server *srv, struct tls *tsrv)
 		rc = 111;
 		goto done;
 	}
+	/* the handshake's scratch memory goes back to the kernel: this process
+	 * lives as long as the session, idle for hours under IMAP IDLE */
+	malloc_trim(0);
 	/* a broken connection is logged and client-caused: the exit status is the handler's */
 	(void)tlsd_run(ctx, 0, 1, srv->timeout_ms);
 done:
