@@ -22,9 +22,24 @@
 #define PP_V2_SIGLEN 12
 #define PP_V2_HDRLEN 16		/* signature, version/command, family, length */
 
-/* v2 TLV types the builder and tests use */
+/* v2 TLV types the builder and tests use (proxy-protocol.txt 2.2) */
+#define PP2_TYPE_ALPN 0x01
+#define PP2_TYPE_AUTHORITY 0x02
 #define PP2_TYPE_CRC32C 0x03
 #define PP2_TYPE_NOOP 0x04
+#define PP2_TYPE_SSL 0x20
+#define PP2_SUBTYPE_SSL_VERSION 0x21
+#define PP2_SUBTYPE_SSL_CN 0x22
+#define PP2_SUBTYPE_SSL_CIPHER 0x23
+#define PP2_SUBTYPE_SSL_SIG_ALG 0x24
+#define PP2_SUBTYPE_SSL_KEY_ALG 0x25
+
+/* PP2_TYPE_SSL: a client byte of these flags, a 32-bit verify result
+ * (network order), then the sub-TLVs */
+#define PP2_CLIENT_SSL 0x01
+#define PP2_CLIENT_CERT_CONN 0x02
+#define PP2_CLIENT_CERT_SESS 0x04
+#define PP2_SSL_FIXED 5		/* client + verify */
 
 enum pp_rc {
 	PP_OK = 0,		/* h filled; h->len bytes are the header */
@@ -74,8 +89,16 @@ void pp_addr_text(const struct sockaddr *sa, char *out, size_t cap);
 
 /* ---- out -------------------------------------------------------------- */
 
-/* Room for any header this builds (v2: 16 + 36 addresses + 7 CRC32C TLV). */
-#define PP_OUT_MAX 128
+/* The longest CN sub-TLV value sent (X.520 ub-common-name is 64); a longer
+ * CN is left out rather than cut. */
+#define PP_SSL_CN_MAX 255
+
+/* Room for any header this builds: v2 is 16 + 36 addresses, then with TLS
+ * AUTHORITY (3 + 255, RFC 6066's host name cap = struct tls_info's sni),
+ * ALPN (3 + 15), SSL (3 + 5 + VERSION 3 + 15, CN 3 + PP_SSL_CN_MAX,
+ * CIPHER 3 + 63), then the 7-byte CRC32C TLV: 685. proxy_send.c checks the
+ * sum against struct tls_info at compile time. */
+#define PP_OUT_MAX 768
 
 /* "PROXY TCP4|TCP6 <client> <local> <cport> <lport>\r\n", or
  * "PROXY UNKNOWN\r\n" when the client is neither IPv4 nor IPv6.
@@ -83,9 +106,23 @@ void pp_addr_text(const struct sockaddr *sa, char *out, size_t cap);
 size_t pp_build_v1(const struct sockaddr *client, const struct sockaddr *local,
     char *out, size_t cap);
 
-/* The v2 header with a CRC32C TLV. Returns the length, 0 if CAP is too small. */
+/* The v2 header with a CRC32C TLV. Returns the length, 0 if CAP is too small
+ * (less than PP_OUT_MAX). */
 size_t pp_build_v2(const struct sockaddr *client, const struct sockaddr *local,
     uint8_t *out, size_t cap);
+
+/* The same for a TLS client connection: TI (the handshake report; NULL is
+ * pp_build_v2()) adds AUTHORITY, ALPN and SSL TLVs before the CRC32C one,
+ * as nginx 1.31.4 does. Returns the length, 0 if CAP is too small. */
+struct tls_info;
+size_t pp_build_v2_tls(const struct sockaddr *client, const struct sockaddr *local,
+    const struct tls_info *ti, uint8_t *out, size_t cap);
+
+/* The CN of an RFC 2253 subject as X509_NAME_print_ex(XN_FLAG_RFC2253)
+ * writes it ("CN=x,O=y", escapes undone): the first CN of the certificate's
+ * name, i.e. the last one in the string. Returns its length, or 0 when
+ * there is none, it is hex-encoded ("#..."), malformed, or CAP is too small. */
+size_t pp_subject_cn(const char *subject, char *out, size_t cap);
 
 /* CRC-32C (Castagnoli), as the PP2_TYPE_CRC32C TLV wants it. */
 uint32_t pp_crc32c(const void *p, size_t n);

@@ -1,5 +1,6 @@
 /* test_proxy_proto.c: the PROXY protocol parser (nginx's rules for v1
- * and v2), the v1/v2 builders, nginx's IPv6 text form and CRC-32C. */
+ * and v2), the v1/v2 builders (with the TLS TLVs), nginx's IPv6 text form
+ * and CRC-32C. */
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <stdint.h>
@@ -7,6 +8,7 @@
 #include <sys/un.h>
 
 #include "proxy_proto.h"
+#include "tlsd.h"
 #include "unit.h"
 
 static struct pp_header h;
@@ -314,6 +316,223 @@ test_build(void)
 	CHECK(pp_build_v2((struct sockaddr *)&u, (struct sockaddr *)&u, b, 40) == 0);
 }
 
+/* ---- the TLS TLVs ------------------------------------------------------ */
+
+struct tlv {
+	uint8_t type;
+	const uint8_t *v;
+	size_t len;
+};
+
+/* Split N bytes at P into TLVs: their number, or -1 if one runs past N. */
+static int
+walk(const uint8_t *p, size_t n, struct tlv *t, int max)
+{
+	size_t i = 0;
+	int k = 0;
+
+	while (i < n) {
+		if (n - i < 3 || k == max)
+			return -1;
+		t[k].type = p[i];
+		t[k].len = (size_t)p[i + 1] << 8 | p[i + 2];
+		t[k].v = p + i + 3;
+		if (n - i - 3 < t[k].len)
+			return -1;
+		i += 3 + t[k].len;
+		k++;
+	}
+	return k;
+}
+
+static int
+tlv_is(const struct tlv *t, uint8_t type, const char *val)
+{
+	return t->type == type && t->len == strlen(val) && memcmp(t->v, val, t->len) == 0;
+}
+
+static uint32_t
+be32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+static struct tls_info ti;
+
+static void
+ti_fill(void)
+{
+	memset(&ti, 0, sizeof ti);
+	strcpy(ti.protocol, "TLSv1.3");
+	strcpy(ti.cipher, "TLS_AES_256_GCM_SHA384");
+	strcpy(ti.sni, "mail.example.org");
+	strcpy(ti.alpn, "imap");
+}
+
+/* Build with TI, parse it back, check the addresses and the CRC, and split
+ * the TLVs into TOP and the SSL TLV's sub-TLVs into SUB (*NSUB, -1 without
+ * an SSL TLV); *CLIENT and *VERIFY are its fixed part. Returns the number
+ * of top-level TLVs, -1 on any failure. */
+static int
+build_walk(uint8_t *b, size_t *n, struct tlv *top, struct tlv *sub, int *nsub, uint8_t *client,
+    uint32_t *verify, const char *file, int line)
+{
+	struct sockaddr_storage c, l;
+	int k;
+
+	sa4(&c, "192.0.2.1", 5555);
+	sa4(&l, "127.0.0.1", 993);
+	*n = pp_build_v2_tls((struct sockaddr *)&c, (struct sockaddr *)&l, &ti, b, PP_OUT_MAX);
+	CHECK_AT(*n > 0 && *n <= PP_OUT_MAX, file, line);
+	if (*n == 0)
+		return -1;
+	CHECK_AT(crc_ok(b, *n), file, line);
+	CHECK_AT(pp_parse(b, *n, &h) == PP_OK && h.len == *n && h.has_addrs, file, line);
+	CHECK_AT(strcmp(h.src_addr, "192.0.2.1") == 0 && h.dst_port == 993, file, line);
+	CHECK_AT(h.tlv_off == 16 + 12 && h.tlv_off + h.tlv_len == *n, file, line);
+	k = walk(b + h.tlv_off, h.tlv_len, top, 8);
+	CHECK_AT(k >= 1 && k == pp_count_tlvs(b, &h), file, line);
+	if (k < 1)
+		return -1;
+	/* the CRC32C TLV is the last */
+	CHECK_AT(top[k - 1].type == PP2_TYPE_CRC32C && top[k - 1].len == 4, file, line);
+	*nsub = -1;
+	for (int i = 0; i < k; i++) {
+		if (top[i].type != PP2_TYPE_SSL)
+			continue;
+		CHECK_AT(top[i].len >= PP2_SSL_FIXED, file, line);
+		if (top[i].len < PP2_SSL_FIXED)
+			return -1;
+		*client = top[i].v[0];
+		*verify = be32(top[i].v + 1);
+		*nsub = walk(top[i].v + PP2_SSL_FIXED, top[i].len - PP2_SSL_FIXED, sub, 8);
+		CHECK_AT(*nsub >= 0, file, line);
+	}
+	return k;
+}
+#define BUILD_WALK(b, n, top, sub, nsub, client, verify) \
+	build_walk((b), (n), (top), (sub), (nsub), (client), (verify), __FILE__, __LINE__)
+
+static void
+test_build_tls(void)
+{
+	struct sockaddr_storage c, l;
+	struct tlv top[8], sub[8];
+	uint8_t b[PP_OUT_MAX];
+	uint8_t client = 0xff;
+	uint32_t verify = 0xffffffffu;
+	size_t n;
+	int k, nsub;
+
+	/* no client certificate (ssl_verify_client off): SSL only, verify 0,
+	 * no CN; SIG_ALG and KEY_ALG are never sent */
+	ti_fill();
+	k = BUILD_WALK(b, &n, top, sub, &nsub, &client, &verify);
+	CHECK(k == 4);
+	CHECK(tlv_is(&top[0], PP2_TYPE_AUTHORITY, "mail.example.org"));
+	CHECK(tlv_is(&top[1], PP2_TYPE_ALPN, "imap"));
+	CHECK(top[2].type == PP2_TYPE_SSL);
+	CHECK(client == PP2_CLIENT_SSL && verify == 0);
+	CHECK(nsub == 2);
+	CHECK(tlv_is(&sub[0], PP2_SUBTYPE_SSL_VERSION, "TLSv1.3"));
+	CHECK(tlv_is(&sub[1], PP2_SUBTYPE_SSL_CIPHER, "TLS_AES_256_GCM_SHA384"));
+	CHECK(top[2].len == PP2_SSL_FIXED + 3 + 7 + 3 + 22);
+	CHECK(n == 16 + 12 + (3 + 16) + (3 + 4) + (3 + top[2].len) + 7);
+	CHECK((size_t)(b[14] << 8 | b[15]) == n - 16);
+
+	/* ssl_verify_client optional, none presented (Auth-SSL-Verify: NONE):
+	 * OpenSSL's verify result is X509_V_OK */
+	strcpy(ti.verify, "NONE");
+	k = BUILD_WALK(b, &n, top, sub, &nsub, &client, &verify);
+	CHECK(k == 4 && client == PP2_CLIENT_SSL && verify == 0 && nsub == 2);
+
+	/* no SNI, no ALPN: left out, not sent empty */
+	ti.sni[0] = ti.alpn[0] = '\0';
+	k = BUILD_WALK(b, &n, top, sub, &nsub, &client, &verify);
+	CHECK(k == 2 && top[0].type == PP2_TYPE_SSL && nsub == 2);
+
+	/* a verified client certificate: the CERT flags and its CN, between
+	 * VERSION and CIPHER; escapes undone */
+	ti_fill();
+	strcpy(ti.verify, "SUCCESS");
+	strcpy(ti.subject, "emailAddress=a@example.org,CN=Alice \\C3\\A9\\, Jr.,O=Ex\\+ample+OU=x,C=DE");
+	strcpy(ti.fingerprint, "0123456789abcdef0123456789abcdef01234567");
+	k = BUILD_WALK(b, &n, top, sub, &nsub, &client, &verify);
+	CHECK(k == 4);
+	CHECK(client == (PP2_CLIENT_SSL | PP2_CLIENT_CERT_CONN | PP2_CLIENT_CERT_SESS));
+	CHECK(verify == 0);
+	CHECK(nsub == 3);
+	CHECK(tlv_is(&sub[0], PP2_SUBTYPE_SSL_VERSION, "TLSv1.3"));
+	CHECK(tlv_is(&sub[1], PP2_SUBTYPE_SSL_CN, "Alice \xc3\xa9, Jr."));
+	CHECK(tlv_is(&sub[2], PP2_SUBTYPE_SSL_CIPHER, "TLS_AES_256_GCM_SHA384"));
+
+	/* a certificate that failed but was tolerated (optional_no_ca): the
+	 * X509_V_* code, 18 = self-signed at depth 0 */
+	ti.verify_code = 18;
+	strcpy(ti.verify, "FAILED:self-signed certificate");
+	k = BUILD_WALK(b, &n, top, sub, &nsub, &client, &verify);
+	CHECK(k == 4 && verify == 18 && (client & PP2_CLIENT_CERT_CONN) && nsub == 3);
+	/* a failed verdict never reads 0 */
+	ti.verify_code = 0;
+	ti.verdict = TLS_CERT_ERROR;
+	k = BUILD_WALK(b, &n, top, sub, &nsub, &client, &verify);
+	CHECK(k == 4 && verify == 1);
+
+	/* every field at its longest, IPv6 addresses: it all fits PP_OUT_MAX */
+	memset(&ti, 0, sizeof ti);
+	memset(ti.protocol, 'p', sizeof ti.protocol - 1);
+	memset(ti.cipher, 'c', sizeof ti.cipher - 1);
+	memset(ti.sni, 's', sizeof ti.sni - 1);
+	memset(ti.alpn, 'a', sizeof ti.alpn - 1);
+	strcpy(ti.subject, "CN=");
+	memset(ti.subject + 3, 'n', PP_SSL_CN_MAX);
+	sa6(&c, "2001:db8::1", 1024);
+	sa6(&l, "::1", 993);
+	n = pp_build_v2_tls((struct sockaddr *)&c, (struct sockaddr *)&l, &ti, b, sizeof b);
+	CHECK(n == 16 + 36 + (3 + 255) + (3 + 15) + (3 + 5 + (3 + 15) + (3 + PP_SSL_CN_MAX) + (3 + 63)) + 7);
+	CHECK(n <= PP_OUT_MAX && crc_ok(b, n));
+	CHECK(pp_parse(b, n, &h) == PP_OK && h.len == n && pp_count_tlvs(b, &h) == 4);
+	CHECK(walk(b + h.tlv_off, h.tlv_len, top, 8) == 4 && top[2].type == PP2_TYPE_SSL);
+	CHECK(walk(top[2].v + 5, top[2].len - 5, sub, 8) == 3 && sub[1].type == PP2_SUBTYPE_SSL_CN &&
+	    sub[1].len == PP_SSL_CN_MAX);
+	/* a longer CN is left out, not cut */
+	ti.subject[3 + PP_SSL_CN_MAX] = 'n';
+	n = pp_build_v2_tls((struct sockaddr *)&c, (struct sockaddr *)&l, &ti, b, sizeof b);
+	CHECK(n > 0 && crc_ok(b, n) && pp_parse(b, n, &h) == PP_OK);
+	CHECK(walk(b + h.tlv_off, h.tlv_len, top, 8) == 4);
+	CHECK(walk(top[2].v + 5, top[2].len - 5, sub, 8) == 2 && sub[1].type == PP2_SUBTYPE_SSL_CIPHER);
+	/* too small a buffer */
+	CHECK(pp_build_v2_tls((struct sockaddr *)&c, (struct sockaddr *)&l, &ti, b, PP_OUT_MAX - 1) == 0);
+	/* NULL is plain pp_build_v2() */
+	CHECK(pp_build_v2_tls((struct sockaddr *)&c, (struct sockaddr *)&l, NULL, b, sizeof b) ==
+	    16 + 36 + 7);
+}
+
+static void
+test_subject_cn(void)
+{
+	char cn[PP_SSL_CN_MAX + 1];
+
+	CHECK(pp_subject_cn("CN=alice", cn, sizeof cn) == 5);
+	CHECK_STR(cn, "alice");
+	CHECK(pp_subject_cn("CN=a\\,b\\+c\\\\d\\\"e\\3Cf,O=x", cn, sizeof cn) == 11);
+	CHECK_STR(cn, "a,b+c\\d\"e<f");
+	/* the certificate's first CN is the string's last (RFC 2253 reverses) */
+	CHECK(pp_subject_cn("CN=leaf,OU=x+CN=first,C=DE", cn, sizeof cn) == 5);
+	CHECK_STR(cn, "first");
+	CHECK(pp_subject_cn("cn=lower", cn, sizeof cn) == 5);
+	CHECK(pp_subject_cn("O=no cn,C=DE", cn, sizeof cn) == 0);
+	CHECK(pp_subject_cn("", cn, sizeof cn) == 0);
+	CHECK(pp_subject_cn("CN=", cn, sizeof cn) == 0);
+	CHECK(pp_subject_cn("CN=#0c03616263", cn, sizeof cn) == 0);	/* hex DER */
+	CHECK(pp_subject_cn("CN=a\\00b", cn, sizeof cn) == 0);	/* embedded NUL */
+	CHECK(pp_subject_cn("CN=abc\\", cn, sizeof cn) == 0);	/* cut escape */
+	CHECK(pp_subject_cn("CN=abc,garbage", cn, sizeof cn) == 0);
+	CHECK(pp_subject_cn("XCN=abc", cn, sizeof cn) == 0);
+	CHECK(pp_subject_cn("CN=abcd", cn, 5) == 4);
+	CHECK(pp_subject_cn("CN=abcde", cn, 5) == 0);		/* never cut */
+}
+
 int
 main(void)
 {
@@ -321,5 +540,7 @@ main(void)
 	test_v2();
 	test_ntop();
 	test_build();
+	test_build_tls();
+	test_subject_cn();
 	UNIT_DONE();
 }
