@@ -208,10 +208,17 @@ log_msg(int level, const char *fmt, ...)
 	if (r < 0)
 		return;
 	n = (size_t)r < sizeof line ? (size_t)r : sizeof line - 1;
-	/* one event, one line: a message never carries its own line breaks */
-	for (size_t i = 0; i < n; i++)
-		if (line[i] == '\n' || line[i] == '\r')
+	/* one event, one line: a message quoting peer text (an upstream's
+	 * reply, an auth server's status) never carries line breaks or other
+	 * control bytes into the log */
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)line[i];
+
+		if (c == '\n' || c == '\r')
 			line[i] = ' ';
+		else if ((c < 0x20 && c != '\t') || c == 0x7f)
+			line[i] = '?';
+	}
 	if (ctx_client[0])
 		append(line, sizeof line, &n, ", client: ", ctx_client, "");
 	if (ctx_server[0])
