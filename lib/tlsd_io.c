@@ -37,6 +37,7 @@ check_alpn(int fd, const char *alpn, int64_t deadline, char *err, size_t errlen)
 	static uint8_t hb[5 + 16384];
 	static const uint8_t alert[] = { 0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 0x78 };
 	size_t need = 5;
+	ssize_t prev = -1;
 	int r, one = 1;
 
 	for (;;) {
@@ -45,8 +46,11 @@ check_alpn(int fd, const char *alpn, int64_t deadline, char *err, size_t errlen)
 		if ((r = io_wait(fd, POLLIN, deadline)) <= 0)
 			break;		/* the handshake reports the timeout */
 		n = recv(fd, hb, sizeof hb, MSG_PEEK);
-		if (n <= 0)
+		/* readable with nothing new under SO_RCVLOWAT is the client's EOF:
+		 * the handshake reads it and fails, instead of spinning here */
+		if (n <= 0 || n == prev)
 			break;
+		prev = n;
 		r = tlsd_hello_alpn(hb, (size_t)n, alpn, &need);
 		if (r == -1) {
 			if (send(fd, alert, sizeof alert, MSG_NOSIGNAL) < 0)

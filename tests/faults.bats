@@ -237,11 +237,6 @@ PY
 	no_leftovers
 }
 
-@test "TLS: client leaves during the handshake: nothing left" {
-	[ -x "$MAILPROXY_BUILD/mailproxy-tls" ] || skip "no mailproxy-tls in $MAILPROXY_BUILD yet"
-	skip "needs a TLS server block (certificates from tests/lib/tls.bash)"
-}
-
 @test "error_log: no password of this suite" {
 	! grep -nE 'alicepass|echo1pass|silent1pass|closelogin1pass|slowread1pass|deadbackendpass|AGFsaWNlAGFsaWNlcGFzcw' "$T"/*/error.log
 }

@@ -163,6 +163,24 @@ EOF
 	fi
 }
 
+@test "a client that leaves during the handshake leaves no process behind" {
+	python3 - "$(port implicit)" <<'EOF'
+import socket, sys
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+s.sendall(b"\x16\x03\x01\x02\x00\x01")	# half a ClientHello, then gone
+s.close()
+EOF
+	if [ "$(proxy_kind)" = mailproxy ]; then
+		# the handler and mailproxy-tls of every session carry this suite's config path
+		# (not a timeout: the session's `timeout` here is the default 60 s)
+		for _ in $(seq 50); do
+			pgrep -f "^(mailproxy-tls|\S*/mailproxy) .*$T" >/dev/null || break
+			sleep 0.1
+		done
+		! pgrep -af "^(mailproxy-tls|\S*/mailproxy) .*$T"
+	fi
+}
+
 # ---- STARTTLS ------------------------------------------------------------------------
 
 @test "STARTTLS: advertised, then OK completed, then no STARTTLS after the handshake" {
