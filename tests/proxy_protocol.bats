@@ -6,6 +6,7 @@
 # Wire bytes: spec/nginx-mail.md 1.8, 2.2, 3.6, 3.9.
 
 load lib/common
+load lib/pp_record
 
 # servers whose directives hold the marker "# listen-pp" get "listen ... proxy_protocol"
 pp_proxy_start() {
@@ -39,18 +40,7 @@ setup_file() {
 	dovecot_start
 	authserver_start
 	# the recording backend in front of Dovecot, and an auth server that sends logins there
-	read -r RECPORT AUTH2PORT < <(free_ports 2)
-	export RECPORT AUTH2PORT
-	: >"$T/pp.log"
-	python3 "$MP_TESTS/lib/pp_record.py" "$RECPORT" "$DOVECOT_IMAP" "$T/pp.log" \
-		>"$T/pp_record.stderr" 2>&1 </dev/null 3>&- &
-	track $!
-	: >"$T/auth2.log"
-	python3 "$MP_TESTS/authserver.py" --listen "127.0.0.1:$AUTH2PORT" --users "$T/users" \
-		--backend "imap=127.0.0.1:$RECPORT" --log "$T/auth2.log" \
-		>"$T/authserver2.stderr" 2>&1 </dev/null 3>&- &
-	track $!
-	wait_listen "$RECPORT" "$AUTH2PORT"
+	pp_recorder_start
 
 	mp_server trusted '# listen-pp
 		set_real_ip_from 127.0.0.1;'

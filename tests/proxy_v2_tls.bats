@@ -7,6 +7,7 @@
 # Wire bytes: spec/nginx-mail.md 3.9; haproxy's proxy-protocol.txt 2.2 for the TLVs.
 
 load lib/common
+load lib/pp_record
 load lib/tls
 
 setup_file() {
@@ -17,18 +18,7 @@ setup_file() {
 	dovecot_start
 	authserver_start
 	# the recording backend in front of Dovecot, and an auth server that sends logins there
-	read -r RECPORT AUTH2PORT < <(free_ports 2)
-	export RECPORT AUTH2PORT
-	: >"$T/pp.log"
-	python3 "$MP_TESTS/lib/pp_record.py" "$RECPORT" "$DOVECOT_IMAP" "$T/pp.log" \
-		>"$T/pp_record.stderr" 2>&1 </dev/null 3>&- &
-	track $!
-	: >"$T/auth2.log"
-	python3 "$MP_TESTS/authserver.py" --listen "127.0.0.1:$AUTH2PORT" --users "$T/users" \
-		--backend "imap=127.0.0.1:$RECPORT" --log "$T/auth2.log" \
-		>"$T/authserver2.stderr" 2>&1 </dev/null 3>&- &
-	track $!
-	wait_listen "$RECPORT" "$AUTH2PORT"
+	pp_recorder_start
 
 	local c="ssl_certificate $PKI/server.crt;
 		ssl_certificate_key $PKI/server.key;
