@@ -87,6 +87,12 @@ EOF
 	authserver_start
 	mkdir -p "$T/x"
 	build_sockinfo "$T/x"
+	# xinetd runs the service as nobody, who may not reach a build tree in a private
+	# directory (a clone under mktemp -d is mode 700): the service runs copies
+	mkdir -m 755 "$T/x/bin"
+	for b in mailproxy mailproxy-relay mailproxy-tls; do
+		[ ! -x "$MAILPROXY_BUILD/$b" ] || cp "$MAILPROXY_BUILD/$b" "$T/x/bin/"
+	done
 	: >"$T/x/error.log"
 	mkdir -m 1777 "$T/x/asan"
 	chmod 666 "$T/x/error.log"	# the service runs as nobody; under inetd stderr is the client
@@ -101,7 +107,7 @@ mail {
 }
 EOF
 	chmod 644 "$T/x/mailproxy.conf"
-	"$MAILPROXY_BUILD/mailproxy" -T xinetd -c "$T/x/mailproxy.conf" >"$T/x/generated" 2>"$T/x/generated.err"
+	"$T/x/bin/mailproxy" -T xinetd -c "$T/x/mailproxy.conf" >"$T/x/generated" 2>"$T/x/generated.err"
 	[ ! -s "$T/x/generated.err" ]
 	{
 		printf 'defaults\n{\n\tlog_type = FILE %s/x/services.log\n' "$T"
