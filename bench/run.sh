@@ -4,6 +4,7 @@
 #   BENCH_QUICK=1   shorter runs, one round (under 2 minutes)
 #   BENCH_KEEP=1    keep the work directory (configs, logs, raw results)
 #   BENCH_ONLY="cycles greet auth stream idle"   a subset of the parts
+#   BENCH_HOLD=SECONDS   after the set-up, print the ports and wait (for perf or strace)
 # The whole run is bounded: a watchdog ends it after BENCH_LIMIT seconds (600, quick 120).
 set -u
 BUILD=${1:?usage: bench/run.sh BUILD_DIR}
@@ -170,6 +171,12 @@ sleep 0.3
 
 LG=$BENCH/loadgen
 R=$W/results.txt
+if [ -n "${BENCH_HOLD:-}" ]; then
+	echo "ports: backend imap $BI, nginx imap $NI imap256 $N256, mailproxy imap $MI pop3 $MP" \
+		"smtp $MS imap256 $M256 imaps $MT, floor relay imap $FRI, auth $AUTH; holding $BENCH_HOLD s"
+	sleep "$BENCH_HOLD"
+	exit 0
+fi
 : >"$R"
 kv() { # KEY LINE: the value of KEY=... in LINE
 	local k=$1 l=$2

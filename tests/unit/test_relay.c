@@ -7,7 +7,10 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <dirent.h>
+#include <stdio.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -303,6 +306,84 @@ test_idle_timeout(void)
 	CHECK(st.ms >= 880 && st.ms < 2500);
 }
 
+/* The largest pipe the relay in PID holds, read through copies of its fds
+ * (pidfd_getfd: the test is the relay's parent); 0 when it has none. */
+static int
+largest_pipe(pid_t pid)
+{
+	char dir[64], path[340], link[64];
+	int pidfd, best = 0;
+	DIR *d;
+	struct dirent *de;
+
+	snprintf(dir, sizeof dir, "/proc/%d/fd", (int)pid);
+	pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+	d = opendir(dir);
+	CHECK(pidfd != -1 && d != NULL);
+	while (pidfd != -1 && d != NULL && (de = readdir(d)) != NULL) {
+		ssize_t n;
+		int fd, sz;
+
+		snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
+		n = readlink(path, link, sizeof link - 1);
+		if (n <= 0)
+			continue;
+		link[n] = '\0';
+		if (strncmp(link, "pipe:", 5) != 0)
+			continue;
+		fd = (int)syscall(SYS_pidfd_getfd, pidfd, atoi(de->d_name), 0);
+		if (fd == -1)
+			continue;
+		sz = fcntl(fd, F_GETPIPE_SZ);
+		if (sz > best)
+			best = sz;
+		close(fd);
+	}
+	if (d != NULL)
+		closedir(d);
+	if (pidfd != -1)
+		close(pidfd);
+	return best;
+}
+
+/* A bulk transfer grows the splice pipe to 1 MiB; a second of quiet gives
+ * the pages back to the user's pipe budget. */
+static void
+test_pipe_grows_and_shrinks(void)
+{
+	struct relay_child rc;
+	struct relay_stats st;
+	uint64_t amount = 4u << 20;
+	int64_t t0;
+	int sz = 0;
+
+	start_relay(&rc, 4096, 4096, 10000);
+	for (t0 = mp_now_ms(); sz == 0 && mp_now_ms() - t0 < 2000; usleep(10000))
+		sz = largest_pipe(rc.pid);
+	CHECK(sz == 65536);
+	/* the client sends, the backend does not read yet: the pipe fills */
+	struct end e[2] = {
+		{ .fd = rc.cfd, .tx_seed = 7, .rx_seed = 8, .tx_total = amount },
+		{ .fd = rc.bfd, .tx_seed = 8, .rx_seed = 7, .tx_total = 0, .tx_shut = true },
+	};
+	for (t0 = mp_now_ms(); e[0].tx_done < amount && mp_now_ms() - t0 < 2000; usleep(1000))
+		end_tx(&e[0]);
+	usleep(100000);
+	CHECK(largest_pipe(rc.pid) == 1 << 20);
+	/* the backend reads it all, the client's EOF included; then quiet */
+	e[1].rx_wait_eof = true;
+	CHECK(pump(e, 2, 10000) == 0);
+	CHECK(e[1].rx_got == amount && !e[1].rx_bad);
+	CHECK(largest_pipe(rc.pid) == 1 << 20);
+	usleep(1500000);
+	CHECK(largest_pipe(rc.pid) == 65536);
+	close(rc.bfd);
+	rc.bfd = -1;
+	st = finish_relay(&rc);
+	CHECK(st.end == RELAY_END_DONE);
+	CHECK(st.c2b == amount);
+}
+
 int
 main(void)
 {
@@ -318,5 +399,7 @@ main(void)
 		test_write_to_closed_backend();
 		test_idle_timeout();
 	}
+	force_copy = 0;
+	test_pipe_grows_and_shrinks();
 	UNIT_DONE();
 }
