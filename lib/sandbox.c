@@ -125,7 +125,7 @@ static const int relay_calls[] = {
 	__NR_read, __NR_write, __NR_poll, __NR_ppoll, __NR_splice, __NR_readv, __NR_writev,
 	__NR_recvfrom, __NR_sendto, __NR_shutdown, __NR_close, __NR_fcntl, __NR_pipe2,
 	__NR_clock_gettime, __NR_gettimeofday, __NR_time, __NR_getpid,
-	__NR_brk, __NR_munmap, __NR_madvise, __NR_futex,
+	__NR_brk, __NR_mmap, __NR_munmap, __NR_madvise, __NR_futex,	/* a copy buffer: malloc */
 	__NR_rt_sigreturn, __NR_rt_sigprocmask, __NR_restart_syscall,
 	__NR_exit, __NR_exit_group,
 };

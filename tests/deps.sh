@@ -5,7 +5,7 @@
 # command to run and exits 1.
 set -eu
 
-PKGS="build-essential libcurl4-openssl-dev libtls-dev libssl-dev libc-ares-dev
+PKGS="build-essential musl-tools libcurl4-openssl-dev libtls-dev libssl-dev libc-ares-dev
       bats python3 curl openssl mandoc clang libclang-rt-14-dev libfuzzer-14-dev
       dovecot-imapd dovecot-pop3d nginx libnginx-mod-mail postfix
       systemd iproute2 procps xinetd dnsmasq-base"
