@@ -35,11 +35,16 @@ UNIT_SRC = $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BIN = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
 HANDLER_LIBS =
+# musl for the handler and the relay (see "The relay needs libc only" below)
+MUSL_CC     ?= $(if $(filter 1,$(SAN)),,$(shell command -v musl-gcc 2>/dev/null))
+MULTIARCH   := $(shell $(CC) -print-multiarch 2>/dev/null)
+MUSL_LIBDIR ?= /usr/lib/$(patsubst %-linux-gnu,%-linux-musl,$(MULTIARCH))
 RELAY_LIBS   =
 TLS_LIBS     = -ltls -lcrypto
 
 # mailproxy-tls is the one program that links libtls and reads private keys
-PROGS = $(BUILD)/mailproxy $(BUILD)/mailproxy-relay $(if $(wildcard cmd/mailproxy-tls.c),$(BUILD)/mailproxy-tls)
+PROGS = $(BUILD)/mailproxy $(BUILD)/mailproxy-relay $(if $(wildcard cmd/mailproxy-tls.c),$(BUILD)/mailproxy-tls) \
+        $(if $(MUSL_CC),$(BUILD)/mailproxy-full)
 
 all: $(PROGS)
 
@@ -57,39 +62,50 @@ $(BUILD)/cmd/%.o: cmd/%.c lib/*.h $(PATHS_STAMP) | $(BUILD)/cmd
 $(BUILD)/libmailproxy.a: $(LIB_OBJ)
 	rm -f $@; ar rcs $@ $(LIB_OBJ)
 
-$(BUILD)/mailproxy: $(BUILD)/cmd/mailproxy.o $(BUILD)/libmailproxy.a
+# With musl (below) mailproxy is static and mailproxy-full is this, the
+# glibc build, which can dlopen libcurl and c-ares (lib/libexec.c).
+$(BUILD)/$(if $(MUSL_CC),mailproxy-full,mailproxy): $(BUILD)/cmd/mailproxy.o $(BUILD)/libmailproxy.a
 	$(CC) -o $@ $< $(BUILD)/libmailproxy.a $(ALL_LDFLAGS) $(HANDLER_LIBS)
 
 # The relay needs libc only: static, it maps nothing at exec and holds fewer
 # private pages per idle session (not with the sanitizers, which need ld.so).
-# It is built against musl when musl-gcc is there (Debian: musl-tools): glibc's
-# start-up sizes the CPU caches with dozens of cpuid instructions, each a trap
-# to the hypervisor in a VM, which made a glibc relay's exec cost 0.76 ms of CPU
-# against 0.20 ms with musl, on every login (bench/README). MUSL_CC= (empty)
-# builds it with $(CC) and glibc instead.
-MUSL_CC     ?= $(if $(filter 1,$(SAN)),,$(shell command -v musl-gcc 2>/dev/null))
-MULTIARCH   := $(shell $(CC) -print-multiarch 2>/dev/null)
-MUSL_LIBDIR ?= /usr/lib/$(patsubst %-linux-gnu,%-linux-musl,$(MULTIARCH))
+# It and the handler are built against musl when musl-gcc is there (Debian:
+# musl-tools): glibc's start-up sizes the CPU caches with dozens of cpuid
+# instructions, each a trap to the hypervisor in a VM, which made a glibc
+# relay's exec cost 0.76 ms of CPU against 0.20 ms with musl, on every login
+# (bench/README). MUSL_CC= (empty) builds both with $(CC) and glibc instead.
 RELAY_SRC    = cmd/mailproxy-relay.c lib/relay.c lib/log.c lib/clock.c lib/sandbox.c
 RELAY_MUSL_OBJ = $(RELAY_SRC:%.c=$(BUILD)/musl/%.o)
+# everything but the TLS process's own files (libtls, libcrypto)
+HANDLER_SRC  = cmd/mailproxy.c $(filter-out $(filter-out lib/tlsd_report.c,$(wildcard lib/tlsd_*.c)),$(LIB_SRC))
+HANDLER_MUSL_OBJ = $(HANDLER_SRC:%.c=$(BUILD)/musl/%.o)
+MUSL_LINK    = $(CC) -nostdlib -static-pie -Wl,-z,relro,-z,now -o $@ $(MUSL_LIBDIR)/rcrt1.o \
+	$(MUSL_LIBDIR)/crti.o $(shell $(CC) -print-file-name=crtbeginS.o) $^ \
+	-L$(MUSL_LIBDIR) -lc $(shell $(CC) -print-libgcc-file-name) \
+	$(shell $(CC) -print-file-name=crtendS.o) $(MUSL_LIBDIR)/crtn.o
 RELAY_LDFLAGS = $(if $(filter 1,$(SAN)),,-static-pie)
 
 ifneq ($(MUSL_CC),)
-# musl's headers stand alone; the kernel's (seccomp, BPF) come from the system
-$(BUILD)/musl/include/linux: | $(BUILD)/musl/cmd $(BUILD)/musl/lib
-	mkdir -p $(BUILD)/musl/include
-	ln -sfn /usr/include/linux $(BUILD)/musl/include/linux
-	ln -sfn /usr/include/asm-generic $(BUILD)/musl/include/asm-generic
-	ln -sfn $(firstword $(wildcard /usr/include/$(MULTIARCH)/asm /usr/include/asm)) $(BUILD)/musl/include/asm
+# musl's headers stand alone; the kernel's (seccomp, BPF) and the headers of
+# libcurl and c-ares (for their types: this build never loads them) come from the system
+MUSL_INC = $(BUILD)/musl/include
+$(MUSL_INC)/.links: | $(BUILD)/musl/cmd $(BUILD)/musl/lib
+	mkdir -p $(MUSL_INC)
+	ln -sfn /usr/include/linux $(MUSL_INC)/linux
+	ln -sfn /usr/include/asm-generic $(MUSL_INC)/asm-generic
+	ln -sfn $(firstword $(wildcard /usr/include/$(MULTIARCH)/asm /usr/include/asm)) $(MUSL_INC)/asm
+	ln -sfn $(firstword $(wildcard /usr/include/$(MULTIARCH)/curl /usr/include/curl)) $(MUSL_INC)/curl
+	for h in /usr/include/ares*.h; do ln -sfn "$$h" $(MUSL_INC)/; done
+	touch $@
 
-$(BUILD)/musl/%.o: %.c lib/*.h $(PATHS_STAMP) | $(BUILD)/musl/include/linux
-	$(MUSL_CC) $(ALL_CFLAGS) -U_FORTIFY_SOURCE -isystem $(BUILD)/musl/include -c -o $@ $<
+$(BUILD)/musl/%.o: %.c lib/*.h $(PATHS_STAMP) | $(MUSL_INC)/.links
+	$(MUSL_CC) $(ALL_CFLAGS) -U_FORTIFY_SOURCE -DMP_LEAN_HANDLER -isystem $(MUSL_INC) -c -o $@ $<
 
 $(BUILD)/mailproxy-relay: $(RELAY_MUSL_OBJ)
-	$(CC) -nostdlib -static-pie -Wl,-z,relro,-z,now -o $@ $(MUSL_LIBDIR)/rcrt1.o \
-	    $(MUSL_LIBDIR)/crti.o $(shell $(CC) -print-file-name=crtbeginS.o) $(RELAY_MUSL_OBJ) \
-	    -L$(MUSL_LIBDIR) -lc $(shell $(CC) -print-libgcc-file-name) \
-	    $(shell $(CC) -print-file-name=crtendS.o) $(MUSL_LIBDIR)/crtn.o
+	$(MUSL_LINK)
+
+$(BUILD)/mailproxy: $(HANDLER_MUSL_OBJ)
+	$(MUSL_LINK)
 else
 $(BUILD)/mailproxy-relay: $(BUILD)/cmd/mailproxy-relay.o $(BUILD)/libmailproxy.a
 	$(CC) -o $@ $< $(BUILD)/libmailproxy.a $(ALL_LDFLAGS) $(RELAY_LDFLAGS) $(RELAY_LIBS)
@@ -97,6 +113,7 @@ endif
 
 $(BUILD)/mailproxy-tls: $(BUILD)/cmd/mailproxy-tls.o $(BUILD)/libmailproxy.a
 	$(CC) -o $@ $< $(BUILD)/libmailproxy.a $(ALL_LDFLAGS) $(TLS_LIBS)
+
 
 $(BUILD)/tests/%: tests/unit/%.c tests/unit/unit.h tests/unit/peer.h $(BUILD)/libmailproxy.a | $(BUILD)/tests
 	$(CC) $(ALL_CFLAGS) -Itests/unit -o $@ $< $(BUILD)/libmailproxy.a $(ALL_LDFLAGS) $(HANDLER_LIBS) $(TLS_LIBS)
@@ -127,6 +144,7 @@ install: all
 	    $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSCONFDIR)/mailproxy
 	install -m 755 $(BUILD)/mailproxy $(DESTDIR)$(BINDIR)/mailproxy
 	install -m 755 $(BUILD)/mailproxy-relay $(DESTDIR)$(LIBEXECDIR)/mailproxy-relay
+	$(if $(MUSL_CC),install -m 755 $(BUILD)/mailproxy-full $(DESTDIR)$(LIBEXECDIR)/mailproxy-full)
 	$(if $(wildcard cmd/mailproxy-tls.c),install -m 755 $(BUILD)/mailproxy-tls $(DESTDIR)$(LIBEXECDIR)/mailproxy-tls)
 	install -m 644 mailproxy.conf.5 $(DESTDIR)$(MANDIR)/man5/mailproxy.conf.5
 	install -m 644 man/*.8 $(DESTDIR)$(MANDIR)/man8/

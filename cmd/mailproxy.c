@@ -11,6 +11,7 @@
 #include "conf.h"
 #include "conn.h"
 #include "io.h"
+#include "libexec.h"
 #include "log.h"
 #include "imap.h"
 #include "pop3.h"
@@ -174,6 +175,14 @@ main(int argc, char **argv)
 		log_msg(MP_LOG_ERR, "no server in %s listens on %s", path, conn.local_text);
 		return 1;
 	}
+#ifdef MP_LEAN_HANDLER
+	/* this build cannot load libcurl or c-ares: see lib/libexec.c */
+	if (libexec_needs_full(ls->server)) {
+		libexec_full(argv, &conn);
+		log_msg(MP_LOG_ALERT, "execve() of mailproxy-full failed (%d: %s)", errno, strerror(errno));
+		return 1;
+	}
+#endif
 	setup_logs(&cf, ls->server);
 	log_set_client(conn.peer_ip);
 	log_set_server(conn.local_text);

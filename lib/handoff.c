@@ -11,13 +11,10 @@
 #include "backend.h"
 #include "clock.h"
 #include "io.h"
+#include "libexec.h"
 #include "log.h"
 #include "proxy_proto.h"
 #include "session.h"
-
-#ifndef MP_RELAY_PATH
-#define MP_RELAY_PATH "/usr/local/lib/mailproxy/mailproxy-relay"
-#endif
 
 int
 session_connect_backend(struct session *s)
@@ -33,28 +30,6 @@ session_connect_backend(struct session *s)
 	if (s->srv->proxy_protocol != 0 && proxy_send_header(s) == -1)
 		return -1;
 	return 0;
-}
-
-/* The relay sits beside the handler in a build tree; installed, it lives in
- * the libexec directory. */
-static void
-relay_path(char *out, size_t cap)
-{
-	char self[PATH_MAX];
-	ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
-
-	if (n > 0) {
-		char *slash;
-
-		self[n] = '\0';
-		slash = strrchr(self, '/');
-		if (slash != NULL) {
-			snprintf(out, cap, "%.*s/mailproxy-relay", (int)(slash - self), self);
-			if (access(out, X_OK) == 0)
-				return;
-		}
-	}
-	snprintf(out, cap, "%s", MP_RELAY_PATH);
 }
 
 /* Put FROM on TO, whatever else occupies the low descriptors. */
@@ -98,7 +73,7 @@ session_exec_relay(struct session *s, const char *pending, size_t npending)
 		nt = s->cf->nerror_log;
 	}
 
-	relay_path(path, sizeof path);
+	libexec_path("mailproxy-relay", path, sizeof path);
 	snprintf(idle, sizeof idle, "%lld", (long long)srv->proxy_timeout_ms);
 	snprintf(cbuf, sizeof cbuf, "%zu", s->cap);
 	snprintf(ubuf, sizeof ubuf, "%zu", srv->proxy_buffer);

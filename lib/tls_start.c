@@ -9,38 +9,14 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "clock.h"
 #include "io.h"
+#include "libexec.h"
 #include "log.h"
 #include "tls_start.h"
-
-#ifndef MP_RELAY_PATH
-#define MP_RELAY_PATH "/usr/local/lib/mailproxy/mailproxy-relay"
-#endif
-
-/* mailproxy-tls sits beside the handler in a build tree, and beside the
- * relay once installed. */
-static void
-tls_path(char *out, size_t cap)
-{
-	char self[PATH_MAX];
-	ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
-	const char *slash;
-
-	if (n > 0) {
-		self[n] = '\0';
-		slash = strrchr(self, '/');
-		if (slash != NULL) {
-			snprintf(out, cap, "%.*s/mailproxy-tls", (int)(slash - self), self);
-			if (access(out, X_OK) == 0)
-				return;
-		}
-	}
-	slash = strrchr(MP_RELAY_PATH, '/');
-	snprintf(out, cap, "%.*s/mailproxy-tls", slash ? (int)(slash - MP_RELAY_PATH) : 0, MP_RELAY_PATH);
-}
 
 static char *
 unconst(const char *p)
@@ -69,7 +45,7 @@ exec_tls(struct session *s, int client, int plain)
 	struct stat cs;
 	int null;
 
-	tls_path(path, sizeof path);
+	libexec_path("mailproxy-tls", path, sizeof path);
 	snprintf(idx, sizeof idx, "%td", s->srv - s->cf->servers);
 	argv[ac++] = unconst("mailproxy-tls");
 	argv[ac++] = unconst("-c"); argv[ac++] = unconst(s->cf->file);
@@ -89,7 +65,8 @@ exec_tls(struct session *s, int client, int plain)
 		if (null > 2)
 			close(null);
 	}
-	if (close_range(3, ~0U, 0) == -1) {
+	/* the raw call: musl has no wrapper */
+	if (syscall(SYS_close_range, 3, ~0U, 0) == -1) {
 		for (int fd = 3; fd < 1024; fd++)
 			close(fd);
 	}

@@ -37,6 +37,16 @@ tls_log_clear() { : >"$T/auth-tls.log"; }
 	[[ "$output" == *'a2 OK Logout completed'*'\r\n[EOF]' ]]
 }
 
+@test "a server that needs libcurl is served by mailproxy-full, the others by the static handler" {
+	[ -x "$MAILPROXY_BUILD/mailproxy-full" ] || skip "built without musl: one handler"
+	run python3 "$MP_TESTS/lib/served_by.py" "$(port byname)"
+	[ "$output" = mailproxy-full ]
+	run python3 "$MP_TESTS/lib/served_by.py" "$(port numeric)"
+	[ "$output" = mailproxy-full ]
+	run python3 "$MP_TESTS/lib/served_by.py" "$(port plain)"
+	[ "$output" = mailproxy ]
+}
+
 @test "the request over TLS is nginx's request, byte for byte (Host: the host as written)" {
 	tls_log_clear
 	run wire "$(port byname)" '>a1 LOGIN alice alicepass\r\n' '<a1 OK' '<\r\n' .

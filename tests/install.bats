@@ -24,6 +24,8 @@ teardown_file() { mp_cleanup; }
 	(cd "$STAGE" && find . -type f | sort)
 	[ -x "$STAGE/usr/sbin/mailproxy" ]
 	[ -x "$STAGE/usr/lib/mailproxy/mailproxy-relay" ]
+	# the static handler's fuller build, when there is one (musl builds)
+	[ ! -x "$MAILPROXY_BUILD/mailproxy-full" ] || [ -x "$STAGE/usr/lib/mailproxy/mailproxy-full" ]
 	[ -f "$STAGE/usr/share/man/man8/mailproxy.8" ]
 	[ -f "$STAGE/usr/share/man/man8/mailproxy-relay.8" ]
 	[ -f "$STAGE/usr/share/man/man5/mailproxy.conf.5" ]

@@ -94,6 +94,18 @@ postfix_logged() {
 	[ "$(xclient_line)" = 'XCLIENT ADDR=127.0.0.1 LOGIN=alice NAME=client.example.test' ]
 }
 
+@test "a server with a resolver is served by mailproxy-full (c-ares), in both activation styles" {
+	[ "$(proxy_kind)" = nginx ] && skip "mailproxy's builds"
+	[ -x "$MAILPROXY_BUILD/mailproxy-full" ] || skip "built without musl: one handler"
+	run python3 "$MP_TESTS/lib/served_by.py" "$(port direct)"
+	[ "$output" = mailproxy-full ]
+	run python3 "$MP_TESTS/lib/served_by.py" "$(port direct mp inetd)"
+	[ "$output" = mailproxy-full ]
+	run wire "$(port direct mp inetd)" '<\r\n' ">AUTH PLAIN $B64_ALICE\\r\\n" '<\r\n' '>QUIT\r\n' .
+	[ "$output" = "${GREETING}235 2.0.0 OK\r\n221 2.0.0 Bye\r\n[EOF]" ]
+	[[ "$(auth_last_request)" == *'\r\nClient-Host: client.example.test\r\n\r\n' ]]
+}
+
 @test "no PTR record: [UNAVAILABLE] to the auth server and to Postfix, which logs unknown" {
 	login_and_send "$(port rdns)" 192.0.2.3
 	[ "$(auth_requests)" = "$(req_plain 192.0.2.3 '[UNAVAILABLE]')" ]
