@@ -8,10 +8,15 @@
  * built with no allocation and loaded with one seccomp(2) call (numbers in
  * tests/fuzz/README, "sandbox").
  *
- * Shape of a program: check the architecture (a foreign ABI is killed), then
- * per allowed call "JEQ nr; RET ALLOW", hottest first, a few calls with an
- * argument check, and the phase's default action. Every jump is 0 or 1 or
- * skips one fixed block, so no offset can exceed BPF's 8-bit jumps.
+ * Shape of a program: check the architecture (a foreign ABI is killed), the
+ * few calls with an argument check, then a balanced binary search over the
+ * sorted numbers of the allowed calls, whose leaves end in the phase's
+ * default action. A search, not a list: when a filter is loaded the kernel
+ * runs it for every call number to fill its action cache, under a lock; a
+ * list of 110 calls made that 0.14 ms per process here, more than the exec of
+ * the static handler, and the search makes it a tenth of that. Jumps in the
+ * tree skip one subtree; build() refuses a tree whose jump would not fit
+ * BPF's 8-bit offsets.
  *
  * Not in sanitizer builds: ASan reports and LeakSanitizer's exit check need
  * ptrace, clone, /proc/self/maps and more, in the relay too; the SAN=1 build
@@ -125,7 +130,7 @@ static const int relay_calls[] = {
 	__NR_read, __NR_write, __NR_poll, __NR_ppoll, __NR_splice, __NR_readv, __NR_writev,
 	__NR_recvfrom, __NR_sendto, __NR_shutdown, __NR_close, __NR_fcntl, __NR_pipe2,
 	__NR_clock_gettime, __NR_gettimeofday, __NR_time, __NR_getpid,
-	__NR_brk, __NR_mmap, __NR_munmap, __NR_madvise, __NR_futex,	/* a copy buffer: malloc */
+	__NR_brk, __NR_munmap, __NR_madvise, __NR_futex,	/* mmap: below, never executable */
 	__NR_rt_sigreturn, __NR_rt_sigprocmask, __NR_restart_syscall,
 	__NR_exit, __NR_exit_group,
 };
@@ -137,7 +142,7 @@ static const int relay_calls[] = {
  * perf_event_open, io_uring, keyctl, module and kexec calls, listen/accept,
  * and every call that changes the file system. */
 static const int handler_calls[] = {
-	/* I/O, hottest first */
+	/* I/O */
 	__NR_read, __NR_write, __NR_poll, __NR_ppoll, __NR_recvfrom, __NR_sendto,
 	__NR_recvmsg, __NR_sendmsg, __NR_recvmmsg, __NR_sendmmsg, __NR_readv, __NR_writev,
 	__NR_pread64, __NR_pwrite64, __NR_splice, __NR_select, __NR_pselect6,
@@ -172,7 +177,7 @@ static const int handler_calls[] = {
 	__NR_getegid, __NR_getgroups, __NR_uname, __NR_sysinfo, __NR_getrandom,
 };
 
-#define SB_MAX_INSNS (2 * (sizeof handler_calls / sizeof handler_calls[0]) + 32)
+#define SB_MAX_INSNS (3 * (sizeof handler_calls / sizeof handler_calls[0]) + 32)
 
 struct prog {
 	struct sock_filter f[SB_MAX_INSNS];
@@ -196,15 +201,65 @@ emit(struct prog *p, uint16_t code, uint32_t k, uint8_t jt, uint8_t jf)
 #define ARG_LO(i) (offsetof(struct seccomp_data, args) + 8 * (i))
 #endif
 
-static void
-allow_list(struct prog *p, const int *calls, size_t n)
+#define LEAF 3	/* calls tested one by one at the bottom of the tree */
+
+/* Instructions of the subtree over sorted[lo, hi). */
+static size_t
+tree_size(size_t lo, size_t hi)
 {
-	for (size_t i = 0; i < n; i++) {
+	size_t mid = lo + (hi - lo) / 2;
+
+	if (hi - lo <= LEAF)
+		return 2 * (hi - lo) + 1;
+	return 1 + tree_size(lo, mid) + tree_size(mid, hi);
+}
+
+/* A holds the call number: RET ALLOW for one of sorted[lo, hi), DENY otherwise. */
+static void
+tree(struct prog *p, const uint32_t *sorted, size_t lo, size_t hi, uint32_t deny)
+{
+	size_t mid = lo + (hi - lo) / 2, left;
+
+	if (hi - lo <= LEAF) {
+		for (size_t i = lo; i < hi; i++) {
+			emit(p, BPF_JMP | BPF_JEQ | BPF_K, sorted[i], 0, 1);
+			emit(p, BPF_RET | BPF_K, SECCOMP_RET_ALLOW, 0, 0);
+		}
+		emit(p, BPF_RET | BPF_K, deny, 0, 0);
+		return;
+	}
+	left = tree_size(lo, mid);
+	if (left > 255)
+		p->n = SB_MAX_INSNS + 1;	/* does not fit: build() says E2BIG */
+	emit(p, BPF_JMP | BPF_JGE | BPF_K, sorted[mid], (uint8_t)left, 0);
+	tree(p, sorted, lo, mid, deny);
+	tree(p, sorted, mid, hi, deny);
+}
+
+/* The calls in CALLS (those this architecture has), sorted and unique, as a search. */
+static void
+allow_tree(struct prog *p, const int *calls, size_t n, uint32_t deny)
+{
+	uint32_t sorted[sizeof handler_calls / sizeof handler_calls[0]];
+	size_t k = 0;
+
+	for (size_t i = 0; i < n && k < sizeof sorted / sizeof sorted[0]; i++) {
+		size_t j;
+
 		if (calls[i] < 0)
 			continue;
-		emit(p, BPF_JMP | BPF_JEQ | BPF_K, (uint32_t)calls[i], 0, 1);
-		emit(p, BPF_RET | BPF_K, SECCOMP_RET_ALLOW, 0, 0);
+		for (j = k; j > 0 && sorted[j - 1] > (uint32_t)calls[i]; j--)
+			sorted[j] = sorted[j - 1];
+		if (j > 0 && sorted[j - 1] == (uint32_t)calls[i]) {
+			/* a duplicate: undo the shift */
+			for (; j < k; j++)
+				sorted[j] = sorted[j + 1];
+			continue;
+		}
+		sorted[j] = (uint32_t)calls[i];
+		k++;
 	}
+	tree(p, sorted, 0, k, deny);
 }
 
 /* NR with argument ARG (low half) in VALS[]: allowed; otherwise DENY. The
@@ -252,17 +307,16 @@ build(struct prog *p, enum sandbox_phase phase)
 	emit(p, BPF_RET | BPF_K, deny, 0, 0);
 #endif
 	if (phase == SANDBOX_RELAY) {
-		allow_list(p, relay_calls, sizeof relay_calls / sizeof relay_calls[0]);
 		/* memory, but never executable */
 		allow_arg_clear(p, __NR_mmap, 2, PROT_EXEC, deny);
 		allow_arg_clear(p, __NR_mprotect, 2, PROT_EXEC, deny);
+		allow_tree(p, relay_calls, sizeof relay_calls / sizeof relay_calls[0], deny);
 	} else {
-		allow_list(p, handler_calls, sizeof handler_calls / sizeof handler_calls[0]);
 		/* no raw or packet sockets; netlink is getaddrinfo()'s AI_ADDRCONFIG */
 		allow_arg_in(p, __NR_socket, 0, families, sizeof families / sizeof families[0],
 		    SECCOMP_RET_ERRNO | (EAFNOSUPPORT & SECCOMP_RET_DATA));
+		allow_tree(p, handler_calls, sizeof handler_calls / sizeof handler_calls[0], deny);
 	}
-	emit(p, BPF_RET | BPF_K, deny, 0, 0);
 	if (p->n > SB_MAX_INSNS) {
 		errno = E2BIG;
 		return -1;
@@ -292,6 +346,28 @@ sandbox_install(enum sandbox_phase phase)
 #else
 	(void)phase;
 	return 0;
+#endif
+}
+
+int
+sandbox_program(enum sandbox_phase phase, const void **insns, unsigned *n,
+    const int **calls, unsigned *ncalls)
+{
+#ifdef SB_ARCH
+	static struct prog p;
+
+	if (build(&p, phase) == -1)
+		return -1;
+	*insns = p.f;
+	*n = p.n;
+	*calls = phase == SANDBOX_RELAY ? relay_calls : handler_calls;
+	*ncalls = phase == SANDBOX_RELAY ? sizeof relay_calls / sizeof relay_calls[0] :
+	    sizeof handler_calls / sizeof handler_calls[0];
+	return 0;
+#else
+	(void)phase, (void)insns, (void)n, (void)calls, (void)ncalls;
+	errno = ENOSYS;
+	return -1;
 #endif
 }
 

@@ -24,6 +24,12 @@ int sandbox_enter(enum sandbox_phase phase);
  * tries forbidden calls in a child that leaves by exit_group(2). */
 int sandbox_install(enum sandbox_phase phase);
 
+/* For the unit test: PHASE's program (*n instructions of struct sock_filter)
+ * and the calls it allows without an argument check; 0, or -1 with errno
+ * where there is no filter. */
+int sandbox_program(enum sandbox_phase phase, const void **insns, unsigned *n,
+    const int **calls, unsigned *ncalls);
+
 /* A short word for the log: "seccomp", "off (sanitizer build)", ... */
 const char *sandbox_mode(void);
 

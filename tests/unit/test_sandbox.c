@@ -5,6 +5,7 @@
 #include <sched.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -13,6 +14,13 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+#include <linux/audit.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
 
 #include "relay.h"
 #include "sandbox.h"
@@ -154,6 +162,79 @@ probe(void)
 	return r == 1 ? 0 : r == 0 ? 3 : 4;
 }
 
+/* The filter run by hand, as the kernel does when it fills its action
+ * cache: the verdict for call NR on this architecture, argument 2 = ARG2
+ * (every other argument 0). Only the instructions sandbox.c emits. */
+static uint32_t
+run_filter(const struct sock_filter *f, unsigned n, uint32_t arch, uint32_t nr, uint32_t arg2)
+{
+	struct seccomp_data d = { .nr = (int)nr, .arch = arch };
+	uint32_t a = 0;
+
+	d.args[2] = arg2;
+	for (unsigned pc = 0; pc < n; pc++) {
+		const struct sock_filter *i = &f[pc];
+
+		switch (i->code) {
+		case BPF_LD | BPF_W | BPF_ABS:
+			memcpy(&a, (const char *)&d + i->k, sizeof a);
+			break;
+		case BPF_JMP | BPF_JEQ | BPF_K:
+			pc += a == i->k ? i->jt : i->jf;
+			break;
+		case BPF_JMP | BPF_JGE | BPF_K:
+			pc += a >= i->k ? i->jt : i->jf;
+			break;
+		case BPF_JMP | BPF_JSET | BPF_K:
+			pc += (a & i->k) ? i->jt : i->jf;
+			break;
+		case BPF_RET | BPF_K:
+			return i->k;
+		default:
+			return 0xdeadbeef;	/* an instruction this test does not know */
+		}
+	}
+	return 0xdeadbeef;	/* fell off the end */
+}
+
+/* The search tree allows exactly the listed calls, every other number gets
+ * the phase's default, and the argument checks still hold. */
+static void
+test_filter_tree(enum sandbox_phase phase, uint32_t deny)
+{
+	const void *insns;
+	const int *calls;
+	unsigned n, ncalls;
+	uint32_t arch;
+
+	CHECK(sandbox_program(phase, &insns, &n, &calls, &ncalls) == 0);
+	if (n == 0)
+		return;
+	arch = ((const struct sock_filter *)insns)[1].k;	/* the JEQ on the architecture */
+	for (uint32_t nr = 0; nr < 1024; nr++) {
+		bool listed = false;
+		uint32_t v = run_filter(insns, n, arch, nr, 0);
+
+		for (unsigned i = 0; i < ncalls; i++)
+			listed = listed || calls[i] == (int)nr;
+		if (nr == SYS_socket || nr == SYS_mmap || nr == SYS_mprotect)
+			continue;	/* argument checks: below */
+		if (listed)
+			CHECK(v == SECCOMP_RET_ALLOW);
+		else if (v != deny) {
+			CHECK(v == deny);
+			fprintf(stderr, "  call %u: verdict %#x\n", nr, v);
+		}
+	}
+	CHECK(run_filter(insns, n, arch, 0x40000000u | SYS_read, 0) == deny);	/* x32 */
+	CHECK(run_filter(insns, n, arch ^ 1, SYS_read, 0) == SECCOMP_RET_KILL_PROCESS);
+	if (phase == SANDBOX_RELAY) {
+		CHECK(run_filter(insns, n, arch, SYS_mmap, PROT_READ | PROT_WRITE) == SECCOMP_RET_ALLOW);
+		CHECK(run_filter(insns, n, arch, SYS_mmap, PROT_READ | PROT_EXEC) == deny);
+		CHECK(run_filter(insns, n, arch, SYS_mprotect, PROT_EXEC) == deny);
+	}
+}
+
 int
 main(void)
 {
@@ -165,6 +246,8 @@ main(void)
 		return 0;
 	}
 	CHECK(EXITED(st, 0));
+	test_filter_tree(SANDBOX_HANDLER, SECCOMP_RET_ERRNO | EPERM);
+	test_filter_tree(SANDBOX_RELAY, SECCOMP_RET_KILL_PROCESS);
 	st = in_child(handler_refuses);
 	CHECK(EXITED(st, 0));
 	if (!EXITED(st, 0))
