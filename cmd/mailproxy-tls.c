@@ -16,6 +16,7 @@
 
 #include <tls.h>
 
+#include "arena.h"
 #include "clock.h"
 #include "conf.h"
 #include "io.h"
@@ -67,53 +68,81 @@ reap(void)
 	return 0;
 }
 
+/* What the handshake report needs (54 KiB), mapped for it and unmapped
+ * after it: static or on the stack, its pages would stay dirty for the
+ * whole session. */
+struct report {
+	struct tls_info ti;
+	char frame[TLSD_REPORT_HDR + TLSD_REPORT_MAX];
+};
+
+/* Handshake and report: 0 with *CTX ready for the session, 1 if the client
+ * failed the handshake (logged), 111 on a system failure (logged). */
+static int
+handshake(const struct mp_server *srv, struct tls *tsrv, struct tls **ctx)
+{
+	struct report *r;
+	char err[1024];
+	long flen;
+	int rc = 1;
+
+	if (tlsd_handshake(tsrv, 0, tlsd_alpn_name(srv->protocol), mp_now_ms() + srv->timeout_ms,
+	    ctx, err, sizeof err) == -1) {
+		if (errno == ETIMEDOUT && strcmp(err, "timed out") == 0)
+			log_msg(MP_LOG_INFO, "client timed out (110: Connection timed out) while SSL handshaking");
+		else
+			log_msg(MP_LOG_INFO, "SSL_do_handshake() failed (%s) while SSL handshaking", err);
+		return 1;
+	}
+	if ((r = tlsd_pages(sizeof *r)) == NULL) {
+		log_msg(MP_LOG_ALERT, "mmap() failed: %s", strerror(errno));
+		return 111;
+	}
+	if (tlsd_collect(*ctx, &srv->ssl, &r->ti, err, sizeof err) == -1) {
+		log_msg(MP_LOG_INFO, "%s while SSL handshaking", err);
+		goto done;
+	}
+	if (r->ti.verdict == TLS_CERT_MISSING)
+		log_msg(MP_LOG_INFO, "client sent no required SSL certificate while SSL handshaking");
+	else if (r->ti.verdict == TLS_CERT_ERROR)
+		log_msg(MP_LOG_INFO, "client SSL certificate verify error: (%ld:%s) while SSL handshaking",
+		    r->ti.verify_code, r->ti.verify + 7);
+	flen = tlsd_report_write(&r->ti, r->frame, sizeof r->frame);
+	if (flen < 0 || io_write_all(1, r->frame, (size_t)flen, mp_now_ms() + srv->timeout_ms) == -1) {
+		log_msg(MP_LOG_ALERT, "passing the handshake report failed");
+		rc = 111;
+		goto done;
+	}
+	rc = 0;
+done:
+	tlsd_pages_free(r, sizeof *r);
+	return rc;
+}
+
 /* Handshake, report, then the I/O loop. The exit status when not 0. */
 static int
 serve(const struct mp_server *srv, struct tls *tsrv)
 {
-	static struct tls_info ti;
-	static char frame[TLSD_REPORT_HDR + TLSD_REPORT_MAX];
+	int64_t linger_ms = srv->timeout_ms;
 	struct tls *ctx = NULL;
-	char err[1024];
-	long flen;
-	int rc = 0;
+	int rc;
 
 	if (io_set_nonblock(0, 1) == -1 || io_set_nonblock(1, 1) == -1) {
 		log_msg(MP_LOG_ALERT, "fcntl() failed: %s", strerror(errno));
 		return 111;
 	}
-	if (tlsd_handshake(tsrv, 0, tlsd_alpn_name(srv->protocol), mp_now_ms() + srv->timeout_ms,
-	    &ctx, err, sizeof err) == -1) {
-		if (errno == ETIMEDOUT && strcmp(err, "timed out") == 0)
-			log_msg(MP_LOG_INFO, "client timed out (110: Connection timed out) while SSL handshaking");
-		else
-			log_msg(MP_LOG_INFO, "SSL_do_handshake() failed (%s) while SSL handshaking", err);
-		goto done;
+	rc = handshake(srv, tsrv, &ctx);
+	if (rc == 0) {
+		/* this process lives as long as the session, idle for hours
+		 * under IMAP IDLE: the configuration (SRV included: libtls has
+		 * its own copies) and the handshake's scratch memory go back */
+		arena_release(&arena_global);
+		malloc_trim(0);
+		/* a broken connection is logged and client-caused: the exit status is the handler's */
+		(void)tlsd_run(ctx, 0, 1, linger_ms);
 	}
-	if (tlsd_collect(ctx, &srv->ssl, &ti, err, sizeof err) == -1) {
-		log_msg(MP_LOG_INFO, "%s while SSL handshaking", err);
-		goto done;
-	}
-	if (ti.verdict == TLS_CERT_MISSING)
-		log_msg(MP_LOG_INFO, "client sent no required SSL certificate while SSL handshaking");
-	else if (ti.verdict == TLS_CERT_ERROR)
-		log_msg(MP_LOG_INFO, "client SSL certificate verify error: (%ld:%s) while SSL handshaking",
-		    ti.verify_code, ti.verify + 7);
-	flen = tlsd_report_write(&ti, frame, sizeof frame);
-	explicit_bzero(&ti, sizeof ti);
-	if (flen < 0 || io_write_all(1, frame, (size_t)flen, mp_now_ms() + srv->timeout_ms) == -1) {
-		log_msg(MP_LOG_ALERT, "passing the handshake report failed");
-		rc = 111;
-		goto done;
-	}
-	/* the handshake's scratch memory goes back to the kernel: this process
-	 * lives as long as the session, idle for hours under IMAP IDLE */
-	malloc_trim(0);
-	/* a broken connection is logged and client-caused: the exit status is the handler's */
-	(void)tlsd_run(ctx, 0, 1, srv->timeout_ms);
-done:
 	tls_free(ctx);
-	return rc;
+	return rc == 111 ? 111 : 0;
 }
 
 int
@@ -167,9 +196,11 @@ main(int argc, char **argv)
 		log_msg(MP_LOG_EMERG, "tls_configure() failed: %s", tsrv ? tls_error(tsrv) : "no memory");
 		rc = 100;
 	} else {
+		/* the SSL_CTX holds the key now: no PEM copy of it stays for the session */
+		tls_config_clear_keys(cfg);
 		rc = serve(srv, tsrv);
 	}
-	tls_config_clear_keys(cfg);	/* done before the handshake; again for the error path */
+	tls_config_clear_keys(cfg);	/* again for the error path */
 	tls_config_free(cfg);
 	tls_free(tsrv);
 	close(1);

@@ -103,4 +103,21 @@ int tlsd_collect(struct tls *ctx, const struct mp_ssl *ssl, struct tls_info *ti,
  * Returns 0 on a clean end, -1 after an error (logged). */
 int tlsd_run(struct tls *ctx, int tfd, int pfd, int64_t linger_ms);
 
+/* ---- memory of an idle session (tlsd_mem.c) --------------------------- */
+
+/* N bytes of fresh zeroed pages, NULL if mmap fails; tlsd_pages_free gives
+ * them back to the kernel at once, which free() would not. */
+void *tlsd_pages(size_t n);
+void tlsd_pages_free(void *p, size_t n);
+
+/* Drop the contents of the pages P..P+N (page-aligned, from tlsd_pages):
+ * they stay mapped and read as zeros, and hold no memory until written. */
+void tlsd_pages_drop(void *p, size_t n);
+
+/* Make every SSL_CTX created from now on free its record buffers when they
+ * are empty (SSL_MODE_RELEASE_BUFFERS, as nginx does): an idle connection
+ * then holds none. Call after tls_init, before tls_configure. -1 if
+ * OpenSSL refuses. */
+int tlsd_release_buffers(void);
+
 #endif

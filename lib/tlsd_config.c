@@ -205,7 +205,7 @@ tlsd_config_build(const struct mp_server *srv, struct tls_config **out, char *er
 {
 	const struct mp_ssl *ssl = &srv->ssl;
 	struct tls_config *cfg;
-	char pw[PASSWORDS_MAX][PASSWORD_LEN];
+	char (*pw)[PASSWORD_LEN] = NULL;
 	int npw = 0, rc = -1;
 	uint32_t protos = 0;
 
@@ -213,6 +213,11 @@ tlsd_config_build(const struct mp_server *srv, struct tls_config **out, char *er
 	if (tls_init() == -1 || (cfg = tls_config_new()) == NULL) {
 		snprintf(err, errlen, "tls_config_new() failed");
 		return -1;
+	}
+	/* before tls_configure creates the server's SSL_CTX */
+	if (tlsd_release_buffers() == -1) {
+		snprintf(err, errlen, "CRYPTO_get_ex_new_index() failed");
+		goto done;
 	}
 	if (ssl->certificate.n == 0 || ssl->certificate_key.n < ssl->certificate.n) {
 		snprintf(err, errlen, "no \"ssl_certificate\" or \"ssl_certificate_key\" for this server");
@@ -223,6 +228,12 @@ tlsd_config_build(const struct mp_server *srv, struct tls_config **out, char *er
 	if (ssl->password_file != NULL) {
 		char cbuf[4096];
 
+		/* 16 KiB: mapped for the load and unmapped after it, where the
+		 * stack would keep the pages dirty for the whole session */
+		if ((pw = tlsd_pages(PASSWORDS_MAX * sizeof *pw)) == NULL) {
+			snprintf(err, errlen, "no memory for \"ssl_password_file\"");
+			goto done;
+		}
 		if (read_passwords(cred_path(ssl->password_file, cbuf, sizeof cbuf), pw, &npw, err,
 		    errlen) == -1)
 			goto done;
@@ -277,7 +288,10 @@ tlsd_config_build(const struct mp_server *srv, struct tls_config **out, char *er
 	}
 	rc = 0;
 done:
-	explicit_bzero(pw, sizeof pw);
+	if (pw != NULL) {
+		explicit_bzero(pw, PASSWORDS_MAX * sizeof *pw);
+		tlsd_pages_free(pw, PASSWORDS_MAX * sizeof *pw);
+	}
 	if (rc == -1) {
 		tls_config_clear_keys(cfg);
 		tls_config_free(cfg);

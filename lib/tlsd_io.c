@@ -9,8 +9,10 @@
  * close_notify or EOF becomes shutdown(PFD, SHUT_WR); the plaintext side's EOF
  * becomes close_notify and shutdown(TFD, SHUT_WR). The loop ends when both
  * directions are finished, or LINGER_MS after the plaintext side finished
- * while the client keeps its side open. */
+ * while the client keeps its side open. A session quiet for TLSD_IDLE_MS
+ * gives its free memory back (idle()): most sessions sit idle for hours. */
 #include <errno.h>
+#include <malloc.h>
 #include <poll.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -26,15 +28,16 @@
 #include "tlsd.h"
 
 #define TLSD_BUF 16384	/* one TLS record's worth of plaintext, per direction */
+#define TLSD_IDLE_MS 1000	/* this long without traffic, a session counts as idle */
 
 /* Refuse a ClientHello whose ALPN list lacks ALPN with the fatal alert
  * no_application_protocol (120), as OpenSSL does for nginx. The record is
  * only peeked at: libtls reads it afterwards. SO_RCVLOWAT makes poll wait
  * for the whole record instead of spinning on a partial one. */
 static int
-check_alpn(int fd, const char *alpn, int64_t deadline, char *err, size_t errlen)
+check_alpn(int fd, const char *alpn, int64_t deadline, uint8_t *hb, size_t cap, char *err,
+    size_t errlen)
 {
-	static uint8_t hb[5 + 16384];
 	static const uint8_t alert[] = { 0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 0x78 };
 	size_t need = 5;
 	ssize_t prev = -1;
@@ -45,7 +48,7 @@ check_alpn(int fd, const char *alpn, int64_t deadline, char *err, size_t errlen)
 
 		if ((r = io_wait(fd, POLLIN, deadline)) <= 0)
 			break;		/* the handshake reports the timeout */
-		n = recv(fd, hb, sizeof hb, MSG_PEEK);
+		n = recv(fd, hb, cap, MSG_PEEK);
 		/* readable with nothing new under SO_RCVLOWAT is the client's EOF:
 		 * the handshake reads it and fails, instead of spinning here */
 		if (n <= 0 || n == prev)
@@ -58,7 +61,7 @@ check_alpn(int fd, const char *alpn, int64_t deadline, char *err, size_t errlen)
 			snprintf(err, errlen, "the client's ALPN list lacks \"%s\"", alpn);
 			return -1;
 		}
-		if (r == 0 || need > sizeof hb || (size_t)n >= need)
+		if (r == 0 || need > cap || (size_t)n >= need)
 			break;
 		if (setsockopt(fd, SOL_SOCKET, SO_RCVLOWAT, &(int){ (int)need }, sizeof(int)) == -1)
 			break;
@@ -72,8 +75,21 @@ tlsd_handshake(struct tls *srv, int fd, const char *alpn, int64_t deadline, stru
     char *err, size_t errlen)
 {
 	*ctx = NULL;
-	if (alpn != NULL && check_alpn(fd, alpn, deadline, err, errlen) == -1)
-		return -1;
+	if (alpn != NULL) {
+		/* one record: mapped for the peek only, so no page of it outlives the handshake */
+		size_t cap = 5 + 16384;
+		uint8_t *hb = tlsd_pages(cap);
+		int r;
+
+		if (hb == NULL) {
+			snprintf(err, errlen, "mmap() failed: %s", strerror(errno));
+			return -1;
+		}
+		r = check_alpn(fd, alpn, deadline, hb, cap, err, errlen);
+		tlsd_pages_free(hb, cap);
+		if (r == -1)
+			return -1;
+	}
 	if (tls_accept_socket(srv, ctx, fd) == -1) {
 		snprintf(err, errlen, "%s", tls_error(srv));
 		return -1;
@@ -126,7 +142,7 @@ tlsd_collect(struct tls *ctx, const struct mp_ssl *ssl, struct tls_info *ti, cha
 
 /* One direction of the loop. */
 struct dir {
-	char buf[TLSD_BUF];
+	char *buf;	/* TLSD_BUF bytes, mapped by tlsd_run */
 	size_t len;
 	bool eof;	/* nothing more will be read from the source */
 	bool shut;	/* the half-close has been passed to the sink */
@@ -137,8 +153,8 @@ struct dir {
 static int
 step_in(struct tls *ctx, struct dir *d, int pfd, bool *progress)
 {
-	if (!d->eof && d->len < sizeof d->buf) {
-		ssize_t r = tls_read(ctx, d->buf + d->len, sizeof d->buf - d->len);
+	if (!d->eof && d->len < TLSD_BUF) {
+		ssize_t r = tls_read(ctx, d->buf + d->len, TLSD_BUF - d->len);
 
 		if (r > 0) {
 			d->len += (size_t)r;
@@ -180,8 +196,8 @@ step_in(struct tls *ctx, struct dir *d, int pfd, bool *progress)
 static int
 step_out(struct tls *ctx, struct dir *d, int pfd, int tfd, bool *progress)
 {
-	if (!d->eof && d->len < sizeof d->buf) {
-		ssize_t r = read(pfd, d->buf + d->len, sizeof d->buf - d->len);
+	if (!d->eof && d->len < TLSD_BUF) {
+		ssize_t r = read(pfd, d->buf + d->len, TLSD_BUF - d->len);
 
 		if (r > 0) {
 			d->len += (size_t)r;
@@ -223,44 +239,57 @@ step_out(struct tls *ctx, struct dir *d, int pfd, int tfd, bool *progress)
 	return 0;
 }
 
-int
-tlsd_run(struct tls *ctx, int tfd, int pfd, int64_t linger_ms)
+/* Nothing moved for TLSD_IDLE_MS: the session may now stay idle for hours.
+ * The empty buffers' pages go back, and so do the heap's free pages (the
+ * record buffers OpenSSL released among them): free() alone keeps them. */
+static void
+idle(struct dir *in, struct dir *out)
 {
-	static struct dir in, out;	/* 32 KiB: keep them off the stack */
-	int64_t linger_end = -1;
+	if (in->len == 0)
+		tlsd_pages_drop(in->buf, TLSD_BUF);
+	if (out->len == 0)
+		tlsd_pages_drop(out->buf, TLSD_BUF);
+	malloc_trim(0);
+}
 
-	memset(&in, 0, sizeof in);
-	memset(&out, 0, sizeof out);
+static int
+loop(struct tls *ctx, int tfd, int pfd, int64_t linger_ms, struct dir *in, struct dir *out)
+{
+	int64_t linger_end = -1;
+	bool busy = true;	/* bytes moved since the last idle() */
+
 	for (;;) {
 		struct pollfd p[2];
 		bool progress = false;
 		int ms = -1, r;
 
-		if (step_in(ctx, &in, pfd, &progress) == -1 || step_out(ctx, &out, pfd, tfd, &progress) == -1)
+		if (step_in(ctx, in, pfd, &progress) == -1 || step_out(ctx, out, pfd, tfd, &progress) == -1)
 			return -1;
-		if (in.shut && out.shut)
+		if (in->shut && out->shut)
 			return 0;
-		if (progress)
+		if (progress) {
+			busy = true;
 			continue;	/* libtls may hold decrypted bytes the socket no longer shows */
+		}
 
 		p[0].fd = tfd;
 		p[0].events = 0;
-		if (!in.eof && in.len < sizeof in.buf)
-			p[0].events |= in.want ? in.want : POLLIN;
-		if (out.len > 0 || (out.eof && !out.shut))
-			p[0].events |= out.want ? out.want : POLLOUT;
+		if (!in->eof && in->len < TLSD_BUF)
+			p[0].events |= in->want ? in->want : POLLIN;
+		if (out->len > 0 || (out->eof && !out->shut))
+			p[0].events |= out->want ? out->want : POLLOUT;
 		p[1].fd = pfd;
 		p[1].events = 0;
-		if (!out.eof && out.len < sizeof out.buf)
+		if (!out->eof && out->len < TLSD_BUF)
 			p[1].events |= POLLIN;
-		if (in.len > 0)
+		if (in->len > 0)
 			p[1].events |= POLLOUT;
 		if (p[0].events == 0)
 			p[0].fd = -1;
 		if (p[1].events == 0)
 			p[1].fd = -1;
 
-		if (out.shut && linger_end < 0)
+		if (out->shut && linger_end < 0)
 			linger_end = mp_now_ms() + linger_ms;
 		if (linger_end >= 0) {
 			int64_t left = linger_end - mp_now_ms();
@@ -269,10 +298,35 @@ tlsd_run(struct tls *ctx, int tfd, int pfd, int64_t linger_ms)
 				return 0;
 			ms = left > 3600000 ? 3600000 : (int)left;
 		}
+		if (busy && (ms < 0 || ms > TLSD_IDLE_MS))
+			ms = TLSD_IDLE_MS;
 		r = poll(p, 2, ms);
 		if (r == -1 && errno != EINTR) {
 			log_msg(MP_LOG_ALERT, "poll() failed: %s", strerror(errno));
 			return -1;
 		}
+		if (r == 0 && busy) {
+			idle(in, out);
+			busy = false;
+		}
 	}
+}
+
+int
+tlsd_run(struct tls *ctx, int tfd, int pfd, int64_t linger_ms)
+{
+	/* mapped, not static: pages no byte went through are never dirty */
+	char *bufs = tlsd_pages(2 * TLSD_BUF);
+	struct dir in = { 0 }, out = { 0 };
+	int rc;
+
+	if (bufs == NULL) {
+		log_msg(MP_LOG_ALERT, "mmap() failed: %s", strerror(errno));
+		return -1;
+	}
+	in.buf = bufs;
+	out.buf = bufs + TLSD_BUF;
+	rc = loop(ctx, tfd, pfd, linger_ms, &in, &out);
+	tlsd_pages_free(bufs, 2 * TLSD_BUF);
+	return rc;
 }
