@@ -3,13 +3,19 @@
  * plaintext socketpair on fd 1; reads the server's ssl_* settings from the
  * same configuration file, does the handshake, sends the report, then moves
  * bytes until both sides are done. Exit: 0 ok or client-caused, 100
- * configuration, 111 system. */
+ * configuration, 111 system.
+ *
+ * With -D it is the daemon instead (lib/tlsd_daemon.c): socket-activated
+ * on a unix socket (fd 3), it builds every TLS server's context once and
+ * serves each session the handler hands it in a forked child. */
 #include <errno.h>
 #include <malloc.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -22,11 +28,13 @@
 #include "io.h"
 #include "log.h"
 #include "tlsd.h"
+#include "tlsd_daemon.h"
 
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: mailproxy-tls -c file -s index [-i id] [-C client] [-S server]\n");
+	fprintf(stderr, "usage: mailproxy-tls -c file -s index [-i id] [-C client] [-S server]\n"
+	    "       mailproxy-tls -D -c file   (socket-activated daemon)\n");
 	exit(100);
 }
 
@@ -145,6 +153,90 @@ serve(const struct mp_server *srv, struct tls *tsrv)
 	return rc == 111 ? 111 : 0;
 }
 
+/* The daemon's state, for its children. */
+static const struct mp_conf *dcf;
+static struct tls **dsrv;
+
+static int
+daemon_serve(size_t server, const struct tlsd_req *r)
+{
+	const struct mp_server *srv = &dcf->servers[server];
+
+	log_set_session_id(r->sid);
+	log_set_client(r->client);
+	log_set_server(r->local);
+	setup_logs(dcf, srv);
+	return serve(srv, dsrv[server]);
+}
+
+/* The listening socket systemd passed (LISTEN_FDS=1), or -1. */
+static int
+listen_fd(void)
+{
+	const char *pid = getenv("LISTEN_PID"), *fds = getenv("LISTEN_FDS");
+	int acc = 0;
+	socklen_t l = sizeof acc;
+
+	if (pid == NULL || fds == NULL || atol(pid) != (long)getpid() || strcmp(fds, "1") != 0)
+		return -1;
+	if (getsockopt(3, SOL_SOCKET, SO_ACCEPTCONN, &acc, &l) == -1 || !acc)
+		return -1;
+	unsetenv("LISTEN_PID");
+	unsetenv("LISTEN_FDS");
+	unsetenv("LISTEN_FDNAMES");
+	return 3;
+}
+
+/* -D: every server with a certificate gets its context now, in this process,
+ * so that the children share it (and OpenSSL's start-up) with us. */
+static int
+run_daemon(const char *path)
+{
+	static struct mp_conf cf;
+	unsigned char *ready;
+	char err[1024];
+	size_t nready = 0;
+	int lfd = listen_fd();
+
+	if (lfd == -1) {
+		log_msg(MP_LOG_EMERG, "-D needs a listening socket from systemd (LISTEN_FDS=1)");
+		return 100;
+	}
+	if (conf_load(&cf, path, err, sizeof err) == -1) {
+		log_msg(MP_LOG_EMERG, "%s", err);
+		return 100;
+	}
+	dcf = &cf;
+	dsrv = calloc(cf.nservers ? cf.nservers : 1, sizeof *dsrv);
+	ready = calloc(cf.nservers ? cf.nservers : 1, 1);
+	if (dsrv == NULL || ready == NULL) {
+		log_msg(MP_LOG_EMERG, "out of memory");
+		return 111;
+	}
+	for (size_t i = 0; i < cf.nservers; i++) {
+		struct tls_config *cfg;
+
+		if (cf.servers[i].ssl.certificate.n == 0)
+			continue;
+		if (tlsd_config_build(&cf.servers[i], &cfg, err, sizeof err) == -1) {
+			log_msg(MP_LOG_EMERG, "%s", err);
+			return 100;
+		}
+		dsrv[i] = tls_server();
+		if (dsrv[i] == NULL || tls_configure(dsrv[i], cfg) == -1) {
+			log_msg(MP_LOG_EMERG, "tls_configure() failed for the server in %s:%u: %s",
+			    cf.servers[i].file, cf.servers[i].line, dsrv[i] ? tls_error(dsrv[i]) : "no memory");
+			return 100;
+		}
+		tls_config_clear_keys(cfg);
+		ready[i] = 1;
+		nready++;
+	}
+	log_msg(MP_LOG_NOTICE, "serving the %zu TLS servers of %s", nready, path);
+	malloc_trim(0);
+	return tlsd_daemon_run(lfd, &cf, ready, daemon_serve) == 0 ? 0 : 111;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -156,9 +248,11 @@ main(int argc, char **argv)
 	struct tls *tsrv;
 	char err[1024];
 	int ch, rc;
+	bool daemon = false;
 
-	while ((ch = getopt(argc, argv, "c:s:i:C:S:")) != -1) {
+	while ((ch = getopt(argc, argv, "Dc:s:i:C:S:")) != -1) {
 		switch (ch) {
+		case 'D': daemon = true; break;
 		case 'c': path = optarg; break;
 		case 's': idx = strtol(optarg, NULL, 10); break;
 		case 'i': log_set_session_id(optarg); break;
@@ -167,10 +261,12 @@ main(int argc, char **argv)
 		default: usage();
 		}
 	}
-	if (path == NULL || idx < 0 || optind != argc)
+	if (path == NULL || (idx < 0 && !daemon) || optind != argc)
 		usage();
 	signal(SIGPIPE, SIG_IGN);
 	log_init("mailproxy-tls");
+	if (daemon)
+		return run_daemon(path);
 	if (client != NULL)
 		log_set_client(client);
 	if (server != NULL)

@@ -156,6 +156,7 @@ struct mp_conf {
 	size_t nlistens;
 	struct mp_log_target *error_log;	/* main-level error_log lines */
 	size_t nerror_log;
+	uint64_t digest;	/* of every file read: two processes read the same configuration */
 };
 
 /* Parse PATH into CF. On error returns -1 and writes nginx's message into

@@ -10,6 +10,7 @@
 #include <glob.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdint.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -129,10 +130,27 @@ static int read_file(struct conf_parse *ps, const char *path, char **buf, size_t
 	return 0;
 }
 
+/* FNV-1a over every file's name and bytes, in the order they are read. */
+static void digest(struct mp_conf *cf, const char *name, const char *buf, size_t len)
+{
+	uint64_t h = cf->digest ? cf->digest : 14695981039346656037ull;
+
+	for (const char *p = name; ; p++) {
+		h = (h ^ (unsigned char)*p) * 1099511628211ull;
+		if (*p == '\0')
+			break;
+	}
+	for (size_t i = 0; i < len; i++)
+		h = (h ^ (unsigned char)buf[i]) * 1099511628211ull;
+	cf->digest = h;
+}
+
 static int parse_file(struct conf_parse *ps, const char *name, char *buf, size_t len)
 {
 	struct conf_lex lx = { buf, buf + len, name, 1 }, *prev = ps->lx;
 	int rc;
+
+	digest(ps->cf, name, buf, len);
 
 	ps->lx = &lx;
 	rc = parse(ps, PARSE_FILE);

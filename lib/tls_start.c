@@ -7,7 +7,9 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <stdlib.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -17,6 +19,7 @@
 #include "libexec.h"
 #include "log.h"
 #include "tls_start.h"
+#include "tlsd_req.h"
 
 static char *
 unconst(const char *p)
@@ -76,6 +79,88 @@ fail:
 	_exit(111);
 }
 
+/* Offer the client socket and the plaintext end PLAIN to a mailproxy-tls
+ * daemon (tlsd_req.h): 1 a child of it has them now; 0 there is no daemon
+ * or it declined (logged): start our own; -1 the descriptors were sent but
+ * no answer came, so nobody knows who owns the client: close (logged). */
+static int
+hand_to_daemon(struct session *s, int plain)
+{
+	const char *path = getenv("MAILPROXY_TLS_SOCKET");
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	struct tlsd_req req;
+	union {
+		struct cmsghdr h;
+		char buf[CMSG_SPACE(2 * sizeof(int))];
+	} cb;
+	struct iovec iov = { &req, sizeof req };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cb.buf,
+	    .msg_controllen = sizeof cb.buf };
+	struct cmsghdr *cm;
+	char ans[TLSD_ANSWER_MAX + 1];
+	int fd, fds[2] = { s->cfd, plain };
+	size_t got = 0;
+	ssize_t n;
+	int64_t deadline;
+
+	if (path == NULL)
+		path = TLSD_SOCKET_PATH;
+	if (*path == '\0' || strlen(path) >= sizeof sun.sun_path)
+		return 0;
+	memcpy(sun.sun_path, path, strlen(path) + 1);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd == -1)
+		return 0;
+	/* no daemon (ENOENT, ECONNREFUSED) or a full backlog (EAGAIN): our own process */
+	if (connect(fd, (struct sockaddr *)&sun, sizeof sun) == -1) {
+		close(fd);
+		return 0;
+	}
+	memset(&req, 0, sizeof req);
+	memcpy(req.magic, TLSD_REQ_MAGIC, sizeof TLSD_REQ_MAGIC);
+	req.server = (uint32_t)(s->srv - s->cf->servers);
+	req.digest = s->cf->digest;
+	snprintf(req.sid, sizeof req.sid, "%s", log_session_id());
+	snprintf(req.client, sizeof req.client, "%s", s->conn->peer_ip);
+	snprintf(req.local, sizeof req.local, "%s", s->conn->local_text);
+	memset(&cb, 0, sizeof cb);
+	cm = CMSG_FIRSTHDR(&mh);
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_RIGHTS;
+	cm->cmsg_len = CMSG_LEN(sizeof fds);
+	memcpy(CMSG_DATA(cm), fds, sizeof fds);
+	do
+		n = sendmsg(fd, &mh, MSG_NOSIGNAL);
+	while (n == -1 && errno == EINTR);
+	if (n == -1) {
+		close(fd);	/* nothing left: the descriptors are still only ours */
+		return 0;
+	}
+	deadline = mp_now_ms() + s->srv->timeout_ms;
+	while (got < sizeof ans - 1 && memchr(ans, '\n', got) == NULL) {
+		n = io_read(fd, ans + got, sizeof ans - 1 - got, deadline);
+		if (n <= 0)
+			break;
+		got += (size_t)n;
+	}
+	close(fd);
+	ans[got] = '\0';
+	if (got == 0) {
+		log_msg(MP_LOG_ALERT, "the mailproxy-tls daemon at %s did not answer", path);
+		return -1;
+	}
+	if (got >= 2 && ans[0] == 'Y' && ans[1] == '\n')
+		return 1;
+	if (ans[0] != 'N') {
+		log_msg(MP_LOG_ALERT, "the mailproxy-tls daemon at %s answered nonsense", path);
+		return -1;
+	}
+	ans[strcspn(ans, "\n")] = '\0';
+	log_msg(MP_LOG_WARN, "the mailproxy-tls daemon at %s declined (%s): starting mailproxy-tls",
+	    path, ans + (ans[1] == ' ' ? 2 : 1));
+	return 0;
+}
+
 /* Read exactly N bytes before DEADLINE. */
 static int
 read_exact(int fd, char *p, size_t n, int64_t deadline)
@@ -106,20 +191,29 @@ session_start_tls(struct session *s, struct tls_info *out)
 		log_msg(MP_LOG_ALERT, "socketpair() failed: %s", strerror(errno));
 		return -1;
 	}
-	pid = fork();
-	if (pid == -1) {
-		log_msg(MP_LOG_ALERT, "fork() failed: %s", strerror(errno));
+	r = hand_to_daemon(s, sp[0]);
+	if (r == -1) {
 		close(sp[0]);
 		close(sp[1]);
 		return -1;
 	}
-	if (pid > 0) {
-		close(sp[1]);
-		exec_tls(s, s->cfd, sp[0]);
+	if (r == 0) {
+		pid = fork();
+		if (pid == -1) {
+			log_msg(MP_LOG_ALERT, "fork() failed: %s", strerror(errno));
+			close(sp[0]);
+			close(sp[1]);
+			return -1;
+		}
+		if (pid > 0) {
+			close(sp[1]);
+			exec_tls(s, s->cfd, sp[0]);
+		}
 	}
 
-	/* the child: every descriptor that was the client becomes the plaintext
-	 * end (inetd gives the socket as 0 and 1, maybe 2: that one goes to null) */
+	/* the handler (the child, or this process when a daemon took the client):
+	 * every descriptor that was the client becomes the plaintext end (inetd
+	 * gives the socket as 0 and 1, maybe 2: that one goes to null) */
 	close(sp[0]);
 	int fds[5] = { 0, 1, 2, 3, s->cfd };
 

@@ -7,6 +7,8 @@
 #   MAILPROXY_TARGET  "mailproxy" (default) or "nginx": run the suites against Debian's
 #                     nginx instead, to check that the tests themselves are right
 #   MP_KEEP=1         keep the suite's temporary directory (its path is printed)
+#   MP_TLS_DAEMON=1   TLS through a mailproxy-tls -D daemon (socket-activated on a unix
+#                     socket) instead of a mailproxy-tls executed per session
 #
 # A suite's setup_file does, in order:
 #   mp_init                      temp dir $T, ports for Dovecot and the auth server
@@ -261,14 +263,15 @@ proxy_start() {
 		track $!
 	else
 		[ -x "$MAILPROXY_BUILD/mailproxy" ] || { echo "no $MAILPROXY_BUILD/mailproxy" >&2; return 1; }
+		tls_daemon_env "$inst"
 		while read -r _ a b; do
 			l3+=(-l "127.0.0.1:$a")
 			li+=(-l "127.0.0.1:$b")
 		done <"$dir/ports"
-		systemd-socket-activate "${l3[@]}" -a "$MAILPROXY_BUILD/mailproxy" -c "$dir/proxy.conf" \
+		systemd-socket-activate "${l3[@]}" -a "${TLS_ENV[@]}" "$MAILPROXY_BUILD/mailproxy" -c "$dir/proxy.conf" \
 			>"$dir/ssa-fd3.log" 2>&1 </dev/null 3>&- &
 		track $!
-		systemd-socket-activate "${li[@]}" -a --inetd "$MAILPROXY_BUILD/mailproxy" -c "$dir/proxy.conf" \
+		systemd-socket-activate "${li[@]}" -a --inetd "${TLS_ENV[@]}" "$MAILPROXY_BUILD/mailproxy" -c "$dir/proxy.conf" \
 			>"$dir/ssa-inetd.log" 2>&1 </dev/null 3>&- &
 		track $!
 	fi
@@ -277,6 +280,25 @@ proxy_start() {
 }
 
 proxy_kind() { cat "$T/${1:-mp}/kind"; }
+
+# tls_daemon_env INST [-E VAR=VALUE...]: the environment option for INST's handlers
+# (TLS_ENV): with MP_TLS_DAEMON=1, start INST's mailproxy-tls daemon (with the given
+# environment too) and point the handlers at it; otherwise keep them
+# from asking any daemon (one installed on this machine reads another configuration)
+tls_daemon_env() {
+	local dir=$T/$1 i
+	shift
+	TLS_ENV=(-E "MAILPROXY_TLS_SOCKET=")
+	[ "${MP_TLS_DAEMON:-0}" = 1 ] || return 0
+	systemd-socket-activate -l "$dir/tls.sock" "$@" "$MAILPROXY_BUILD/mailproxy-tls" -D -c "$dir/proxy.conf" \
+		>"$dir/ssa-tlsd.log" 2>&1 </dev/null 3>&- &
+	track $!
+	for ((i = 0; i < 100; i++)); do
+		[ -S "$dir/tls.sock" ] && break
+		sleep 0.05
+	done
+	TLS_ENV=(-E "MAILPROXY_TLS_SOCKET=$dir/tls.sock")
+}
 
 # skip_on_nginx REASON: for behaviour where mailproxy deliberately follows current nginx
 # (spec section 6) and Debian's nginx 1.22 still has the old bug

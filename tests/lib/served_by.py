@@ -1,9 +1,12 @@
 #!/usr/bin/env python3
-"""served_by.py PORT: connect to 127.0.0.1:PORT, read the greeting, and print the
-executable (its base name) of the process holding the server side of that
-connection: which build of the handler a session ended up in."""
+"""served_by.py [--tls] [--parent] PORT: connect to 127.0.0.1:PORT (over TLS with
+--tls, no certificate check), read the greeting, and print the executable (its base
+name) of the process holding the server side of that connection: which build of the
+handler, or which TLS process, a session ended up in. --parent adds the command line
+of that process's parent."""
 import os
 import socket
+import ssl
 import sys
 
 
@@ -19,25 +22,41 @@ def server_inode(lport, rport):
     return None
 
 
-def holder(inode):
+def holder(inode, parent):
     want = "socket:[%s]" % inode
     for pid in filter(str.isdigit, os.listdir("/proc")):
         try:
             fds = os.listdir("/proc/%s/fd" % pid)
             for fd in fds:
                 if os.readlink("/proc/%s/fd/%s" % (pid, fd)) == want:
-                    return os.path.basename(os.readlink("/proc/%s/exe" % pid))
+                    name = os.path.basename(os.readlink("/proc/%s/exe" % pid))
+                    if parent:
+                        with open("/proc/%s/stat" % pid) as f:
+                            ppid = f.read().rsplit(")", 1)[1].split()[1]
+                        with open("/proc/%s/cmdline" % ppid, "rb") as f:
+                            args = f.read().rstrip(b"\0").split(b"\0")
+                        name += " " + " ".join(os.path.basename(a.decode()) for a in args)
+                    return name
         except OSError:
             continue
     return None
 
 
 def main():
-    port = int(sys.argv[1])
+    args = sys.argv[1:]
+    tls = "--tls" in args
+    parent = "--parent" in args
+    port = int([a for a in args if not a.startswith("--")][0])
     s = socket.create_connection(("127.0.0.1", port), timeout=10)
+    lport = s.getsockname()[1]
+    if tls:
+        ctx = ssl.create_default_context()
+        ctx.check_hostname = False
+        ctx.verify_mode = ssl.CERT_NONE
+        s = ctx.wrap_socket(s)
     s.recv(4096)  # the greeting: the handler has chosen its build by now
-    inode = server_inode(port, s.getsockname()[1])
-    print(holder(inode) if inode else "no socket")
+    inode = server_inode(port, lport)
+    print(holder(inode, parent) if inode else "no socket")
     s.close()
 
 

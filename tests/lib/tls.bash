@@ -254,7 +254,8 @@ tls_proxy_start_env() {
 	echo mailproxy >"$dir/kind"
 	: >"$dir/error.log"
 	while read -r _ a _; do l3+=(-l "127.0.0.1:$a"); done <"$dir/ports"
-	systemd-socket-activate "${l3[@]}" -a "${envs[@]}" "$MAILPROXY_BUILD/mailproxy" \
+	tls_daemon_env "$inst" "${envs[@]}"
+	systemd-socket-activate "${l3[@]}" -a "${TLS_ENV[@]}" "${envs[@]}" "$MAILPROXY_BUILD/mailproxy" \
 		-c "$dir/proxy.conf" >"$dir/ssa-fd3.log" 2>&1 </dev/null 3>&- &
 	track $!
 	wait_listen $(awk '{ print $2 }' "$dir/ports") || { cat "$dir"/*.log >&2; return 1; }

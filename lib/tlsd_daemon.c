@@ -1,0 +1,151 @@
+/* tlsd_daemon.c: the accept loop of mailproxy-tls -D.
+ *
+ * A mailproxy-tls executed per session pays, in every process, for OpenSSL's
+ * start-up: libcrypto's relocations dirty ~400 KiB and the first SSL_CTX
+ * builds an algorithm store of ~200 KiB more, per idle session, and the
+ * exec and key load cost ~4 ms of CPU per connection (bench/README). The
+ * daemon pays that once: it reads the configuration, builds every server's
+ * context, and forks a child per session, whose pages stay shared with it
+ * until written. The handler hands over the client socket and the plaintext
+ * end (SCM_RIGHTS); a request whose configuration digest differs from the
+ * daemon's is declined, and the handler then starts its own mailproxy-tls,
+ * so a daemon that was not restarted after an edit never serves a server
+ * with another server's settings. */
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "sandbox.h"
+#include "tlsd_daemon.h"
+
+static void
+answer(int c, const char *text)
+{
+	(void)send(c, text, strlen(text), MSG_NOSIGNAL);
+}
+
+/* The request and its two descriptors: 0, or -1 (answered here). Stray
+ * descriptors are closed. */
+static int
+receive(int c, struct tlsd_req *req, int fds[2])
+{
+	union {
+		struct cmsghdr h;
+		char buf[CMSG_SPACE(4 * sizeof(int))];
+	} cb;
+	struct iovec iov = { req, sizeof *req };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cb.buf,
+	    .msg_controllen = sizeof cb.buf };
+	struct cmsghdr *cm;
+	int nfds = 0;
+	ssize_t n;
+
+	fds[0] = fds[1] = -1;
+	/* a handler sends its request with the connect, in one message: a peer
+	 * that is silent for 100 ms is not one, and must not hold the loop */
+	if (poll(&(struct pollfd){ .fd = c, .events = POLLIN }, 1, 100) != 1)
+		n = -1;
+	else
+		n = recvmsg(c, &mh, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
+	for (cm = CMSG_FIRSTHDR(&mh); n >= 0 && cm != NULL; cm = CMSG_NXTHDR(&mh, cm)) {
+		size_t k;
+
+		if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS)
+			continue;
+		k = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		for (size_t i = 0; i < k; i++) {
+			int fd;
+
+			memcpy(&fd, CMSG_DATA(cm) + i * sizeof fd, sizeof fd);
+			if (nfds < 2)
+				fds[nfds] = fd;
+			else
+				close(fd);
+			nfds++;
+		}
+	}
+	if (n == (ssize_t)sizeof *req && !(mh.msg_flags & (MSG_CTRUNC | MSG_TRUNC)) && nfds == 2 &&
+	    tlsd_req_check(req, sizeof *req) == 0)
+		return 0;
+	for (int i = 0; i < 2; i++)
+		if (fds[i] != -1)
+			close(fds[i]);
+	answer(c, "N malformed request\n");
+	return -1;
+}
+
+/* The child: the session on fds 0 and 1, under the handler's filter. */
+static void
+child(int lfd, int c, const int fds[2], size_t server, const struct tlsd_req *req,
+    tlsd_serve_fn serve)
+{
+	close(lfd);
+	close(c);
+	signal(SIGCHLD, SIG_DFL);
+	if (dup2(fds[0], 0) == -1 || dup2(fds[1], 1) == -1)
+		_exit(111);
+	close(fds[0]);
+	close(fds[1]);
+	if (sandbox_enter(SANDBOX_HANDLER) == -1)
+		log_msg(MP_LOG_ALERT, "seccomp filter not installed (%d: %s)", errno, strerror(errno));
+	_exit(serve(server, req));
+}
+
+static void
+one(int lfd, int c, const struct mp_conf *cf, const unsigned char *ready, tlsd_serve_fn serve)
+{
+	struct tlsd_req req;
+	char text[TLSD_ANSWER_MAX];
+	int fds[2];
+	pid_t pid;
+
+	if (receive(c, &req, fds) == -1)
+		return;
+	if (req.server >= cf->nservers || !ready[req.server]) {
+		snprintf(text, sizeof text, "N no TLS server %u in %s\n", req.server, cf->file);
+		answer(c, text);
+	} else if (req.digest != cf->digest) {
+		snprintf(text, sizeof text, "N the daemon read another version of %s: restart it\n",
+		    cf->file);
+		answer(c, text);
+	} else if ((pid = fork()) == 0) {
+		child(lfd, c, fds, req.server, &req, serve);
+	} else if (pid == -1) {
+		snprintf(text, sizeof text, "N fork() failed: %s\n", strerror(errno));
+		answer(c, text);
+	} else {
+		answer(c, "Y\n");
+	}
+	close(fds[0]);
+	close(fds[1]);
+}
+
+int
+tlsd_daemon_run(int lfd, const struct mp_conf *cf, const unsigned char *ready, tlsd_serve_fn serve)
+{
+	/* children are not waited for: the kernel reaps them */
+	signal(SIGCHLD, SIG_IGN);
+	for (;;) {
+		int c = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+
+		if (c == -1) {
+			if (errno == EINTR || errno == ECONNABORTED || errno == EAGAIN)
+				continue;
+			if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+				log_msg(MP_LOG_ALERT, "accept4() failed (%d: %s)", errno, strerror(errno));
+				usleep(100 * 1000);
+				continue;
+			}
+			log_msg(MP_LOG_EMERG, "accept4() failed (%d: %s)", errno, strerror(errno));
+			return -1;
+		}
+		one(lfd, c, cf, ready, serve);
+		close(c);
+	}
+}

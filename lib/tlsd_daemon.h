@@ -1,0 +1,21 @@
+/* tlsd_daemon.h: mailproxy-tls -D, one warm process that forks a child per
+ * TLS session instead of a process executed per session (tlsd_req.h has
+ * the request). */
+#ifndef MP_TLSD_DAEMON_H
+#define MP_TLSD_DAEMON_H
+
+#include <stddef.h>
+
+#include "conf.h"
+#include "tlsd_req.h"
+
+/* SERVE runs in a child with the client socket on fd 0 and the plaintext
+ * end on fd 1; it returns the child's exit status. */
+typedef int (*tlsd_serve_fn)(size_t server, const struct tlsd_req *r);
+
+/* Accept requests on the listening unix socket LFD for the servers of CF
+ * whose READY[i] is set, forever. Returns only on a fatal error (logged). */
+int tlsd_daemon_run(int lfd, const struct mp_conf *cf, const unsigned char *ready,
+    tlsd_serve_fn serve);
+
+#endif

@@ -1,0 +1,36 @@
+/* tlsd_req.h: what the handler sends a mailproxy-tls daemon (mailproxy-tls
+ * -D, socket-activated on a unix socket) along with two descriptors, the
+ * client socket and the plaintext end of a socketpair, in one sendmsg(2)
+ * with SCM_RIGHTS; and the daemon's one-line answer. */
+#ifndef MP_TLSD_REQ_H
+#define MP_TLSD_REQ_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Where the handler looks for the daemon; $MAILPROXY_TLS_SOCKET overrides
+ * it, and an empty value means "never ask a daemon". */
+#define TLSD_SOCKET_PATH "/run/mailproxy/tls.sock"
+
+#define TLSD_REQ_MAGIC "MPTLS/1"
+
+struct tlsd_req {
+	char magic[8];		/* TLSD_REQ_MAGIC and its NUL */
+	uint32_t server;	/* index of the server{} in the configuration */
+	uint32_t flags;		/* 0 */
+	uint64_t digest;	/* mp_conf.digest: the daemon must have read the same files */
+	char sid[24];		/* the session id for log lines */
+	char client[64];	/* the client's address, for log lines */
+	char local[160];	/* the local address text, for log lines */
+};
+
+/* The answer: "Y\n" when a daemon's child took the session, or "N reason\n"
+ * (at most TLSD_ANSWER_MAX bytes) when the handler should start its own
+ * mailproxy-tls. */
+#define TLSD_ANSWER_MAX 256
+
+/* 0 when the N bytes at R are a well-formed request (size, magic, every
+ * string NUL-terminated, flags 0); -1 otherwise. Checks the form only. */
+int tlsd_req_check(const void *r, size_t n);
+
+#endif
