@@ -56,9 +56,9 @@ WATCHDOG=$!
 ulimit -n "$(ulimit -Hn)" 2>/dev/null
 
 # ---- ports and processes ---------------------------------------------------------------
-read -r BI BP BS AUTH NI NP NS N256 MI MP MS M256 FG FRI FRP FRS NT MT AUTHS MAN MAS < <(python3 - <<'PY'
+read -r BI BP BS AUTH NI NP NS N256 MI MP MS M256 FG FRI FRP FRS NT MT AUTHS MAN MAS MTD < <(python3 - <<'PY'
 import socket
-s = [socket.socket() for _ in range(21)]
+s = [socket.socket() for _ in range(22)]
 for x in s: x.bind(("127.0.0.1", 0))
 print(" ".join(str(x.getsockname()[1]) for x in s))
 PY
@@ -141,9 +141,13 @@ EOF2
 { main_block "$W/nginx"; mail_block "$NI" "$NP" "$NS" "$N256" "$NT"; } >"$W/nginx/nginx.conf"
 # mailproxy only: the same IMAP server asking the auth server by name (libcurl) and over
 # https (libcurl + TLS), beside $MI which asks it by address (no libcurl)
+# and an IMAP server with listen ... ssl served by the mailproxy-tls daemon (-D) instead
+# of a mailproxy-tls executed per session
 { main_block "$W/mp"; mail_block "$MI" "$MP" "$MS" "$M256" "$MT" \
 	"    server { listen 127.0.0.1:$MAN; protocol imap; auth_http localhost:$AUTH/auth; }
-    server { listen 127.0.0.1:$MAS; protocol imap; auth_http https://localhost:$AUTHS/auth; }"
+    server { listen 127.0.0.1:$MAS; protocol imap; auth_http https://localhost:$AUTHS/auth; }
+    server { listen 127.0.0.1:$MTD ssl; protocol imap;
+             ssl_certificate $W/pki/cert.pem; ssl_certificate_key $W/pki/key.pem; }"
 } >"$W/mp/mailproxy.conf"
 
 start() { # NAME CMD...: in the background, output in $W/NAME.log
@@ -158,13 +162,16 @@ start auth nginx -c "$W/auth/nginx.conf" -p "$W/auth/" -e "$W/auth/startup.log" 
 start nginx nginx -c "$W/nginx/nginx.conf" -p "$W/nginx/" -e "$W/nginx/startup.log" -g 'daemon off;'
 start mailproxy systemd-socket-activate -a -l "127.0.0.1:$MI" -l "127.0.0.1:$MP" -l "127.0.0.1:$MS" \
 	-l "127.0.0.1:$M256" -l "127.0.0.1:$MT" -l "127.0.0.1:$MAN" -l "127.0.0.1:$MAS" \
-	-E "CURL_CA_BUNDLE=$W/pki/cert.pem" "$BUILD/mailproxy" -c "$W/mp/mailproxy.conf"
+	-E "CURL_CA_BUNDLE=$W/pki/cert.pem" -E MAILPROXY_TLS_SOCKET= "$BUILD/mailproxy" -c "$W/mp/mailproxy.conf"
+start mailproxytlsd systemd-socket-activate -a -l "127.0.0.1:$MTD" \
+	-E "MAILPROXY_TLS_SOCKET=$W/tls.sock" "$BUILD/mailproxy" -c "$W/mp/mailproxy.conf"
+start tlsd systemd-socket-activate -l "$W/tls.sock" "$BUILD/mailproxy-tls" -D -c "$W/mp/mailproxy.conf"
 start floorgreet systemd-socket-activate -a -l "127.0.0.1:$FG" "$BENCH/floor" greet
 start floorimap systemd-socket-activate -a -l "127.0.0.1:$FRI" "$BENCH/floor" relay "$BI"
 start floorpop3 systemd-socket-activate -a -l "127.0.0.1:$FRP" "$BENCH/floor" relay "$BP"
 start floorsmtp systemd-socket-activate -a -l "127.0.0.1:$FRS" "$BENCH/floor" relay "$BS"
 wait_listen "$BI" "$BP" "$BS" "$AUTH" "$AUTHS" "$NI" "$NP" "$NS" "$N256" "$NT" "$MI" "$MP" "$MS" "$M256" "$MT" \
-	"$MAN" "$MAS" "$FG" "$FRI" "$FRP" "$FRS"
+	"$MAN" "$MAS" "$MTD" "$FG" "$FRI" "$FRP" "$FRS"
 "$BUILD/mailproxy" -t -c "$W/mp/mailproxy.conf" 2>"$W/mp/test.log" ||
 	{ cat "$W/mp/test.log" >&2; exit 1; }
 sleep 0.3
@@ -342,8 +349,10 @@ pss_kib() { # PID...: summed Pss of these processes
 }
 children() { cat "/proc/$1/task/$1/children" 2>/dev/null; }
 descendants() { local c; for c in $(children "$1"); do echo "$c"; descendants "$c"; done; }
-tree_pss_deep() { # PID: Pss of it and all its descendants
-	pss_kib "$1" $(descendants "$1")
+tree_pss_deep() { # PID...: Pss of them and all their descendants
+	local p all=()
+	for p in "$@"; do all+=("$p" $(descendants "$p")); done
+	pss_kib "${all[@]}"
 }
 tree_pss() { # PID: Pss of its children (systemd-socket-activate) or of itself and its children (nginx)
 	pss_kib "$1" $(children "$1")
@@ -388,15 +397,21 @@ if [[ " $ONLY " == *" idle "* ]]; then
 	done
 
 	echo
-	echo "== memory per idle authenticated IMAP session over TLS (KiB; mailproxy: mailproxy-tls + relay) =="
-	printf '%8s | %-20s | %-20s | %s\n' sessions "nginx pss sys" "mailproxy pss sys" "mp/nginx (pss)"
+	echo "== memory per idle authenticated IMAP session over TLS (KiB; mailproxy: mailproxy-tls + relay; tlsd: through mailproxy-tls -D) =="
+	printf '%8s | %-20s | %-20s | %-20s | %s\n' sessions "nginx pss sys" "mailproxy pss sys" "mp+tlsd pss sys" "mp/nginx mp+tlsd/nginx (pss)"
+	# the daemon starts at its first request: start it before anything is measured
+	python3 -c 'import socket, ssl, sys
+c = ssl.create_default_context(); c.check_hostname = False; c.verify_mode = ssl.CERT_NONE
+s = c.wrap_socket(socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=10)); s.recv(100)' "$MTD" ||
+		echo "bench: the mailproxy-tls daemon did not serve" >&2
 	for n in $IDLE_TLS_NS; do
 		declare -A PSS=() SYS=()
-		for t in nginx mailproxy; do
+		for t in nginx mailproxy tlsd; do
 			pid=$PID_nginx port=$NT
 			[ "$t" = mailproxy ] && { pid=$PID_mailproxy; port=$MT; }
+			[ "$t" = tlsd ] && { pid="$PID_mailproxytlsd $PID_tlsd"; port=$MTD; }
 			sleep 0.3
-			p0=$(tree_pss_deep "$pid"); u0=$(used_kib)
+			p0=$(tree_pss_deep $pid); u0=$(used_kib)
 			coproc IDLE { python3 "$(dirname "$0")/idle_tls.py" "$port" "$n" 2>"$W/lg.err"; }
 			ok=
 			while read -r -u "${IDLE[0]}" l; do
@@ -405,20 +420,22 @@ if [[ " $ONLY " == *" idle "* ]]; then
 			done
 			sleep 0.5
 			# the handler forks: mailproxy-tls is the parent, the handler (then the relay)
-			# its child (tls_start.c); count the whole tree below systemd-socket-activate
-			p1=$(tree_pss_deep "$pid"); u1=$(used_kib)
+			# its child (tls_start.c); count the whole tree below systemd-socket-activate,
+			# and for tlsd the daemon's tree too (its children serve the sessions)
+			p1=$(tree_pss_deep $pid); u1=$(used_kib)
 			eval "exec ${IDLE[1]}>&-"
 			wait "$IDLE_PID" 2>/dev/null
 			[ -n "$ok" ] || echo "bench: idle TLS $t n=$n did not get ready: $(cat "$W/lg.err")" >&2
 			PSS[$t]=$(( (p1 - p0) / n )); SYS[$t]=$(( (u1 - u0) / n ))
 			echo "idletls n=$n $t pss_kib=${PSS[$t]} sys_kib=${SYS[$t]}" >>"$R"
 			for ((i = 0; i < 100; i++)); do
-				[ -z "$(children "$PID_mailproxy")" ] && break
+				[ -z "$(children "$PID_mailproxy")$(children "$PID_mailproxytlsd")$(children "$PID_tlsd")" ] && break
 				sleep 0.1
 			done
 		done
-		printf '%8s | %8s %10s  | %8s %10s  | %5s\n' "$n" "${PSS[nginx]}" "${SYS[nginx]}" \
-			"${PSS[mailproxy]}" "${SYS[mailproxy]}" "$(ratio "${PSS[mailproxy]}" "${PSS[nginx]}")"
+		printf '%8s | %8s %10s  | %8s %10s  | %8s %10s  | %5s %5s\n' "$n" "${PSS[nginx]}" "${SYS[nginx]}" \
+			"${PSS[mailproxy]}" "${SYS[mailproxy]}" "${PSS[tlsd]}" "${SYS[tlsd]}" \
+			"$(ratio "${PSS[mailproxy]}" "${PSS[nginx]}")" "$(ratio "${PSS[tlsd]}" "${PSS[nginx]}")"
 	done
 fi
 echo "run time: $((SECONDS - START)) s (bound: $LIMIT s)"
