@@ -4,6 +4,7 @@
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <netinet/in.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -554,6 +555,27 @@ static void bench(void)
 	    ((b.tv_sec - a.tv_sec) * 1e6 + (b.tv_usec - a.tv_usec)) / n, n);
 }
 
+/* The digest the handler and the TLS daemon compare: the same files give the
+ * same value, a change in an included file gives another. */
+static void test_digest(void)
+{
+	struct mp_conf cf;
+	uint64_t d1, d2, d3;
+
+	mkdir(path_in("dig.d"), 0700);
+	write_file("dig.d/a.conf", "server { listen 143; }\n");
+	write_file("dig.conf", "mail {\n auth_http 127.0.0.1;\n include dig.d/*.conf;\n}\n");
+	CHECK(conf_load(&cf, path_in("dig.conf"), err, sizeof(err)) == 0);
+	d1 = cf.digest;
+	CHECK(conf_load(&cf, path_in("dig.conf"), err, sizeof(err)) == 0);
+	d2 = cf.digest;
+	write_file("dig.d/a.conf", "server { listen 993; }\n");
+	CHECK(conf_load(&cf, path_in("dig.conf"), err, sizeof(err)) == 0);
+	d3 = cf.digest;
+	CHECK(d1 != 0 && d1 == d2);
+	CHECK(d3 != d1);
+}
+
 int main(void)
 {
 	char cmd[300];
@@ -565,6 +587,7 @@ int main(void)
 	test_seed();
 	test_grammar();
 	test_include();
+	test_digest();
 	test_values();
 	test_directives();
 	test_errors();
