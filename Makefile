@@ -161,9 +161,10 @@ install: all
 	$(if $(wildcard cmd/mailproxy-tls.c),install -m 755 $(BUILD)/mailproxy-tls $(DESTDIR)$(LIBEXECDIR)/mailproxy-tls)
 	install -m 644 mailproxy.conf.5 $(DESTDIR)$(MANDIR)/man5/mailproxy.conf.5
 	install -m 644 man/*.8 $(DESTDIR)$(MANDIR)/man8/
-	@# the units name the installed paths: ExecStart=$(BINDIR)/mailproxy
+	@# the units name the installed paths: ExecStart=$(BINDIR)/mailproxy, $(LIBEXECDIR)/mailproxy-tls
 	for f in units/*.service units/*.socket; do \
-	    sed -e 's|@BINDIR@|$(BINDIR)|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' "$$f" \
+	    sed -e 's|@BINDIR@|$(BINDIR)|g' -e 's|@LIBEXECDIR@|$(LIBEXECDIR)|g' \
+	        -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' "$$f" \
 	        >"$(DESTDIR)$(UNITDIR)/$${f#units/}" && chmod 644 "$(DESTDIR)$(UNITDIR)/$${f#units/}" || exit 1; \
 	done
 	install -m 644 mailproxy.conf.example $(DESTDIR)$(SYSCONFDIR)/mailproxy/mailproxy.conf.example

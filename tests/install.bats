@@ -24,22 +24,33 @@ teardown_file() { mp_cleanup; }
 	(cd "$STAGE" && find . -type f | sort)
 	[ -x "$STAGE/usr/sbin/mailproxy" ]
 	[ -x "$STAGE/usr/lib/mailproxy/mailproxy-relay" ]
+	[ -x "$STAGE/usr/lib/mailproxy/mailproxy-tls" ]
 	# the static handler's fuller build, when there is one (musl builds)
 	[ ! -x "$MAILPROXY_BUILD/mailproxy-full" ] || [ -x "$STAGE/usr/lib/mailproxy/mailproxy-full" ]
 	[ -f "$STAGE/usr/share/man/man8/mailproxy.8" ]
 	[ -f "$STAGE/usr/share/man/man8/mailproxy-relay.8" ]
+	[ -f "$STAGE/usr/share/man/man8/mailproxy-tls.8" ]
 	[ -f "$STAGE/usr/share/man/man5/mailproxy.conf.5" ]
 	[ -f "$STAGE/etc/mailproxy/mailproxy.conf.example" ]
 	[ -f "$STAGE/usr/lib/systemd/system/mailproxy@.service" ]
+	[ -f "$STAGE/usr/lib/systemd/system/mailproxy-tls.service" ]
+	[ -f "$STAGE/usr/lib/systemd/system/mailproxy-tls.socket" ]
 	for s in imap imaps pop3 pop3s smtp smtps submission; do
 		[ -f "$STAGE/usr/lib/systemd/system/mailproxy@$s.socket" ]
 	done
-	[ "$(stat -c %a "$STAGE/usr/lib/systemd/system/mailproxy@.service")" = 644 ]
+	for u in mailproxy@.service mailproxy-tls.service mailproxy-tls.socket; do
+		[ "$(stat -c %a "$STAGE/usr/lib/systemd/system/$u")" = 644 ]
+	done
 }
 
 @test "the installed units name the installed paths" {
 	run grep -h '^ExecStart=' "$STAGE/usr/lib/systemd/system/mailproxy@.service"
 	[ "$output" = "ExecStart=/usr/sbin/mailproxy -c /etc/mailproxy/mailproxy.conf" ]
+	# the TLS daemon: installed in libexec, reading the same configuration
+	run grep -h '^ExecStart=' "$STAGE/usr/lib/systemd/system/mailproxy-tls.service"
+	[ "$output" = "ExecStart=/usr/lib/mailproxy/mailproxy-tls -D -c /etc/mailproxy/mailproxy.conf" ]
+	# where the handler looks for the daemon (lib/tlsd_req.h)
+	grep -qx 'ListenStream=/run/mailproxy/tls.sock' "$STAGE/usr/lib/systemd/system/mailproxy-tls.socket"
 	! grep -r '@[A-Z]*@' "$STAGE/usr/lib/systemd/system"
 }
 

@@ -6,11 +6,14 @@
 # Checked: systemd-analyze verify prints nothing; one instance per connection; the socket
 # options of the configuration on the listening and on the accepted socket (backlog,
 # buffers, keepalive timers, v6only); a full IMAP login over TCP and a unix socket; no
-# failed instance afterwards.  Root only: skipped loudly otherwise (MP_NO_SKIP=1 fails).
+# failed instance afterwards; an IMAPS session served by a child of the TLS daemon that
+# mailproxy-tls.socket starts, and a restart of the daemon that leaves a live session alone
+# (KillMode=process).  Root only: skipped loudly otherwise (MP_NO_SKIP=1 fails).
 
 bats_require_minimum_version 1.5.0
 load lib/common
 load lib/units
+load lib/tls
 
 setup_file() {
 	[ "$(id -u)" = 0 ] || return 0
@@ -29,10 +32,13 @@ setup_file() {
 	TMPDIR=$SD_STAGE/test-tmp mp_init
 	dovecot_start
 	authserver_start
-	read -r P4 P6 P6B < <(free_ports 3)
+	read -r P4 P6 P6B PS < <(free_ports 4)
 	S=$T/sd
 	mkdir -p "$S"
 	chmod 755 "$S"
+	PKI=$T/pki
+	tls_pki "$PKI"	# world-readable keys: LoadCredential= yields an empty directory
+			# under this harness (systemd in namespaces), so it is not used here
 	cat >"$S/mailproxy.conf" <<EOF
 # systemd.bats: one listen per socket parameter under test
 mail {
@@ -56,11 +62,17 @@ mail {
         listen unix:$S/imap.sock;
         protocol imap;
     }
+    server {
+        listen 127.0.0.1:$PS ssl;
+        protocol imap;
+        ssl_certificate $PKI/server.crt;
+        ssl_certificate_key $PKI/server.key;
+    }
 }
 EOF
 	chmod 644 "$S/mailproxy.conf"
 	build_sockinfo "$S/bin"
-	export P4 P6 P6B S
+	export P4 P6 P6B PS S PKI
 }
 
 teardown_file() {
@@ -81,23 +93,40 @@ teardown() {
 	if [ -s "$S/state/pid1" ] && [ "${BATS_TEST_COMPLETED:-}" != 1 ]; then
 		echo "--- console.log" >&2
 		cat "$S/state/console.log" >&2
-		cat "$S"/stderr.log >&2 2>/dev/null
+		cat "$S"/stderr.log "$S"/tlsd-stderr.log >&2 2>/dev/null
 	fi
 	"$MP_TESTS/lib/sd-ns.sh" stop "$S/state"
 	rm -f "$S/state/pid1"
 }
 
-# units [sockinfo]: $S/units = the generated units + mailproxy@.service as installed + a
-# test drop-in (stderr to a file: there is no journald; no leak check under ASan, whose
-# ptrace the system call filter forbids) [+ a drop-in that runs sockinfo instead]
+# units_copy DST: units/ as "make install" fills them in, the binaries in $MAILPROXY_BUILD
+units_copy() {
+	units_subst "$MP_TESTS/../units" "$1" "$MAILPROXY_BUILD" /etc
+	find "$1" -maxdepth 1 -type f -exec sed -i "s|@LIBEXECDIR@|$MAILPROXY_BUILD|g" {} +
+}
+
+# units [sockinfo]: $S/units = the generated units + mailproxy@.service and the TLS
+# daemon's mailproxy-tls.socket and .service as installed + test drop-ins (stderr to a
+# file: there is no journald; no leak check under ASan, whose ptrace the system call filter
+# forbids; the daemon reads the test configuration)
+# [+ a drop-in that runs sockinfo instead]
 units() {
 	rm -rf "$S/units"
-	units_subst "$MP_TESTS/../units" "$S/units" "$MAILPROXY_BUILD" /etc
+	units_copy "$S/units"
 	rm -f "$S/units"/mailproxy@*.socket	# the shipped ones listen on the real ports
 	"$MAILPROXY_BUILD/mailproxy" -T systemd -c "$S/mailproxy.conf" >"$S/generated" 2>"$S/generated.err"
 	"$MP_TESTS/lib/split-units.sh" "$S/units" <"$S/generated"
 	printf '[Service]\nStandardError=append:%s/stderr.log\nEnvironment=ASAN_OPTIONS=detect_leaks=0\n' \
 		"$S" >"$S/units/mailproxy@.service.d/40-test.conf"
+	mkdir -p "$S/units/mailproxy-tls.service.d"
+	: >"$S/tlsd-stderr.log"
+	cat >"$S/units/mailproxy-tls.service.d/40-test.conf" <<EOF
+[Service]
+ExecStart=
+ExecStart=$MAILPROXY_BUILD/mailproxy-tls -D -c $S/mailproxy.conf
+StandardError=append:$S/tlsd-stderr.log
+Environment=ASAN_OPTIONS=detect_leaks=0
+EOF
 	if [ "${1:-}" = sockinfo ]; then
 		printf '[Service]\nExecStart=\nExecStart=%s/bin/sockinfo\n' "$S" \
 			>"$S/units/mailproxy@.service.d/60-sockinfo.conf"
@@ -124,6 +153,45 @@ probe() {
 import socket, sys
 s = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=5)
 print(s.makefile("rb").read().decode().strip())
+EOF
+}
+
+# tls_holders PORT: connect over TLS, read the greeting, and print every process that holds
+# the server side of the connection, as "EXE PARENT-COMMAND-LINE" (base names), sorted:
+# tests/lib/served_by.py --tls --parent, but PID 1 keeps a copy of an Accept=yes connection
+# for the instance's lifetime, and served_by.py names only the first holder
+tls_holders() {
+	python3 - "$1" <<'EOF'
+import os, socket, ssl, sys
+port = int(sys.argv[1])
+ctx = ssl.create_default_context()
+ctx.check_hostname = False
+ctx.verify_mode = ssl.CERT_NONE
+s = ctx.wrap_socket(socket.create_connection(("127.0.0.1", port), timeout=10))
+s.recv(4096)
+lport = s.getsockname()[1]
+inode = None
+with open("/proc/net/tcp") as f:
+    for line in list(f)[1:]:
+        x = line.split()
+        if int(x[1].split(":")[1], 16) == port and int(x[2].split(":")[1], 16) == lport:
+            inode = x[9]
+out = []
+for pid in filter(str.isdigit, os.listdir("/proc")):
+    try:
+        if not any(os.readlink("/proc/%s/fd/%s" % (pid, fd)) == "socket:[%s]" % inode
+                   for fd in os.listdir("/proc/%s/fd" % pid)):
+            continue
+        exe = os.path.basename(os.readlink("/proc/%s/exe" % pid))
+        with open("/proc/%s/stat" % pid) as f:
+            ppid = f.read().rsplit(")", 1)[1].split()[1]
+        with open("/proc/%s/cmdline" % ppid, "rb") as f:
+            args = f.read().rstrip(b"\0").split(b"\0")
+        out.append(" ".join([exe] + [os.path.basename(a.decode()) for a in args]).replace("\n", " "))
+    except OSError:
+        continue
+print("\n".join(sorted(out)))
+s.close()
 EOF
 }
 
@@ -174,7 +242,7 @@ EOF
 	[ "$(grep -c 'NOT APPLIED' <<<"$output")" = "$(grep -c '\[warn\]' <<<"$stderr")" ]
 	# and the units are valid
 	"$MP_TESTS/lib/split-units.sh" "$BATS_TEST_TMPDIR/u" <<<"$output"
-	units_subst "$MP_TESTS/../units" "$BATS_TEST_TMPDIR/u" "$MAILPROXY_BUILD" /etc
+	units_copy "$BATS_TEST_TMPDIR/u"
 	sd_verify "$BATS_TEST_TMPDIR/u"/*.socket
 }
 
@@ -182,7 +250,7 @@ EOF
 	units
 	[ -s "$S/units/mailproxy@.service.d/50-configuration.conf" ]
 	ls "$S/units"
-	sd_verify "$S/units"/*.socket "$S/units/mailproxy@.service"
+	sd_verify "$S/units"/*.socket "$S/units/mailproxy@.service" "$S/units/mailproxy-tls.service"
 	# every listen parameter is mapped: nothing is reported as not applied
 	[ ! -s "$S/generated.err" ]
 	! grep -q 'NOT APPLIED' "$S/generated"
@@ -315,5 +383,79 @@ EOF
 		sleep 0.02
 	done
 	grep 'mailproxy@' "$S/state/console.log"
+	no_failed_instances
+}
+
+@test "IMAPS through the TLS daemon: mailproxy-tls.socket starts it, a child of it serves the session" {
+	units
+	boot
+	ctl systemctl is-active -q mailproxy-tls.socket
+	[ "$(ctl stat -c '%F %a' /run/mailproxy/tls.sock)" = "socket 666" ]
+	# not started yet: socket activation, on the first TLS session
+	! ctl systemctl is-active -q mailproxy-tls.service
+	run tls_holders "$PS"
+	echo "$output"
+	[ "${lines[0]}" = "mailproxy-tls mailproxy-tls -D -c mailproxy.conf" ]
+	[[ "${lines[1]}" == "systemd "* ]]	# PID 1's copy
+	[ "${#lines[@]}" = 2 ]
+	ctl systemctl is-active -q mailproxy-tls.service
+	pid=$(ctl systemctl show -p MainPID --value mailproxy-tls.service)
+	[ "$(ctl stat -c %u "/proc/$pid")" != 0 ]	# DynamicUser=yes
+	python3 - "$PS" "$PKI/ca.crt" <<'EOF'
+import imaplib, ssl, sys
+ctx = ssl.create_default_context(cafile=sys.argv[2])
+m = imaplib.IMAP4_SSL("127.0.0.1", int(sys.argv[1]), ssl_context=ctx, timeout=10)
+typ, _ = m.login("alice", "alicepass")
+assert typ == "OK", typ
+typ, data = m.select("INBOX")
+assert typ == "OK" and data == [b"2"], (typ, data)
+m.logout()
+print("imaps login ok")
+EOF
+	# the handlers never fell back to a mailproxy-tls of their own
+	! grep -E 'declined|did not answer' "$S/stderr.log"
+	grep 'serving the 1 TLS servers of ' "$S/tlsd-stderr.log"
+	no_failed_instances
+}
+
+@test "restarting mailproxy-tls.service leaves live TLS sessions alone (KillMode=process)" {
+	units
+	boot
+	mkfifo "$BATS_TEST_TMPDIR/go"
+	python3 - "$PS" "$PKI/ca.crt" "$BATS_TEST_TMPDIR/go" >"$BATS_TEST_TMPDIR/client.out" 2>&1 <<'EOF' &
+import imaplib, ssl, sys
+ctx = ssl.create_default_context(cafile=sys.argv[2])
+m = imaplib.IMAP4_SSL("127.0.0.1", int(sys.argv[1]), ssl_context=ctx, timeout=10)
+assert m.login("alice", "alicepass")[0] == "OK"
+print("logged in", flush=True)
+open(sys.argv[3]).read()		# until the daemon was restarted
+typ, data = m.select("INBOX")
+assert typ == "OK" and data == [b"2"], (typ, data)
+m.logout()
+print("same session after the restart: ok", flush=True)
+EOF
+	client=$!
+	for ((i = 0; i < 250; i++)); do
+		grep -q 'logged in' "$BATS_TEST_TMPDIR/client.out" && break
+		sleep 0.02
+	done
+	cat "$BATS_TEST_TMPDIR/client.out"
+	grep -q 'logged in' "$BATS_TEST_TMPDIR/client.out"
+	old=$(ctl systemctl show -p MainPID --value mailproxy-tls.service)
+	[ "$old" -gt 0 ]
+	ctl systemctl restart mailproxy-tls.service
+	new=$(ctl systemctl show -p MainPID --value mailproxy-tls.service)
+	[ "$new" -gt 0 ] && [ "$new" != "$old" ]
+	echo go >"$BATS_TEST_TMPDIR/go"
+	wait "$client"
+	cat "$BATS_TEST_TMPDIR/client.out"
+	grep -q 'same session after the restart: ok' "$BATS_TEST_TMPDIR/client.out"
+	# and the next session is a child of the new daemon
+	run tls_holders "$PS"
+	echo "$output"
+	[ "${lines[0]}" = "mailproxy-tls mailproxy-tls -D -c mailproxy.conf" ]
+	[[ "${lines[1]}" == "systemd "* ]]	# PID 1's copy
+	[ "${#lines[@]}" = 2 ]
+	[ "$(grep -c 'serving the 1 TLS servers of ' "$S/tlsd-stderr.log")" = 2 ]
 	no_failed_instances
 }
