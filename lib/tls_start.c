@@ -79,10 +79,30 @@ fail:
 	_exit(111);
 }
 
+/* Read one line (up to '\n') from FD before DEADLINE into BUF: its length,
+ * or 0 when none came. */
+static size_t
+read_line(int fd, char *buf, size_t cap, int64_t deadline)
+{
+	size_t got = 0;
+
+	while (got < cap - 1 && memchr(buf, '\n', got) == NULL) {
+		ssize_t n = io_read(fd, buf + got, cap - 1 - got, deadline);
+
+		if (n <= 0)
+			break;
+		got += (size_t)n;
+	}
+	buf[got] = '\0';
+	return memchr(buf, '\n', got) != NULL ? got : 0;
+}
+
 /* Offer the client socket and the plaintext end PLAIN to a mailproxy-tls
- * daemon (tlsd_req.h): 1 a child of it has them now; 0 there is no daemon
- * or it declined (logged): start our own; -1 the descriptors were sent but
- * no answer came, so nobody knows who owns the client: close (logged). */
+ * daemon (tlsd_req.h): 1 a child of it has them now; 0 there is no daemon,
+ * it did not greet us within a second (a daemon that cannot start leaves
+ * connections queued until systemd gives up on it), or it declined: start
+ * our own; -1 the descriptors were sent but no answer came, so nobody
+ * knows who owns the client: close. Logged. */
 static int
 hand_to_daemon(struct session *s, int plain)
 {
@@ -99,9 +119,7 @@ hand_to_daemon(struct session *s, int plain)
 	struct cmsghdr *cm;
 	char ans[TLSD_ANSWER_MAX + 1];
 	int fd, fds[2] = { s->cfd, plain };
-	size_t got = 0;
 	ssize_t n;
-	int64_t deadline;
 
 	if (path == NULL)
 		path = TLSD_SOCKET_PATH;
@@ -114,6 +132,14 @@ hand_to_daemon(struct session *s, int plain)
 	/* no daemon (ENOENT, ECONNREFUSED) or a full backlog (EAGAIN): our own process */
 	if (connect(fd, (struct sockaddr *)&sun, sizeof sun) == -1) {
 		close(fd);
+		return 0;
+	}
+	/* the descriptors leave only once the daemon has accepted us */
+	if (read_line(fd, ans, sizeof ans, mp_now_ms() + (s->srv->timeout_ms < 1000 ?
+	    s->srv->timeout_ms : 1000)) == 0 || strcmp(ans, TLSD_HELLO) != 0) {
+		close(fd);
+		log_msg(MP_LOG_WARN, "the mailproxy-tls daemon at %s did not greet: starting mailproxy-tls",
+		    path);
 		return 0;
 	}
 	memset(&req, 0, sizeof req);
@@ -136,20 +162,13 @@ hand_to_daemon(struct session *s, int plain)
 		close(fd);	/* nothing left: the descriptors are still only ours */
 		return 0;
 	}
-	deadline = mp_now_ms() + s->srv->timeout_ms;
-	while (got < sizeof ans - 1 && memchr(ans, '\n', got) == NULL) {
-		n = io_read(fd, ans + got, sizeof ans - 1 - got, deadline);
-		if (n <= 0)
-			break;
-		got += (size_t)n;
-	}
+	n = (ssize_t)read_line(fd, ans, sizeof ans, mp_now_ms() + s->srv->timeout_ms);
 	close(fd);
-	ans[got] = '\0';
-	if (got == 0) {
+	if (n == 0) {
 		log_msg(MP_LOG_ALERT, "the mailproxy-tls daemon at %s did not answer", path);
 		return -1;
 	}
-	if (got >= 2 && ans[0] == 'Y' && ans[1] == '\n')
+	if (strcmp(ans, "Y\n") == 0)
 		return 1;
 	if (ans[0] != 'N') {
 		log_msg(MP_LOG_ALERT, "the mailproxy-tls daemon at %s answered nonsense", path);

@@ -105,6 +105,7 @@ one(int lfd, int c, const struct mp_conf *cf, const unsigned char *ready, tlsd_s
 	int fds[2];
 	pid_t pid;
 
+	answer(c, TLSD_HELLO);
 	if (receive(c, &req, fds) == -1)
 		return;
 	if (req.server >= cf->nservers || !ready[req.server]) {

@@ -1,7 +1,8 @@
-/* tlsd_req.h: what the handler sends a mailproxy-tls daemon (mailproxy-tls
- * -D, socket-activated on a unix socket) along with two descriptors, the
- * client socket and the plaintext end of a socketpair, in one sendmsg(2)
- * with SCM_RIGHTS; and the daemon's one-line answer. */
+/* tlsd_req.h: the handler's exchange with a mailproxy-tls daemon
+ * (mailproxy-tls -D, socket-activated on a unix socket): the daemon's hello,
+ * then the request with two descriptors, the client socket and the plaintext
+ * end of a socketpair, in one sendmsg(2) with SCM_RIGHTS; then the daemon's
+ * one-line answer. */
 #ifndef MP_TLSD_REQ_H
 #define MP_TLSD_REQ_H
 
@@ -23,6 +24,10 @@ struct tlsd_req {
 	char client[64];	/* the client's address, for log lines */
 	char local[160];	/* the local address text, for log lines */
 };
+
+/* What the daemon writes first, as it accepts: the handler sends its
+ * descriptors only after reading it. */
+#define TLSD_HELLO "MPTLS/1 ready\n"
 
 /* The answer: "Y\n" when a daemon's child took the session, or "N reason\n"
  * (at most TLSD_ANSWER_MAX bytes) when the handler should start its own

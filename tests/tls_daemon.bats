@@ -28,6 +28,15 @@ setup_file() {
 	tls_proxy_start
 	# the same servers, their handlers pointed at a socket nobody listens on
 	tls_proxy_start_env nodaemon "MAILPROXY_TLS_SOCKET=$T/nowhere.sock"
+	# and at a socket whose listener accepts and never says a word (a daemon that
+	# cannot start: systemd holds the socket, the connections wait in its backlog)
+	python3 -c 'import socket, sys, time
+s = socket.socket(socket.AF_UNIX); s.bind(sys.argv[1]); s.listen(64)
+held = []
+while True:
+    held.append(s.accept()[0])' "$T/mute.sock" >/dev/null 2>&1 </dev/null 3>&- &
+	track $!
+	tls_proxy_start_env mute "MAILPROXY_TLS_SOCKET=$T/mute.sock"
 }
 
 teardown_file() { mp_cleanup; }
@@ -68,9 +77,15 @@ def ask(payload, fds=()):
     if payload is not None:
         socket.send_fds(s, [payload], list(fds)) if fds else s.sendall(payload)
     s.settimeout(5)
-    data = s.recv(300)
+    data = b""
+    while data.count(b"\n") < 2:
+        more = s.recv(300)
+        if not more:
+            break
+        data += more
     s.close()
-    return data
+    assert data.startswith(b"MPTLS/1 ready\n"), data
+    return data[14:]
 print(ask(b"x" * 10))
 print(ask(b"MPTLS/1\0" + b"\0" * 264))
 r, w = socket.socketpair()
@@ -97,4 +112,12 @@ PY
 	run tls_wire "$(port implicit nodaemon)" '<\r\n'
 	[ "$output" = '* OK IMAP4 ready\r\n' ]
 	! grep -q 'daemon' "$(errlog nodaemon)"
+}
+
+@test "a daemon that accepts but never greets: after a second the handler starts its own, logged" {
+	local t0=$SECONDS
+	run tls_wire "$(port implicit mute)" '<\r\n' '>a LOGIN alice alicepass\r\n' '<a OK' '<\r\n'
+	[[ "$output" == '* OK IMAP4 ready\r\na OK '* ]]
+	grep -q 'the mailproxy-tls daemon at .*mute.sock did not greet: starting mailproxy-tls' "$(errlog mute)"
+	[ $((SECONDS - t0)) -lt 5 ]
 }
