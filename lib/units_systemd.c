@@ -2,10 +2,12 @@
 /* units_systemd.c: "mailproxy -T systemd": a drop-in for mailproxy@.service that runs
  * this binary with this configuration, and one .socket unit (Accept=yes) per group of
  * listens that share a name and identical parameters. */
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/un.h>
 
+#include "libexec.h"
 #include "units_int.h"
 
 /* Values systemd expands specifiers in: "%" is written "%%". */
@@ -87,6 +89,29 @@ systemd_params(struct ctx *c, const struct mp_listen *l)
 	units_handler_params(c, l);
 }
 
+/* With a TLS server, the TLS daemon (mailproxy-tls.service) must read the
+ * same file, or every handler finds its digest different and runs its own
+ * mailproxy-tls. */
+static void
+tls_dropin(struct ctx *c, const struct mp_conf *cf)
+{
+	char path[PATH_MAX];
+	size_t i;
+
+	for (i = 0; i < cf->nservers && cf->servers[i].ssl.certificate.n == 0; i++)
+		;
+	if (i == cf->nservers)
+		return;
+	libexec_path("mailproxy-tls", path, sizeof path);
+	fprintf(c->out, "\n# /etc/systemd/system/mailproxy-tls.service.d/50-configuration.conf\n");
+	units_header(c, "Drop-in");
+	fprintf(c->out, "[Service]\nExecStart=\nExecStart=");
+	put_unit(c->out, path);
+	fprintf(c->out, " -D -c ");
+	put_unit(c->out, c->conf);
+	fprintf(c->out, "\n");
+}
+
 int
 units_print_systemd(struct ctx *c)
 {
@@ -121,6 +146,7 @@ units_print_systemd(struct ctx *c)
 	fprintf(c->out, " -c ");
 	put_unit(c->out, c->conf);
 	fprintf(c->out, "\n");
+	tls_dropin(c, cf);
 
 	for (size_t g = 0; g < ngroups; g++) {
 		const struct mp_listen *l0 = &cf->listens[first[g]];

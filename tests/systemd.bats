@@ -218,6 +218,8 @@ EOF
 	want=(
 		'# /etc/systemd/system/mailproxy@.service.d/50-configuration.conf'
 		"ExecStart=$MAILPROXY_BUILD/mailproxy -c $BATS_TEST_TMPDIR/all.conf"
+		'# /etc/systemd/system/mailproxy-tls.service.d/50-configuration.conf'
+		"ExecStart=$MAILPROXY_BUILD/mailproxy-tls -D -c $BATS_TEST_TMPDIR/all.conf"
 		'# /etc/systemd/system/mailproxy@imap-10143.socket'
 		'ListenStream=127.0.0.1:10143' 'FreeBind=yes' 'Backlog=17' 'ReceiveBuffer=40000'
 		'SendBuffer=98304' 'KeepAlive=yes' 'KeepAliveTimeSec=300' 'KeepAliveIntervalSec=30'
