@@ -59,7 +59,7 @@ session_exec_relay(struct session *s, const char *pending, size_t npending)
 	const struct mp_log_target *t = srv->error_log;
 	size_t nt = srv->nerror_log;
 	char path[PATH_MAX], idle[32], cbuf[32], ubuf[32], login[512];
-	char targets[8][600];
+	char targets[8][PATH_MAX + 16];	/* PATH:LEVEL; the log keeps at most 8 targets */
 	char *argv[48];
 	size_t ac = 0;
 	int c, b;
