@@ -18,11 +18,42 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "log.h"
 #include "sandbox.h"
 #include "tlsd_daemon.h"
+
+static volatile sig_atomic_t children_ended;
+static sigset_t unblocked;	/* the mask from before, SIGCHLD let through: in ppoll and in the children */
+
+static void
+on_sigchld(int sig)
+{
+	(void)sig;
+	children_ended = 1;
+}
+
+/* Wait for the children that ended: a session's own failures are logged by
+ * its child, but a child killed by a signal (a crash, the OOM killer) could
+ * not say so itself. */
+static void
+reap(void)
+{
+	int st;
+	pid_t pid;
+
+	children_ended = 0;
+	while ((pid = waitpid(-1, &st, WNOHANG)) > 0) {
+		if (WIFSIGNALED(st))
+			log_msg(MP_LOG_ALERT, "TLS session process %ld exited on signal %d",
+			    (long)pid, WTERMSIG(st));
+		else if (WIFEXITED(st) && WEXITSTATUS(st) == 111)
+			log_msg(MP_LOG_ALERT, "TLS session process %ld exited with code 111 (a system error, logged)",
+			    (long)pid);
+	}
+}
 
 static void
 answer(int c, const char *text)
@@ -88,6 +119,7 @@ child(int lfd, int c, const int fds[2], size_t server, const struct tlsd_req *re
 	close(lfd);
 	close(c);
 	signal(SIGCHLD, SIG_DFL);
+	sigprocmask(SIG_SETMASK, &unblocked, NULL);
 	if (dup2(fds[0], 0) == -1 || dup2(fds[1], 1) == -1)
 		_exit(111);
 	close(fds[0]);
@@ -130,11 +162,27 @@ one(int lfd, int c, const struct mp_conf *cf, const unsigned char *ready, tlsd_s
 int
 tlsd_daemon_run(int lfd, const struct mp_conf *cf, const unsigned char *ready, tlsd_serve_fn serve)
 {
-	/* children are not waited for: the kernel reaps them */
-	signal(SIGCHLD, SIG_IGN);
-	for (;;) {
-		int c = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+	/* SIGCHLD is blocked except inside ppoll, so a child's end can only
+	 * interrupt the wait, never slip between the check and the wait */
+	struct sigaction sa = { .sa_handler = on_sigchld, .sa_flags = SA_NOCLDSTOP };
+	sigset_t block;
 
+	sigemptyset(&sa.sa_mask);
+	sigemptyset(&block);
+	sigaddset(&block, SIGCHLD);
+	if (sigaction(SIGCHLD, &sa, NULL) == -1 || sigprocmask(SIG_BLOCK, &block, &unblocked) == -1) {
+		log_msg(MP_LOG_EMERG, "signal set-up failed (%d: %s)", errno, strerror(errno));
+		return -1;
+	}
+	for (;;) {
+		struct pollfd pfd = { .fd = lfd, .events = POLLIN };
+		int c;
+
+		if (children_ended)
+			reap();
+		if (ppoll(&pfd, 1, NULL, &unblocked) != 1)
+			continue;	/* EINTR: a child ended */
+		c = accept4(lfd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
 		if (c == -1) {
 			if (errno == EINTR || errno == ECONNABORTED || errno == EAGAIN)
 				continue;

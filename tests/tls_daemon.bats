@@ -121,3 +121,24 @@ PY
 	grep -q 'the mailproxy-tls daemon at .*mute.sock did not greet: starting mailproxy-tls' "$(errlog mute)"
 	[ $((SECONDS - t0)) -lt 5 ]
 }
+
+@test "a session process killed by a signal is logged by the daemon" {
+	python3 "$MP_TESTS/lib/served_by.py" --tls --hold 5 "$(port implicit)" >"$T/held" &
+	local client=$! pid i
+	for ((i = 0; i < 50; i++)); do
+		[ -s "$T/held" ] && break
+		sleep 0.1
+	done
+	read -r pid name <"$T/held"
+	[ "$name" = mailproxy-tls ]
+	kill -KILL "$pid"	# as the OOM killer would (a SEGV would meet ASan in SAN builds)
+	for ((i = 0; i < 50; i++)); do
+		grep -q "TLS session process $pid exited on signal 9" "$T/mp/ssa-tlsd.log" && break
+		sleep 0.1
+	done
+	kill "$client" 2>/dev/null || true
+	grep -q "TLS session process $pid exited on signal 9" "$T/mp/ssa-tlsd.log"
+	# and it still serves
+	run tls_wire "$(port implicit)" '<\r\n'
+	[ "$output" = '* OK IMAP4 ready\r\n' ]
+}

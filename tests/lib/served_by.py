@@ -3,7 +3,8 @@
 --tls, no certificate check), read the greeting, and print the executable (its base
 name) of the process holding the server side of that connection: which build of the
 handler, or which TLS process, a session ended up in. --parent adds the command line
-of that process's parent."""
+of that process's parent; --hold N keeps the connection open N seconds after printing
+(and prints the process id first)."""
 import os
 import socket
 import ssl
@@ -22,7 +23,7 @@ def server_inode(lport, rport):
     return None
 
 
-def holder(inode, parent):
+def holder(inode, parent, with_pid=False):
     want = "socket:[%s]" % inode
     for pid in filter(str.isdigit, os.listdir("/proc")):
         try:
@@ -30,6 +31,8 @@ def holder(inode, parent):
             for fd in fds:
                 if os.readlink("/proc/%s/fd/%s" % (pid, fd)) == want:
                     name = os.path.basename(os.readlink("/proc/%s/exe" % pid))
+                    if with_pid:
+                        name = pid + " " + name
                     if parent:
                         with open("/proc/%s/stat" % pid) as f:
                             ppid = f.read().rsplit(")", 1)[1].split()[1]
@@ -46,6 +49,10 @@ def main():
     args = sys.argv[1:]
     tls = "--tls" in args
     parent = "--parent" in args
+    hold = 0
+    if "--hold" in args:
+        hold = float(args[args.index("--hold") + 1])
+        del args[args.index("--hold"):args.index("--hold") + 2]
     port = int([a for a in args if not a.startswith("--")][0])
     s = socket.create_connection(("127.0.0.1", port), timeout=10)
     lport = s.getsockname()[1]
@@ -56,7 +63,10 @@ def main():
         s = ctx.wrap_socket(s)
     s.recv(4096)  # the greeting: the handler has chosen its build by now
     inode = server_inode(port, lport)
-    print(holder(inode, parent) if inode else "no socket")
+    print(holder(inode, parent, hold > 0) if inode else "no socket", flush=True)
+    if hold > 0:
+        import time
+        time.sleep(hold)
     s.close()
 
 
