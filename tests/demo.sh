@@ -122,10 +122,14 @@ EOF
 "$BUILD/mailproxy" -t -c "$CONF" >"$D/check.log" 2>&1 ||
 	{ cat "$D/check.log" >&2; echo "demo: mailproxy rejects $CONF" >&2; exit 1; }
 
+# the TLS daemon, like mailproxy-tls.socket: the handlers hand it their TLS sessions
+systemd-socket-activate -l "$D/tls.sock" "$BUILD/mailproxy-tls" -D -c "$CONF" \
+	>"$D/activate-tls.log" 2>&1 </dev/null &
+track $!
 # one listener per port, like one mailproxy@NAME.socket unit each
 for p in $IMAP $IMAPS $POP3 $POP3S $SMTP $SMTPS; do
-	systemd-socket-activate -l "127.0.0.1:$p" -a "$BUILD/mailproxy" -c "$CONF" \
-		>"$D/activate-$p.log" 2>&1 </dev/null &
+	systemd-socket-activate -l "127.0.0.1:$p" -a -E "MAILPROXY_TLS_SOCKET=$D/tls.sock" \
+		"$BUILD/mailproxy" -c "$CONF" >"$D/activate-$p.log" 2>&1 </dev/null &
 	track $!
 done
 wait_listen "$IMAP" "$IMAPS" "$POP3" "$POP3S" "$SMTP" "$SMTPS" ||
