@@ -38,7 +38,10 @@ HANDLER_LIBS =
 # musl for the handler and the relay (see "The relay needs libc only" below)
 MUSL_CC     ?= $(if $(filter 1,$(SAN)),,$(shell command -v musl-gcc 2>/dev/null))
 MULTIARCH   := $(shell $(CC) -print-multiarch 2>/dev/null)
-MUSL_LIBDIR ?= /usr/lib/$(patsubst %-linux-gnu,%-linux-musl,$(MULTIARCH))
+# where musl's start files are: beside the specs file musl-gcc names (Debian:
+# /usr/lib/x86_64-linux-musl; a musl built from source: PREFIX/lib)
+MUSL_SPECS  := $(if $(MUSL_CC),$(shell sed -n 's/.*-specs "\{0,1\}\([^" ]*\).*/\1/p' $(MUSL_CC) 2>/dev/null))
+MUSL_LIBDIR ?= $(if $(MUSL_SPECS),$(patsubst %/,%,$(dir $(MUSL_SPECS))),/usr/lib/$(patsubst %-linux-gnu,%-linux-musl,$(MULTIARCH)))
 RELAY_LIBS   =
 TLS_LIBS     = -ltls -lssl -lcrypto
 # TLS_STATIC=1: mailproxy-tls gets libtls, libssl and libcrypto linked in, without PIE
