@@ -93,6 +93,7 @@ struct conf_parse {
 	size_t nservers;
 	struct mp_listen *listens;	/* every listen so far */
 	size_t nlistens;
+	uint32_t *listen_set;		/* conf_listen.c: index + 1 by address hash, or 0 */
 	const char *hostname;		/* gethostname(), once needed */
 
 	char *err;
