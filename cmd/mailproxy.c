@@ -10,6 +10,7 @@
 
 #include "conf.h"
 #include "conn.h"
+#include "conn_opts.h"
 #include "io.h"
 #include "libexec.h"
 #include "log.h"
@@ -187,6 +188,9 @@ main(int argc, char **argv)
 	log_set_client(conn.peer_ip);
 	log_set_server(conn.local_text);
 	log_msg(MP_LOG_INFO, "client %s connected to %s", conn.peer_text, conn.local_text);
+	/* inetd and xinetd cannot set the listen line's socket parameters: we do */
+	if (conn.fd == 0 && conn_apply_listen(conn.fd, ls, err, sizeof err) == -1)
+		log_msg(MP_LOG_WARN, "%s", err);
 	/* from here on the handler only talks: see lib/sandbox.c */
 	if (sandbox_enter(SANDBOX_HANDLER) == -1)
 		log_msg(MP_LOG_ALERT, "seccomp filter not installed (%d: %s)", errno, strerror(errno));

@@ -14,18 +14,21 @@ inetd_params(struct ctx *c, const struct mp_listen *l, bool x)
 	if (l->backlog > 0)
 		units_warn(c, l, "backlog", x ? "xinetd's backlog is fixed (64)"
 		    : "inetd has none per service (openbsd-inetd: -q N, for every service)");
+	/* what the service manager lacks, mailproxy sets on each connection
+	 * (lib/conn_opts.c); a buffer size then comes after the handshake, so
+	 * the window scale stays what the listening socket's buffer gave */
 	if (l->rcvbuf >= 0)
-		units_warn(c, l, "rcvbuf", x ? "xinetd has no receive buffer setting"
-		    : "inetd applies no receive buffer setting (openbsd-inetd parses one, "
-		    "and ignores it)");
+		fprintf(c->out, "# rcvbuf: set by mailproxy on each connection (%s has no setting; "
+		    "the TCP window scale follows the listening socket's)\n", x ? "xinetd" : "inetd");
 	if (l->sndbuf >= 0)
-		units_warn(c, l, "sndbuf", x ? "xinetd has no send buffer setting"
-		    : "inetd applies no send buffer setting (openbsd-inetd parses one, and ignores it)");
+		fprintf(c->out, "# sndbuf: set by mailproxy on each connection (%s has no setting)\n",
+		    x ? "xinetd" : "inetd");
 	if (l->so_keepalive >= 0 && !x)
-		units_warn(c, l, "so_keepalive", "inetd has no keepalive setting");
+		fprintf(c->out, "# so_keepalive: set by mailproxy on each connection "
+		    "(inetd has no setting)\n");
 	if (x && (l->keepidle > 0 || l->keepintvl > 0 || l->keepcnt > 0))
-		units_warn(c, l, "so_keepalive", "xinetd sets SO_KEEPALIVE (flags KEEPALIVE) but has no "
-		    "keepalive timers; the kernel's defaults apply");
+		fprintf(c->out, "# so_keepalive timers: set by mailproxy on each connection "
+		    "(xinetd sets only SO_KEEPALIVE)\n");
 	if (x && l->so_keepalive == 0)
 		fprintf(c->out, "# so_keepalive=off: no KEEPALIVE flag\n");
 	if (l->sa.ss_family == AF_INET6 && x && l->wildcard)

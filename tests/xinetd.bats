@@ -43,9 +43,12 @@ EOF
 	grep -qE "^\s+server += $MAILPROXY_BUILD/mailproxy\$" <<<"$output"
 	grep -qE "^\s+server_args += -c $T/all.conf\$" <<<"$output"
 	! grep -qE '^\s+bind += 127\.0\.0\.2$' <<<"$output"	# served by *:10143, as in nginx
-	for p in backlog rcvbuf sndbuf so_keepalive; do
-		grep -q "^# NOT APPLIED: $p: " <<<"$output"
-		[[ "$stderr" == *"[warn] \"$p\" of \"listen 127.0.0.1:10143\" in $T/all.conf:3: "* ]]
+	grep -q "^# NOT APPLIED: backlog: " <<<"$output"
+	[[ "$stderr" == *"[warn] \"backlog\" of \"listen 127.0.0.1:10143\" in $T/all.conf:3: "* ]]
+	# what xinetd lacks for a connection, mailproxy sets on it (the test below)
+	for p in rcvbuf sndbuf 'so_keepalive timers'; do
+		grep -q "^# $p: set by mailproxy on each connection" <<<"$output"
+		[[ "$stderr" != *"\"${p%% *}\" of"* ]]
 	done
 	[[ "$stderr" == *'[warn] "unix:" of "listen unix:/run/mp.sock"'* ]]
 	[[ "$stderr" == *'[warn] "ipv6only" of "listen [::]:10143"'* ]]
@@ -64,12 +67,32 @@ EOF
 	grep -qxF "10143${tab}stream${tab}tcp6${tab}nowait${tab}mailproxy${tab}$MAILPROXY_BUILD/mailproxy${tab}mailproxy -c $T/all.conf" <<<"$output"
 	grep -qxF "/run/mp.sock${tab}stream${tab}unix${tab}nowait${tab}mailproxy${tab}$MAILPROXY_BUILD/mailproxy${tab}mailproxy -c $T/all.conf" <<<"$output"
 	! grep -q '^127\.0\.0\.2' <<<"$output"
-	for p in backlog rcvbuf sndbuf so_keepalive; do
-		grep -q "^# NOT APPLIED: $p: " <<<"$output"
-		[[ "$stderr" == *"[warn] \"$p\" of \"listen 127.0.0.1:10143\""* ]]
+	grep -q "^# NOT APPLIED: backlog: " <<<"$output"
+	[[ "$stderr" == *"[warn] \"backlog\" of \"listen 127.0.0.1:10143\""* ]]
+	for p in rcvbuf sndbuf so_keepalive; do
+		grep -q "^# $p: set by mailproxy on each connection" <<<"$output"
+		[[ "$stderr" != *"\"$p\" of"* ]]
 	done
 	[[ "$stderr" == *'[warn] "multipath" of "listen unix:/run/mp.sock"'* ]]
 	[ "$(grep -c 'NOT APPLIED' <<<"$output")" = "$(grep -c '\[warn\]' <<<"$stderr")" ]
+}
+
+@test "inetd style: mailproxy sets the listen line's keepalive and buffers on the connection" {
+	local p
+	read -r p < <(free_ports 1)
+	cat >"$T/opts.conf" <<EOF
+mail {
+    auth_http 127.0.0.1:9/auth;
+    server { listen 127.0.0.1:$p rcvbuf=40000 sndbuf=98304 so_keepalive=5m:30:4; protocol imap; }
+}
+EOF
+	systemd-socket-activate -l "127.0.0.1:$p" -a --inetd "$MAILPROXY_BUILD/mailproxy" -c "$T/opts.conf" \
+		>"$T/opts.log" 2>&1 </dev/null 3>&- &
+	track $!
+	wait_listen "$p"
+	run python3 "$MP_TESTS/lib/sockopts.py" "$p"
+	echo "$output"
+	[ "$output" = "keepalive=1 keepidle=300 keepintvl=30 keepcnt=4 rcvbuf=80000 sndbuf=196608" ]
 }
 
 @test "-T with an unknown kind is an error" {
