@@ -185,6 +185,9 @@ run_filter(const struct sock_filter *f, unsigned n, uint32_t arch, uint32_t nr, 
 		case BPF_JMP | BPF_JGE | BPF_K:
 			pc += a >= i->k ? i->jt : i->jf;
 			break;
+		case BPF_JMP | BPF_JGT | BPF_K:
+			pc += a > i->k ? i->jt : i->jf;
+			break;
 		case BPF_JMP | BPF_JSET | BPF_K:
 			pc += (a & i->k) ? i->jt : i->jf;
 			break;
