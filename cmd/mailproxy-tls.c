@@ -25,8 +25,10 @@
 #include "arena.h"
 #include "clock.h"
 #include "conf.h"
+#include "conn.h"
 #include "io.h"
 #include "log.h"
+#include "log_conf.h"
 #include "tlsd.h"
 #include "tlsd_daemon.h"
 
@@ -36,25 +38,6 @@ usage(void)
 	fprintf(stderr, "usage: mailproxy-tls -c file -s index [-i id] [-C client] [-S server]\n"
 	    "       mailproxy-tls -D -c file   (socket-activated daemon)\n");
 	exit(100);
-}
-
-static void
-setup_logs(const struct mp_conf *cf, const struct mp_server *srv)
-{
-	const struct mp_log_target *t = srv->error_log;
-	size_t n = srv->nerror_log;
-
-	if (n == 0) {
-		t = cf->error_log;
-		n = cf->nerror_log;
-	}
-	if (n == 0) {
-		log_reset(MP_LOG_ERR);
-		return;
-	}
-	log_reset(MP_LOG_STDERR);
-	for (size_t i = 0; i < n; i++)
-		(void)log_add_target(t[i].path, t[i].level);
 }
 
 /* The handler (then the relay) is our child; its exit status is the
@@ -165,7 +148,7 @@ daemon_serve(size_t server, const struct tlsd_req *r)
 	log_set_session_id(r->sid);
 	log_set_client(r->client);
 	log_set_server(r->local);
-	setup_logs(dcf, srv);
+	log_conf_use(dcf, srv, false);
 	return serve(srv, dsrv[server]);
 }
 
@@ -173,17 +156,11 @@ daemon_serve(size_t server, const struct tlsd_req *r)
 static int
 listen_fd(void)
 {
-	const char *pid = getenv("LISTEN_PID"), *fds = getenv("LISTEN_FDS");
 	int acc = 0;
 	socklen_t l = sizeof acc;
 
-	if (pid == NULL || fds == NULL || atol(pid) != (long)getpid() || strcmp(fds, "1") != 0)
+	if (conn_listen_fds() != 1 || getsockopt(3, SOL_SOCKET, SO_ACCEPTCONN, &acc, &l) == -1 || !acc)
 		return -1;
-	if (getsockopt(3, SOL_SOCKET, SO_ACCEPTCONN, &acc, &l) == -1 || !acc)
-		return -1;
-	unsetenv("LISTEN_PID");
-	unsetenv("LISTEN_FDS");
-	unsetenv("LISTEN_FDNAMES");
 	return 3;
 }
 
@@ -281,7 +258,7 @@ main(int argc, char **argv)
 		return 100;
 	}
 	srv = &cf.servers[idx];
-	setup_logs(&cf, srv);
+	log_conf_use(&cf, srv, false);
 
 	if (tlsd_config_build(srv, &cfg, err, sizeof err) == -1) {
 		log_msg(MP_LOG_EMERG, "%s", err);

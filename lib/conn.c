@@ -95,8 +95,8 @@ env_number(const char *s, long max)
  * LISTEN_PID is not ours), or -errno; the variables are removed either way
  * so that the relay and anything else we exec cannot mistake our
  * descriptors for theirs, and the fds are made close-on-exec. */
-static int
-listen_fds(void)
+int
+conn_listen_fds(void)
 {
 	const char *pid = getenv("LISTEN_PID"), *fds = getenv("LISTEN_FDS");
 	int p, n = 0;
@@ -151,7 +151,7 @@ conn_get(struct conn *c, char *err, size_t errlen)
 	int n;
 
 	memset(c, 0, sizeof *c);
-	n = listen_fds();
+	n = conn_listen_fds();
 	if (n < 0) {
 		snprintf(err, errlen, "invalid LISTEN_FDS: %s", strerror(-n));
 		return -1;

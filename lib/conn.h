@@ -19,6 +19,11 @@ struct conn {
  * with a message in ERR when there is no connected stream socket. */
 int conn_get(struct conn *c, char *err, size_t errlen);
 
+/* sd_listen_fds(1): how many sockets systemd passed from fd 3 on (0 when
+ * LISTEN_PID is not ours), or -errno. The variables are removed and the
+ * descriptors made close-on-exec either way. */
+int conn_listen_fds(void);
+
 /* Text forms of an address: "ip" (no port) and "ip:port" / "[ip6]:port". */
 void conn_addr_ip(const struct sockaddr *sa, char *out, size_t cap);
 void conn_addr_text(const struct sockaddr *sa, char *out, size_t cap);
