@@ -14,6 +14,7 @@
 #include "io.h"
 #include "libexec.h"
 #include "log.h"
+#include "log_conf.h"
 #include "imap.h"
 #include "pop3.h"
 #include "proxy_proto.h"
@@ -91,29 +92,6 @@ failed:
 	return 1;
 }
 
-/* The server's error_log lines (inherited from mail{}, then main); nginx's
- * default is "error" level, here on stderr, which systemd sends to the journal. */
-static void
-setup_logs(const struct mp_conf *cf, const struct mp_server *srv)
-{
-	const struct mp_log_target *t = srv->error_log;
-	size_t n = srv->nerror_log;
-
-	if (n == 0) {
-		t = cf->error_log;
-		n = cf->nerror_log;
-	}
-	if (n == 0) {
-		log_reset(MP_LOG_ERR);
-		return;
-	}
-	log_reset(MP_LOG_STDERR);	/* below every level: a target list of our own */
-	for (size_t i = 0; i < n; i++)
-		if (log_add_target(t[i].path, t[i].level) == -1)
-			log_msg(MP_LOG_ALERT, "open() \"%s\" failed (%d: %s)", t[i].path, errno,
-			    strerror(errno));
-}
-
 int
 main(int argc, char **argv)
 {
@@ -184,7 +162,7 @@ main(int argc, char **argv)
 		return 1;
 	}
 #endif
-	setup_logs(&cf, ls->server);
+	log_conf_use(&cf, ls->server, true);
 	log_set_client(conn.peer_ip);
 	log_set_server(conn.local_text);
 	log_msg(MP_LOG_INFO, "client %s connected to %s", conn.peer_text, conn.local_text);

@@ -13,6 +13,7 @@
 #include "io.h"
 #include "libexec.h"
 #include "log.h"
+#include "log_conf.h"
 #include "proxy_proto.h"
 #include "session.h"
 
@@ -56,8 +57,8 @@ int
 session_exec_relay(struct session *s, const char *pending, size_t npending)
 {
 	const struct mp_server *srv = s->srv;
-	const struct mp_log_target *t = srv->error_log;
-	size_t nt = srv->nerror_log;
+	const struct mp_log_target *t;
+	size_t nt = log_conf_targets(s->cf, srv, &t);
 	char path[PATH_MAX], idle[32], cbuf[32], ubuf[32], login[512];
 	char targets[8][PATH_MAX + 16];	/* PATH:LEVEL; the log keeps at most 8 targets */
 	char *argv[48];
@@ -68,11 +69,6 @@ session_exec_relay(struct session *s, const char *pending, size_t npending)
 		log_msg(MP_LOG_INFO, "upstream write failed: %s", strerror(errno));
 		return -1;
 	}
-	if (nt == 0) {
-		t = s->cf->error_log;
-		nt = s->cf->nerror_log;
-	}
-
 	libexec_path("mailproxy-relay", path, sizeof path);
 	snprintf(idle, sizeof idle, "%lld", (long long)srv->proxy_timeout_ms);
 	snprintf(cbuf, sizeof cbuf, "%zu", s->cap);
