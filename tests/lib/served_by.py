@@ -10,39 +10,20 @@ import socket
 import ssl
 import sys
 
-
-def server_inode(lport, rport):
-    """The inode of the socket 127.0.0.1:lport <- 127.0.0.1:rport (/proc/net/tcp)."""
-    with open("/proc/net/tcp") as f:
-        next(f)
-        for line in f:
-            fields = line.split()
-            local, remote, inode = fields[1], fields[2], fields[9]
-            if int(local.split(":")[1], 16) == lport and int(remote.split(":")[1], 16) == rport:
-                return inode
-    return None
+from sockholder import holder
 
 
-def holder(inode, parent, with_pid=False):
-    want = "socket:[%s]" % inode
-    for pid in filter(str.isdigit, os.listdir("/proc")):
-        try:
-            fds = os.listdir("/proc/%s/fd" % pid)
-            for fd in fds:
-                if os.readlink("/proc/%s/fd/%s" % (pid, fd)) == want:
-                    name = os.path.basename(os.readlink("/proc/%s/exe" % pid))
-                    if with_pid:
-                        name = pid + " " + name
-                    if parent:
-                        with open("/proc/%s/stat" % pid) as f:
-                            ppid = f.read().rsplit(")", 1)[1].split()[1]
-                        with open("/proc/%s/cmdline" % ppid, "rb") as f:
-                            args = f.read().rstrip(b"\0").split(b"\0")
-                        name += " " + " ".join(os.path.basename(a.decode()) for a in args)
-                    return name
-        except OSError:
-            continue
-    return None
+def describe(pid, parent, with_pid):
+    name = os.path.basename(os.readlink("/proc/%d/exe" % pid))
+    if with_pid:
+        name = "%d %s" % (pid, name)
+    if parent:
+        with open("/proc/%d/stat" % pid) as f:
+            ppid = f.read().rsplit(")", 1)[1].split()[1]
+        with open("/proc/%s/cmdline" % ppid, "rb") as f:
+            args = f.read().rstrip(b"\0").split(b"\0")
+        name += " " + " ".join(os.path.basename(a.decode()) for a in args)
+    return name
 
 
 def main():
@@ -62,8 +43,8 @@ def main():
         ctx.verify_mode = ssl.CERT_NONE
         s = ctx.wrap_socket(s)
     s.recv(4096)  # the greeting: the handler has chosen its build by now
-    inode = server_inode(port, lport)
-    print(holder(inode, parent, hold > 0) if inode else "no socket", flush=True)
+    pid, _ = holder(port, lport)
+    print(describe(pid, parent, hold > 0) if pid else "no socket", flush=True)
     if hold > 0:
         import time
         time.sleep(hold)

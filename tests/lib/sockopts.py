@@ -7,38 +7,18 @@ owner): keepalive, TCP keepalive timers and buffer sizes, as the kernel reports 
 import ctypes
 import os
 import socket
-import struct
 import sys
+
+from sockholder import holder
 
 SYS_pidfd_open, SYS_pidfd_getfd = 434, 438
 libc = ctypes.CDLL(None, use_errno=True)
 
 
-def server_side(lport, rport):
-    with open("/proc/net/tcp") as f:
-        next(f)
-        for line in f:
-            x = line.split()
-            if int(x[1].split(":")[1], 16) == lport and int(x[2].split(":")[1], 16) == rport:
-                return "socket:[%s]" % x[9]
-    return None
-
-
-def holder(want):
-    for pid in filter(str.isdigit, os.listdir("/proc")):
-        try:
-            for fd in os.listdir("/proc/%s/fd" % pid):
-                if os.readlink("/proc/%s/fd/%s" % (pid, fd)) == want:
-                    return int(pid), int(fd)
-        except OSError:
-            continue
-    return None, None
-
-
 port = int(sys.argv[1])
 c = socket.create_connection(("127.0.0.1", port), timeout=10)
 c.recv(4096)
-pid, fd = holder(server_side(port, c.getsockname()[1]))
+pid, fd = holder(port, c.getsockname()[1])
 pidfd = libc.syscall(SYS_pidfd_open, pid, 0)
 dup = libc.syscall(SYS_pidfd_getfd, pidfd, fd, 0)
 if pidfd < 0 or dup < 0:
