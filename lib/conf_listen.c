@@ -113,6 +113,30 @@ static uint32_t *set_slot(struct conf_parse *ps, const struct sockaddr *sa)
 	}
 }
 
+/* The earlier listen with SA's address, or NULL. A few listens are scanned;
+ * past LISTEN_SCAN the set is built (8 KiB, zeroed: not worth it for the
+ * usual handful, since every connection parses the configuration). */
+#define LISTEN_SCAN 16
+static int seen(struct conf_parse *ps, const struct sockaddr *sa, uint32_t **slot)
+{
+	*slot = NULL;
+	if (ps->listen_set == NULL && ps->nlistens < LISTEN_SCAN) {
+		for (size_t i = 0; i < ps->nlistens; i++)
+			if (same_addr((struct sockaddr *)&ps->listens[i].sa, sa))
+				return 1;
+		return 0;
+	}
+	if (ps->listen_set == NULL) {
+		ps->listen_set = arena_zalloc(ps->a, LISTEN_SET * sizeof *ps->listen_set);
+		if (ps->listen_set == NULL)
+			return -1;
+		for (size_t i = 0; i < ps->nlistens; i++)
+			*set_slot(ps, (struct sockaddr *)&ps->listens[i].sa) = (uint32_t)i + 1;
+	}
+	*slot = set_slot(ps, sa);
+	return **slot != 0;
+}
+
 /* Add one entry per port of the range, refusing an address:port seen before. */
 static int add(struct conf_parse *ps, const struct mp_listen *tpl, const struct sockaddr_storage *ss,
     socklen_t salen, unsigned port, unsigned last_port)
@@ -121,19 +145,18 @@ static int add(struct conf_parse *ps, const struct mp_listen *tpl, const struct 
 
 	if (last_port < port)
 		last_port = port;
-	if (ps->listen_set == NULL && (ps->listen_set = arena_zalloc(ps->a,
-	    LISTEN_SET * sizeof *ps->listen_set)) == NULL)
-		return conf_nomem(ps);
 	for (;; port++) {
-		uint32_t *slot;
-
 		struct sockaddr_storage sa = *ss;
+		uint32_t *slot;
+		int dup;
 
 		set_port(&sa, port);
 		if (ps->nlistens >= CONF_MAX_LISTENS)
 			return conf_error(ps, "too many \"listen\" addresses, at most %d", CONF_MAX_LISTENS);
-		slot = set_slot(ps, (struct sockaddr *)&sa);
-		if (*slot != 0) {
+		dup = seen(ps, (struct sockaddr *)&sa, &slot);
+		if (dup == -1)
+			return conf_nomem(ps);
+		if (dup) {
 			char text[sizeof(l->text)];
 
 			conf_sockaddr_text((struct sockaddr *)&sa, text, sizeof(text));
@@ -142,7 +165,8 @@ static int add(struct conf_parse *ps, const struct mp_listen *tpl, const struct 
 		l = ARENA_PUSH(ps->a, ps->listens, ps->nlistens);
 		if (l == NULL)
 			return conf_nomem(ps);
-		*slot = (uint32_t)ps->nlistens;	/* index + 1 */
+		if (slot != NULL)
+			*slot = (uint32_t)ps->nlistens;	/* index + 1 */
 		*l = *tpl;
 		l->sa = sa;
 		l->salen = salen;
