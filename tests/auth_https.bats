@@ -10,10 +10,7 @@ load lib/tls
 load lib/auth_tls
 
 setup_file() {
-	mp_init
-	PKI=$T/pki
-	export PKI
-	tls_pki "$PKI"
+	tls_init
 	dovecot_start
 	authserver_start
 	auth_tls_start "$PKI"

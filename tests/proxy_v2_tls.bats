@@ -11,10 +11,7 @@ load lib/pp_record
 load lib/tls
 
 setup_file() {
-	mp_init
-	PKI=$T/pki
-	export PKI
-	tls_pki "$PKI"
+	tls_init
 	dovecot_start
 	authserver_start
 	# the recording backend in front of Dovecot, and an auth server that sends logins there

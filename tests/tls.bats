@@ -9,10 +9,7 @@ load lib/common
 load lib/tls
 
 setup_file() {
-	mp_init
-	PKI=$T/pki
-	export PKI
-	tls_pki "$PKI"
+	tls_init
 	mkdir -p "$T/creds"
 	cp "$PKI/server.crt" "$T/creds/cred-server.crt"
 	cp "$PKI/server.key" "$T/creds/cred-server.key"

@@ -12,10 +12,7 @@ load lib/tls
 setup_file() {
 	[ "$MAILPROXY_TARGET" = nginx ] && skip "mailproxy's own design"
 	export MP_TLS_DAEMON=1
-	mp_init
-	PKI=$T/pki
-	export PKI
-	tls_pki "$PKI"
+	tls_init
 	dovecot_start
 	authserver_start
 	mp_server implicit "# listen-ssl

@@ -12,10 +12,7 @@ load lib/tls
 load lib/tls_more
 
 setup_file() {
-	mp_init
-	PKI=$T/pki
-	export PKI
-	tls_pki "$PKI"
+	tls_init
 	dovecot_start
 	postfix_start
 	authserver_start --backend "smtp=127.0.0.1:$POSTFIX_PORT"

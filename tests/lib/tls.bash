@@ -12,6 +12,15 @@
 #   enc.key, passwords        server.key encrypted with "secret2" (second line of passwords)
 #   ticket.key                48 random bytes for ssl_session_ticket_key
 
+# tls_init: mp_init, then the test PKI in $T/pki (exported as PKI): what every TLS suite
+# starts with
+tls_init() {
+	mp_init
+	PKI=$T/pki
+	export PKI
+	tls_pki "$PKI"
+}
+
 tls_pki() {
 	local d=$1
 	mkdir -p "$d/ca-db"
