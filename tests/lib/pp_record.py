@@ -12,6 +12,7 @@ import sys
 import threading
 
 sys.path.insert(0, __import__("os").path.dirname(__file__))
+from pump import pump  # noqa: E402
 from wire import esc  # noqa: E402
 
 SIG = b"\r\n\r\n\0\r\nQUIT\n"
@@ -34,21 +35,6 @@ def read_header(c):
         if not chunk:
             return None, data
         data += chunk
-
-
-def pump(a, b):
-    try:
-        while True:
-            d = a.recv(65536)
-            if not d:
-                break
-            b.sendall(d)
-    except OSError:
-        pass
-    try:
-        b.shutdown(socket.SHUT_WR)
-    except OSError:
-        pass
 
 
 def serve(c, backend, log):

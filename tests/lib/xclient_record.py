@@ -16,27 +16,15 @@ import socket
 import sys
 import threading
 
+sys.path.insert(0, __import__("os").path.dirname(__file__))
+from pump import pump  # noqa: E402
+
 lock = threading.Lock()
 
 
 def log(path, data):
     with lock, open(path, "ab") as f:
         f.write(data)
-
-
-def pump(a, b):
-    try:
-        while True:
-            d = a.recv(65536)
-            if not d:
-                break
-            b.sendall(d)
-    except OSError:
-        pass
-    try:
-        b.shutdown(socket.SHUT_WR)
-    except OSError:
-        pass
 
 
 def tee(c, path):
