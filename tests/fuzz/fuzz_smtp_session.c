@@ -66,12 +66,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 #define REPLIES_MAX 262144
 #define BACKEND_MAX 65536
 
+/* An invariant failed: name its line, for the finding's report. */
 static void
-check(int cond)
+fail(int line, const char *what)
 {
-	if (!cond)
-		abort();
+	fprintf(stderr, "fuzz_smtp_session.c:%d: invariant failed: %s\n", line, what);
+	abort();
 }
+#define check(c) ((c) ? (void)0 : fail(__LINE__, #c))
 
 /* Fixed configurations: smtp_auth with and without none, xclient and
  * proxy_smtp_auth on and off, a small client buffer, STARTTLS. */
