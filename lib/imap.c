@@ -228,6 +228,7 @@ imap_run(struct imap *im)
 			session_consume(s, off + used);
 			off = 0;
 			imap_parser_next(&im->p);
+			session_forget_credentials(s, im->dec);
 			if (r == -1 || rc == IMAP_INVALID_CLOSE)
 				return 0;
 			if (s->errors >= s->srv->max_errors) {
@@ -261,6 +262,9 @@ imap_run(struct imap *im)
 			r = authenticate_and_relay(im);
 		if (r == 0)
 			return 0;
+		/* credentials live only inside an AUTHENTICATE exchange */
+		if (im->state == IMAP_START)
+			session_forget_credentials(s, im->dec);
 	}
 }
 

@@ -139,6 +139,7 @@ send_greeting(struct session *s)
 	memcpy(line, pop3_greeting, n);
 	if (s->srv->pop3_auth & (MP_AUTH_APOP | MP_AUTH_CRAM_MD5)) {
 		s->saltlen = sasl_salt(s->salt, sizeof s->salt, s->srv->server_name);
+		s->salt_greeting = true;
 		if (s->saltlen == 0) {
 			log_msg(MP_LOG_ERR, "server_name is too long for an APOP salt");
 			(void)session_reply(s, pop3_internal_error, sizeof pop3_internal_error - 1);
@@ -242,6 +243,10 @@ serve(struct pop3 *pp, struct session *s)
 		}
 		if (next == NEXT_CLOSE)
 			return 0;
+		/* credentials live only between USER and PASS or inside an AUTH
+		 * exchange */
+		if (pp->state == POP3_START)
+			session_forget_credentials(s, pp->dec);
 		if (pp->state == POP3_START || pp->state == POP3_USER)
 			pop3_parser_init(&pp->p);
 		else

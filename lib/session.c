@@ -89,6 +89,26 @@ session_set_pass(struct session *s, const char *p, size_t n)
 	s->have_pass = true;
 }
 
+void
+session_forget_credentials(struct session *s, char *dec)
+{
+	if (s->login != NULL)
+		explicit_bzero(s->login, s->credcap);
+	if (s->pass != NULL)
+		explicit_bzero(s->pass, s->credcap);
+	if (dec != NULL)
+		explicit_bzero(dec, s->credcap);
+	s->loginlen = s->passlen = 0;
+	s->have_pass = false;
+	s->method = NULL;
+	/* a fresh CRAM-MD5 challenge next time; POP3's APOP salt is the
+	 * greeting's and cannot be sent again */
+	if (!s->salt_greeting) {
+		explicit_bzero(s->salt, sizeof s->salt);
+		s->saltlen = 0;
+	}
+}
+
 bool
 session_login_allowed(const struct session *s)
 {

@@ -35,6 +35,7 @@ struct session {
 	bool have_pass;
 	char salt[192];			/* "<RANDOM.TIME@server_name>\r\n" for APOP / CRAM-MD5 */
 	size_t saltlen;
+	bool salt_greeting;		/* POP3: the salt is the greeting's, kept for APOP */
 	bool auth_wait;			/* nginx's sticky Auth-Status: WAIT flag */
 
 	/* where the auth server sent us */
@@ -101,6 +102,13 @@ int session_reply3(struct session *s, const char *a, size_t alen, const char *b,
 /* The credentials of the current attempt, bounded by credcap. */
 void session_set_login(struct session *s, const char *p, size_t n);
 void session_set_pass(struct session *s, const char *p, size_t n);
+
+/* A login attempt ended without success (SASL cancelled or malformed, a
+ * command out of turn, a refusal, an error): the login, the password, the
+ * CRAM-MD5 salt and the SASL decoding buffer DEC (credcap bytes, may be
+ * NULL) are wiped, so that nothing of it reaches a later auth request
+ * (Auth-User with Auth-Method: none) or the backend (XCLIENT LOGIN=). */
+void session_forget_credentials(struct session *s, char *dec);
 
 /* starttls only: no authentication before TLS. */
 bool session_login_allowed(const struct session *s);

@@ -68,8 +68,8 @@ set_ssl(struct auth_request *rq, const struct mp_server *srv, const struct tls_i
 	}
 }
 
-enum session_auth_rc
-session_auth(struct session *s, const char *protocol, struct auth_failure *f)
+static enum session_auth_rc
+ask(struct session *s, const char *protocol, struct auth_failure *f)
 {
 	const struct mp_server *srv = s->srv;
 	const char *name = srv->auth_http.text;
@@ -79,6 +79,18 @@ session_auth(struct session *s, const char *protocol, struct auth_failure *f)
 	char why[512];
 	size_t reqlen;
 	bool digest = strcmp(s->method, "apop") == 0 || strcmp(s->method, "cram-md5") == 0;
+	bool none = strcmp(s->method, "none") == 0;
+
+	/* SMTP without authentication names no user: whatever an earlier AUTH
+	 * left is not the client's (CVE-2025-53859's class); only an Auth-User
+	 * in the reply can give the backend a login (XCLIENT LOGIN=) */
+	if (none) {
+		explicit_bzero(s->login, s->credcap);
+		explicit_bzero(s->pass, s->credcap);
+		s->loginlen = s->passlen = 0;
+		s->have_pass = false;
+		log_set_login("", 0);
+	}
 
 	memset(&rq, 0, sizeof rq);
 	rq.method = s->method;
@@ -101,7 +113,7 @@ session_auth(struct session *s, const char *protocol, struct auth_failure *f)
 	rq.pp_port = s->pp_port;
 	rq.pp_server_addr = s->pp_server_addr;
 	rq.pp_server_port = s->pp_server_port;
-	if (strcmp(s->method, "none") == 0) {
+	if (none) {
 		rq.smtp_helo = s->smtp_helo;
 		rq.smtp_from = s->smtp_from;
 		rq.smtp_to = s->smtp_to;
@@ -193,4 +205,15 @@ session_auth(struct session *s, const char *protocol, struct auth_failure *f)
 	}
 	log_msg(MP_LOG_ERR, "auth http server %s kept answering WAIT", name);
 	return internal();
+}
+
+/* Every outcome but success forgets the attempt's credentials. */
+enum session_auth_rc
+session_auth(struct session *s, const char *protocol, struct auth_failure *f)
+{
+	enum session_auth_rc rc = ask(s, protocol, f);
+
+	if (rc != SA_OK)
+		session_forget_credentials(s, NULL);
+	return rc;
 }

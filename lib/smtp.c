@@ -246,6 +246,7 @@ serve(struct smtp *sm, struct session *s)
 			r = smtp_invalid(sm);
 			session_consume(s, used);
 			smtp_parser_init(&sm->p);
+			session_forget_credentials(s, sm->dec);
 			if (!r)
 				return 0;
 			if (s->errors >= s->srv->max_errors) {
@@ -269,5 +270,9 @@ serve(struct smtp *sm, struct session *s)
 			r = smtp_authenticate_and_relay(sm);
 		if (r == 0)
 			return 0;
+		/* credentials live only inside an AUTH exchange: back at the
+		 * command level, an exchange ended without a login */
+		if (sm->state == SMTP_START)
+			session_forget_credentials(s, sm->dec);
 	}
 }

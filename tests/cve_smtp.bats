@@ -160,3 +160,42 @@ XCLIENT ADDR=127.0.0.1 LOGIN=u+0D+0AMAIL+20FROM:<x@evil.test>+0D+0A+00 NAME=[UNA
 		! grep -aqE 'Injected|evil|a b\.example' "$T/xauth.log" "$T/xfake.log"
 	done
 }
+
+# A login attempt that ends without success names nobody afterwards (issue 11): with
+# smtp_auth none beside other methods, a user name given to AUTH LOGIN and then abandoned
+# must not become the Auth-User of the `none` request, nor XCLIENT LOGIN= at the backend,
+# where Postfix would take it as a SASL login (permit_sasl_authenticated).
+cancelled_login() { # STEP...: the wire steps between EHLO and the final RCPT
+	run wire "$(port rec)" '<\r\n' '>EHLO c.test\r\n' '<LOGIN\r\n' "$@" \
+		'>RCPT TO:<c@d.test>\r\n' '<\r\n'
+}
+assert_nobody_named() {
+	[ "$(auth_clean "$T/xauth.log")" = 1 ]
+	[[ "$(xauth_requests)" == *'\r\nAuth-Method: none\r\nAuth-User: \r\nAuth-Pass: \r\n'* ]]
+	run backend_saw
+	[ "${lines[2]}" = 'XCLIENT ADDR=127.0.0.1 NAME=[UNAVAILABLE]' ]
+	run grep -c 'LOGIN=' "$T/xfake.log"
+	[ "$output" = 0 ]
+}
+
+@test "smtp_auth none: AUTH LOGIN user, '*' at the password prompt, MAIL, RCPT: no login named" {
+	cancelled_login '>AUTH LOGIN dmljdGlt\r\n' '<\r\n' '>*\r\n' '<\r\n' \
+		'>MAIL FROM:<a@b.test>\r\n' '<\r\n'
+	[ "$output" = "${GREETING}${EHLO_REPLY}334 UGFzc3dvcmQ6\r\n${INV}250 2.0.0 OK\r\n250 2.0.0 ok\r\n" ]
+	assert_nobody_named
+}
+
+@test "smtp_auth none: MAIL first, then AUTH LOGIN user cancelled, then RCPT: no login named" {
+	cancelled_login '>MAIL FROM:<a@b.test>\r\n' '<\r\n' '>AUTH LOGIN\r\n' '<\r\n' \
+		'>dmljdGlt\r\n' '<\r\n' '>*\r\n' '<\r\n'
+	[ "$output" = "${GREETING}${EHLO_REPLY}250 2.0.0 OK\r\n334 VXNlcm5hbWU6\r\n334 UGFzc3dvcmQ6\r\n${INV}250 2.0.0 ok\r\n" ]
+	assert_nobody_named
+}
+
+@test "smtp_auth none: a malformed password line or PLAIN blob forgets the user too" {
+	bad=$(printf 'victim\0victim\0' | base64 -w0)
+	cancelled_login '>MAIL FROM:<a@b.test>\r\n' '<\r\n' '>AUTH LOGIN dmljdGlt\r\n' '<\r\n' \
+		'>!!notbase64\r\n' '<\r\n' ">AUTH PLAIN ${bad%??}\\r\\n" '<\r\n'
+	[ "$output" = "${GREETING}${EHLO_REPLY}250 2.0.0 OK\r\n334 UGFzc3dvcmQ6\r\n${INV}${INV}250 2.0.0 ok\r\n" ]
+	assert_nobody_named
+}

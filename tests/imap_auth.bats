@@ -172,6 +172,19 @@ logged_in() { [[ "$output" == "$GREET$1"'a OK [CAPABILITY '*'] Logged in\r\n' ]]
 	[ "$output" = 'GET /auth HTTP/1.0\r\nHost: 127.0.0.1\r\nAuth-Method: cram-md5\r\nAuth-User: alice\r\nAuth-Pass: '"$digest"'\r\nAuth-Salt: '"$salt"'\r\nAuth-Protocol: imap\r\nAuth-Login-Attempt: 1\r\nClient-IP: 127.0.0.1\r\n\r\n' ]
 }
 
+@test "AUTHENTICATE CRAM-MD5 cancelled: the next exchange gets a fresh salt, and only it counts" {
+	skip_on_nginx "deliberate difference: nginx reuses the salt of an abandoned exchange"
+	run wire "$(port cram)" '>a AUTHENTICATE CRAM-MD5\r\n' '<+ ' '<\r\n' '>*\r\n' '<a BAD' '<\r\n' \
+		'>b AUTHENTICATE CRAM-MD5\r\n' '<+ ' '<\r\n' '!cram("alice", "alicepass")' '<b OK' '<\r\n'
+	[[ "$output" =~ ^'* OK IMAP4 ready\r\n+ '([A-Za-z0-9+/]+=*)'\r\na BAD invalid command\r\n+ '([A-Za-z0-9+/]+=*)'\r\nb OK ' ]]
+	first=$(printf '%s' "${BASH_REMATCH[1]}" | base64 -d)
+	second=$(printf '%s' "${BASH_REMATCH[2]}" | base64 -d)
+	[ "$first" != "$second" ]
+	run auth_requests
+	[[ "$output" == *'\r\nAuth-Salt: '"$second"'\r\n'* ]]
+	[[ "$output" != *"$first"* ]]
+}
+
 @test "AUTHENTICATE CRAM-MD5 with a wrong password: NO and close" {
 	run wire "$(port cram)" '>a AUTHENTICATE CRAM-MD5\r\n' '<+ ' '<\r\n' '!cram("alice", "nope")' .
 	[[ "$output" =~ ^'* OK IMAP4 ready\r\n+ '[A-Za-z0-9+/]+=*'\r\na NO Invalid login or password\r\n[EOF]'$ ]]
