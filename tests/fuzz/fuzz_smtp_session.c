@@ -125,14 +125,25 @@ static const char *const answer_text[8] = {
 };
 #define RENAMED "renamed+user=1"
 
-/* The replies: one thread reads the client's end until EOF, then the
- * end that replaced it at STARTTLS, if any. */
+/* The replies: the client's end is read until EOF, then the end that
+ * replaced it at STARTTLS, if any. The session's end gets a send buffer
+ * that holds every reply (SO_SNDBUFFORCE, root), so they are read after
+ * the session; without that privilege a thread reads them meanwhile, which
+ * costs a thread and its wake-ups per run. */
 struct drain {
 	int fd;
 	int next_fd;		/* set before the old end closes */
 	char *buf;
 	size_t len;
 };
+
+static bool
+big_sndbuf(int fd)
+{
+	int size = 32 * 1024 * 1024;
+
+	return setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &size, sizeof size) == 0;
+}
 
 /* One session's record. */
 static struct {
@@ -392,6 +403,7 @@ session_tls(struct session *s, const char *missing, const char *error)
 	check(s->len == 0);	/* nothing read before TLS survives it */
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == -1)
 		abort();
+	(void)big_sndbuf(sv[0]);
 	if (R.nafter_tls > 0 && write(sv[1], R.after_tls, R.nafter_tls) != (ssize_t)R.nafter_tls)
 		abort();
 	shutdown(sv[1], SHUT_WR);
@@ -588,6 +600,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct drain d = { .buf = replies, .next_fd = -1 };
 	const uint8_t *tls;
 	pthread_t t;
+	bool threaded;
 	int sv[2];
 	ssize_t n;
 	size_t blen = 0;
@@ -635,7 +648,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	shutdown(sv[1], SHUT_WR);
 	d.fd = sv[1];
-	if (pthread_create(&t, NULL, drain, &d) != 0)
+	threaded = !big_sndbuf(sv[0]);
+	if (threaded && pthread_create(&t, NULL, drain, &d) != 0)
 		abort();
 
 	memset(&s, 0, sizeof s);
@@ -652,7 +666,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	R.in_session = false;
 
 	close(s.cfd);
-	pthread_join(t, NULL);
+	if (threaded)
+		pthread_join(t, NULL);
+	else
+		(void)drain(&d);
 	show("replies", replies, d.len);
 	check_replies(replies, d.len);
 	if (s.bfd != -1) {
