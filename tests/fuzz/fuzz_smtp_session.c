@@ -31,7 +31,9 @@
  *     hold no other CR or LF and fit the bound, XCLIENT only with xclient
  *     on, XCLIENT LOGIN= and AUTH PLAIN only for a login the auth server
  *     accepted (its own Auth-User, or the user of a non-"none" request it
- *     answered OK), MAIL/RCPT only after a "none" request;
+ *     answered OK) and holding that login whole (no NUL, which AUTH PLAIN
+ *     takes as a separator and Postfix's XCLIENT as the end), MAIL/RCPT
+ *     only after a "none" request;
  *   - the client's replies are CRLF lines "ddd " or "ddd-";
  *   - the pipelined bytes handed to the relay fit the client buffer.
  * FUZZ_TRACE=1 in the environment prints each auth request, the replies and
@@ -475,6 +477,8 @@ check_xclient(const char *line, size_t n)
 			check(!R.srv->proxy_smtp_auth);
 			check(R.acceptedlen > 0);
 			check(dn == R.acceptedlen && memcmp(dec, R.accepted, dn) == 0);
+			/* Postfix decodes it to a C string: a NUL would cut it short */
+			check(memchr(dec, '\0', dn) == NULL);
 		}
 	}
 }
@@ -491,6 +495,7 @@ check_auth_plain(const char *b64, size_t n)
 	check(dn >= 2 && dec[0] == '\0');
 	nul = memchr(dec + 1, '\0', dn - 1);
 	check(nul != NULL);
+	/* the login is the whole field between the two NULs */
 	check((size_t)(nul - dec - 1) == R.acceptedlen &&
 	    memcmp(dec + 1, R.accepted, R.acceptedlen) == 0);
 }
