@@ -8,19 +8,16 @@
 #include <sys/socket.h>
 
 #include "conf_int.h"
+#include "protocol.h"
 
 int conf_set_protocol(struct conf_parse *ps, const struct conf_dir *d, struct conf_srv *c)
 {
 	const char *v = ps->args[1].s;
+	const struct mp_protocol *p = protocol_by_name(v);
 
-	if (strcmp(v, "imap") == 0)
-		c->s.protocol = MP_PROTO_IMAP;
-	else if (strcmp(v, "pop3") == 0)
-		c->s.protocol = MP_PROTO_POP3;
-	else if (strcmp(v, "smtp") == 0)
-		c->s.protocol = MP_PROTO_SMTP;
-	else
+	if (p == NULL)
 		return conf_error(ps, "unknown protocol \"%s\"", v);
+	c->s.protocol = p->id;
 	return 0;
 }
 

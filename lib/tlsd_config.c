@@ -22,6 +22,7 @@
 #include <openssl/x509_vfy.h>
 #include <tls.h>
 
+#include "protocol.h"
 #include "tlsd.h"
 
 #define PASSWORDS_MAX 16	/* lines of ssl_password_file tried per key */
@@ -197,7 +198,9 @@ add_ticket_keys(struct tls_config *cfg, const struct mp_strlist *l, char *err, s
 const char *
 tlsd_alpn_name(int proto)
 {
-	return proto == MP_PROTO_POP3 ? "pop3" : proto == MP_PROTO_SMTP ? "smtp" : "imap";
+	const struct mp_protocol *p = protocol_get(proto);
+
+	return p != NULL ? p->alpn : "imap";
 }
 
 int
