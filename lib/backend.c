@@ -134,6 +134,35 @@ backend_read_reply(int fd, backend_frame_fn *frame, const void *arg,
 	}
 }
 
+enum backend_result
+backend_dialogue(int fd, backend_frame_fn *frame, backend_step_fn *step, void *arg,
+    struct backend_buf *b, int64_t deadline, int *own)
+{
+	for (;;) {
+		struct iovec iov[3];
+		int iovcnt, st;
+		enum backend_result r;
+
+		r = backend_read_reply(fd, frame, arg, b, deadline);
+		if (r != BACKEND_OK)
+			return r;
+		st = step(arg, b->p, b->len, iov, &iovcnt);
+		if (st == BACKEND_STEP_ACCEPT)
+			return BACKEND_OK;
+		if (st == BACKEND_STEP_REJECT)
+			return BACKEND_REJECTED;
+		if (st != BACKEND_STEP_NEXT) {
+			if (own != NULL)
+				*own = st;
+			errno = EINVAL;
+			return BACKEND_INVALID;
+		}
+		r = backend_send(fd, iov, iovcnt, deadline);
+		if (r != BACKEND_OK)
+			return r;
+	}
+}
+
 size_t
 backend_frame_line(const void *arg, const char *p, size_t n)
 {
@@ -199,6 +228,8 @@ backend_log_result(enum backend_result r, const struct backend_buf *b, int passe
 		break;
 	case BACKEND_INVALID:
 		log_msg(MP_LOG_ERR, "upstream login not attempted: invalid login data");
+		break;
+	case BACKEND_ABORTED:
 		break;
 	}
 	errno = saved;

@@ -113,6 +113,12 @@ imap_backend_step(struct imap_backend *ib, const char *p, size_t n,
 	return IMAP_BK_REJECT;
 }
 
+static int
+step(void *ib, const char *p, size_t n, struct iovec iov[3], int *iovcnt)
+{
+	return imap_backend_step(ib, p, n, iov, iovcnt);
+}
+
 enum backend_result
 imap_backend_login(int fd, struct imap_backend *ib, struct backend_buf *b, int64_t deadline)
 {
@@ -121,24 +127,5 @@ imap_backend_login(int fd, struct imap_backend *ib, struct backend_buf *b, int64
 		errno = EINVAL;
 		return BACKEND_INVALID;
 	}
-	for (;;) {
-		struct iovec iov[2];
-		int iovcnt;
-		enum backend_result r;
-
-		r = backend_read_reply(fd, imap_backend_frame, ib, b, deadline);
-		if (r != BACKEND_OK)
-			return r;
-		switch (imap_backend_step(ib, b->p, b->len, iov, &iovcnt)) {
-		case IMAP_BK_ACCEPT:
-			return BACKEND_OK;
-		case IMAP_BK_REJECT:
-			return BACKEND_REJECTED;
-		case IMAP_BK_NEXT:
-			break;
-		}
-		r = backend_send(fd, iov, iovcnt, deadline);
-		if (r != BACKEND_OK)
-			return r;
-	}
+	return backend_dialogue(fd, imap_backend_frame, step, ib, b, deadline, NULL);
 }

@@ -27,9 +27,9 @@ enum imap_bk_state {
 };
 
 enum imap_bk_step {
-	IMAP_BK_NEXT,		/* accepted: send the command in iov, state advanced */
-	IMAP_BK_ACCEPT,		/* the final reply accepted: logged in */
-	IMAP_BK_REJECT		/* not what this state expects */
+	IMAP_BK_NEXT = BACKEND_STEP_NEXT,
+	IMAP_BK_ACCEPT = BACKEND_STEP_ACCEPT,
+	IMAP_BK_REJECT = BACKEND_STEP_REJECT
 };
 
 struct imap_backend {

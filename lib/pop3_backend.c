@@ -74,6 +74,12 @@ pop3_backend_step(struct pop3_backend *pb, const char *p, size_t n,
 	return POP3_BK_REJECT;
 }
 
+static int
+step(void *pb, const char *p, size_t n, struct iovec iov[3], int *iovcnt)
+{
+	return pop3_backend_step(pb, p, n, iov, iovcnt);
+}
+
 enum backend_result
 pop3_backend_login(int fd, struct pop3_backend *pb, struct backend_buf *b, int64_t deadline)
 {
@@ -82,24 +88,5 @@ pop3_backend_login(int fd, struct pop3_backend *pb, struct backend_buf *b, int64
 		errno = EINVAL;
 		return BACKEND_INVALID;
 	}
-	for (;;) {
-		struct iovec iov[3];
-		int iovcnt;
-		enum backend_result r;
-
-		r = backend_read_reply(fd, backend_frame_line, NULL, b, deadline);
-		if (r != BACKEND_OK)
-			return r;
-		switch (pop3_backend_step(pb, b->p, b->len, iov, &iovcnt)) {
-		case POP3_BK_ACCEPT:
-			return BACKEND_OK;
-		case POP3_BK_REJECT:
-			return BACKEND_REJECTED;
-		case POP3_BK_NEXT:
-			break;
-		}
-		r = backend_send(fd, iov, iovcnt, deadline);
-		if (r != BACKEND_OK)
-			return r;
-	}
+	return backend_dialogue(fd, backend_frame_line, step, pb, b, deadline, NULL);
 }

@@ -25,9 +25,9 @@ enum pop3_bk_state {
 };
 
 enum pop3_bk_step {
-	POP3_BK_NEXT,		/* accepted: send the command in iov, state advanced */
-	POP3_BK_ACCEPT,		/* the final reply accepted: logged in */
-	POP3_BK_REJECT		/* not what this state expects */
+	POP3_BK_NEXT = BACKEND_STEP_NEXT,
+	POP3_BK_ACCEPT = BACKEND_STEP_ACCEPT,
+	POP3_BK_REJECT = BACKEND_STEP_REJECT
 };
 
 struct pop3_backend {

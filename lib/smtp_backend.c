@@ -228,36 +228,10 @@ smtp_backend_step(struct smtp_backend *sb, const char *p, size_t n,
 	return SMTP_BK_REJECT;
 }
 
-static enum backend_result
-run(int fd, struct smtp_backend *sb, struct backend_buf *b, int64_t deadline, bool *no_password)
+static int
+step(void *sb, const char *p, size_t n, struct iovec iov[3], int *iovcnt)
 {
-	for (;;) {
-		struct iovec iov[3];
-		int iovcnt;
-		enum backend_result r;
-
-		r = backend_read_reply(fd, backend_frame_smtp, NULL, b, deadline);
-		if (r != BACKEND_OK)
-			return r;
-		switch (smtp_backend_step(sb, b->p, b->len, iov, &iovcnt)) {
-		case SMTP_BK_ACCEPT:
-			return BACKEND_OK;
-		case SMTP_BK_REJECT:
-			return BACKEND_REJECTED;
-		case SMTP_BK_NO_PASSWORD:
-			*no_password = true;
-			errno = EINVAL;
-			return BACKEND_INVALID;
-		case SMTP_BK_NO_ROOM:
-			errno = EINVAL;
-			return BACKEND_INVALID;
-		case SMTP_BK_NEXT:
-			break;
-		}
-		r = backend_send(fd, iov, iovcnt, deadline);
-		if (r != BACKEND_OK)
-			return r;
-	}
+	return smtp_backend_step(sb, p, n, iov, iovcnt);
 }
 
 enum backend_result
@@ -265,6 +239,7 @@ smtp_backend_login(int fd, struct smtp_backend *sb, struct backend_buf *b, int64
     bool *no_password)
 {
 	enum backend_result r;
+	int own = 0;
 
 	*no_password = false;
 	b->len = 0;
@@ -272,7 +247,8 @@ smtp_backend_login(int fd, struct smtp_backend *sb, struct backend_buf *b, int64
 		errno = EINVAL;
 		return BACKEND_INVALID;
 	}
-	r = run(fd, sb, b, deadline, no_password);
+	r = backend_dialogue(fd, backend_frame_smtp, step, sb, b, deadline, &own);
+	*no_password = r == BACKEND_INVALID && own == SMTP_BK_NO_PASSWORD;
 	if (sb->scratch != NULL)
 		explicit_bzero(sb->scratch, sb->scratchcap);
 	return r;
