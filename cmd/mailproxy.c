@@ -11,17 +11,15 @@
 #include "conf.h"
 #include "conn.h"
 #include "conn_opts.h"
+#include "frontend.h"
 #include "io.h"
 #include "libexec.h"
 #include "log.h"
 #include "log_conf.h"
-#include "imap.h"
-#include "pop3.h"
 #include "proxy_proto.h"
 #include "sandbox.h"
 #include "session.h"
 #include "units.h"
-#include "smtp.h"
 #include "tls_start.h"
 
 #ifndef MP_CONF_PATH
@@ -186,16 +184,5 @@ main(int argc, char **argv)
 	if (ls->proxy_protocol && proxy_accept(&s) == -1)
 		return 0;
 
-	switch (s.srv->protocol) {
-	case MP_PROTO_IMAP:
-		return imap_serve(&s);
-	case MP_PROTO_POP3:
-		return pop3_serve(&s);
-	case MP_PROTO_SMTP:
-		return smtp_serve(&s);
-	default:
-		log_msg(MP_LOG_ERR, "protocol of server %s:%u is not supported by this build",
-		    s.srv->file, s.srv->line);
-		return 1;
-	}
+	return session_serve(&s);
 }
