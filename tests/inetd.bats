@@ -228,3 +228,77 @@ EOF
 	grep -q '^b OK ' "$d/rest"
 	syslog_wait "$d" "mailproxy-relay\[$pid\]: \[info\] \*[0-9a-f]{8} proxied session done"
 }
+
+INETD=${MP_INETD:-/usr/local/lib/mailproxy-tests/openbsd-inetd/usr/sbin/inetd}
+
+# burst PORT N: N connections opened and closed one after the other; prints how many failed
+burst() {
+	python3 - "$1" "$2" <<'PY'
+import socket, sys
+port, n, failed = int(sys.argv[1]), int(sys.argv[2]), 0
+for _ in range(n):
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=5).close()
+    except OSError:
+        failed += 1
+print(failed)
+PY
+}
+
+# obsd_inetd DIR CONF: run openbsd-inetd in the foreground on the lines "mailproxy -T
+# inetd" writes for CONF (as root: the user mailproxy need not exist here), in DIR/inetd.conf
+obsd_inetd() {
+	need_root "openbsd-inetd's user field"
+	[ -x "$INETD" ] || { echo "no $INETD: tests/deps.sh unpacks it" >&2; return 1; }
+	"$MAILPROXY_BUILD/mailproxy" -T inetd -c "$2" >"$1/generated" 2>"$1/generated.err"
+	[ ! -s "$1/generated.err" ] || { cat "$1/generated.err" >&2; return 1; }
+	awk -F '\t' -v OFS='\t' '!/^#/ && NF == 7 { $5 = "root" } { print }' "$1/generated" >"$1/inetd.conf"
+}
+
+@test "openbsd-inetd, a broken configuration: the -T inetd service sends the client nothing" {
+	local d=$T/obsd-broken p
+	mkdir -p "$d"
+	read -r p < <(free_ports 1)
+	good_conf "$d/mp.conf" "$p"
+	obsd_inetd "$d" "$d/mp.conf"
+	cat "$d/inetd.conf"
+	"$INETD" -i "$d/inetd.conf" >"$d/inetd.log" 2>&1 </dev/null 3>&- &
+	track $!
+	wait_listen "$p"
+	echo 'mail { server { listen 127.0.0.1:1; } ' >"$d/mp.conf"	# broken now
+	run python3 "$MP_TESTS/lib/inetd_client.py" "$p"
+	no_byte
+}
+
+@test "openbsd-inetd keeps the -T inetd service through a burst that stops a bare nowait one" {
+	local d=$T/obsd-burst p q n=400
+	mkdir -p "$d"
+	read -r p q < <(free_ports 2)
+	good_conf "$d/mp.conf" "$p" "listen 127.0.0.1:$q;"
+	obsd_inetd "$d" "$d/mp.conf"
+	# the second listen's line as it was before: bare "nowait", inetd's 256 a minute
+	sed -i "s|^\(127\.0\.0\.1:$q\tstream\ttcp4\t\)nowait\.[0-9]*\t|\1nowait\t|" "$d/inetd.conf"
+	cat "$d/inetd.conf"
+	grep -qP "^127\.0\.0\.1:$p\tstream\ttcp4\tnowait\.1000000000\troot\t" "$d/inetd.conf"
+	grep -qP "^127\.0\.0\.1:$q\tstream\ttcp4\tnowait\troot\t" "$d/inetd.conf"
+	"$INETD" -i "$d/inetd.conf" >"$d/inetd.log" 2>&1 </dev/null 3>&- &
+	track $!
+	wait_listen "$p" "$q"
+	run burst "$p" "$n"
+	echo "$n connections to $p: $output failed"
+	[ "$output" = 0 ]
+	run burst "$q" "$n"
+	echo "$n connections to $q: $output failed"
+	# the burst is enough: inetd stopped the bare nowait service (it refuses, or
+	# accepts and closes without starting mailproxy)
+	run python3 "$MP_TESTS/lib/inetd_client.py" "$q"
+	echo "after the burst, $q: $output"
+	case "$output" in
+	"b''" | "CONNECT FAILED:"*) ;;
+	*) echo "the bare nowait service survived: the burst proves nothing" >&2; return 1 ;;
+	esac
+	# and the generated one still serves
+	run python3 "$MP_TESTS/lib/inetd_client.py" "$p"
+	echo "after the burst, $p: $output"
+	[ "${lines[0]}" = "$GREETING" ]
+}

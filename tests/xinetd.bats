@@ -55,6 +55,24 @@ EOF
 	[ "$(grep -c 'NOT APPLIED' <<<"$output")" = "$(grep -c '\[warn\]' <<<"$stderr")" ]
 }
 
+# the lines of service NAME's block in OUTPUT
+xinetd_block() { awk -v s="service $1" '$0 == s { p = 1 } p { print } p && /^}$/ { exit }' <<<"$2"; }
+
+@test "-T xinetd: every service has instances, per_source and cps; behind proxy_protocol no per_source bound" {
+	all_params_conf
+	run --separate-stderr "$MAILPROXY_BUILD/mailproxy" -T xinetd -c "$T/all.conf"
+	[ "$status" = 0 ]
+	for svc in imap-10143 imap-10143-2 imap-10143-3 imaps; do
+		block=$(xinetd_block "mailproxy-$svc" "$output")
+		echo "$block"
+		grep -qE '^\s+instances\s+= 1024$' <<<"$block"
+		grep -qE '^\s+cps\s+= 1000 1$' <<<"$block"
+	done
+	grep -qE '^\s+per_source\s+= 64$' <<<"$(xinetd_block mailproxy-imap-10143 "$output")"
+	# every client of a proxy_protocol listen has the balancer's address
+	grep -qE '^\s+per_source\s+= UNLIMITED$' <<<"$(xinetd_block mailproxy-imaps "$output")"
+}
+
 @test "-T inetd: openbsd-inetd lines, what inetd lacks said in a comment and on stderr" {
 	all_params_conf
 	run --separate-stderr "$MAILPROXY_BUILD/mailproxy" -T inetd -c "$T/all.conf"
@@ -62,10 +80,10 @@ EOF
 	echo "$stderr"
 	[ "$status" = 0 ]
 	tab=$'\t'
-	grep -qxF "127.0.0.1:10143${tab}stream${tab}tcp4${tab}nowait${tab}mailproxy${tab}$MAILPROXY_BUILD/mailproxy${tab}mailproxy -c $T/all.conf" <<<"$output"
-	grep -qxF "10143${tab}stream${tab}tcp4${tab}nowait${tab}mailproxy${tab}$MAILPROXY_BUILD/mailproxy${tab}mailproxy -c $T/all.conf" <<<"$output"
-	grep -qxF "10143${tab}stream${tab}tcp6${tab}nowait${tab}mailproxy${tab}$MAILPROXY_BUILD/mailproxy${tab}mailproxy -c $T/all.conf" <<<"$output"
-	grep -qxF "/run/mp.sock${tab}stream${tab}unix${tab}nowait${tab}mailproxy${tab}$MAILPROXY_BUILD/mailproxy${tab}mailproxy -c $T/all.conf" <<<"$output"
+	grep -qxF "127.0.0.1:10143${tab}stream${tab}tcp4${tab}nowait.1000000000${tab}mailproxy${tab}$MAILPROXY_BUILD/mailproxy${tab}mailproxy -c $T/all.conf" <<<"$output"
+	grep -qxF "10143${tab}stream${tab}tcp4${tab}nowait.1000000000${tab}mailproxy${tab}$MAILPROXY_BUILD/mailproxy${tab}mailproxy -c $T/all.conf" <<<"$output"
+	grep -qxF "10143${tab}stream${tab}tcp6${tab}nowait.1000000000${tab}mailproxy${tab}$MAILPROXY_BUILD/mailproxy${tab}mailproxy -c $T/all.conf" <<<"$output"
+	grep -qxF "/run/mp.sock${tab}stream${tab}unix${tab}nowait.1000000000${tab}mailproxy${tab}$MAILPROXY_BUILD/mailproxy${tab}mailproxy -c $T/all.conf" <<<"$output"
 	! grep -q '^127\.0\.0\.2' <<<"$output"
 	grep -q "^# NOT APPLIED: backlog: " <<<"$output"
 	[[ "$stderr" == *"[warn] \"backlog\" of \"listen 127.0.0.1:10143\""* ]]
