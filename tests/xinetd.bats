@@ -199,3 +199,53 @@ print(s.makefile("rb").read().decode().strip())' "$PK"
 	[ -z "$(ls "$T/x/asan")" ]
 	! grep -E 'EXIT: .* status=[1-9]' "$T/x/services.log"
 }
+
+@test "xinetd keeps the -T xinetd service through a burst that stops one without cps; a broken configuration sends nothing" {
+	need_root "xinetd's user="
+	need_cmd xinetd
+	local d=$T/burst p q n=300 port failed
+	mkdir -p "$d"
+	read -r p q < <(free_ports 2)
+	printf 'mail {\n    auth_http 127.0.0.1:9/auth;\n    server { listen 127.0.0.1:%s; listen 127.0.0.1:%s; protocol imap; }\n}\n' \
+		"$p" "$q" >"$d/mp.conf"
+	"$MAILPROXY_BUILD/mailproxy" -T xinetd -c "$d/mp.conf" >"$d/generated" 2>"$d/generated.err"
+	[ ! -s "$d/generated.err" ]
+	{
+		printf 'defaults\n{\n\tlog_type = FILE %s/services.log\n}\n' "$d"
+		# root, as the user mailproxy need not exist here; the second service as it would be
+		# without cps: xinetd's default, 50 a second, then 10 s stopped
+		sed -e 's/^\(\s*user\s*=\s*\)mailproxy$/\1root/' "$d/generated" |
+			awk -v q="mailproxy-imap-$q" '/^service / { svc = $2 } svc == q && $1 == "cps" { next } { print }'
+	} >"$d/xinetd.conf"
+	cat "$d/xinetd.conf"
+	[ "$(grep -cE '^\s+cps\s+= 1000 1$' "$d/xinetd.conf")" = 1 ]
+	xinetd -dontfork -f "$d/xinetd.conf" -filelog "$d/xinetd.log" >"$d/xinetd.stderr" 2>&1 </dev/null 3>&- &
+	track $!
+	wait_listen "$p" "$q" || { cat "$d/xinetd.log" "$d/xinetd.stderr"; return 1; }
+	for port in "$p" "$q"; do
+		failed=$(python3 -c '
+import socket, sys
+port, n, failed = int(sys.argv[1]), int(sys.argv[2]), 0
+for _ in range(n):
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=5).close()
+    except OSError:
+        failed += 1
+print(failed)' "$port" "$n")
+		echo "$n connections to $port: $failed failed"
+	done
+	run python3 "$MP_TESTS/lib/inetd_client.py" "$q"
+	echo "after the burst, $q: $output"
+	case "$output" in
+	"b''" | "CONNECT FAILED:"*) ;;
+	*) echo "the service without cps survived: the burst proves nothing" >&2; return 1 ;;
+	esac
+	run python3 "$MP_TESTS/lib/inetd_client.py" "$p"
+	echo "after the burst, $p: $output"
+	[ "${lines[0]}" = "b'* OK IMAP4 ready\\r\\n'" ]
+	# xinetd makes the connection fd 2 as well: a broken file must not reach the client
+	echo 'mail { server { listen 127.0.0.1:1; } ' >"$d/mp.conf"
+	run python3 "$MP_TESTS/lib/inetd_client.py" "$p"
+	echo "broken configuration, $p: $output"
+	[ "$output" = "b''" ]
+}
