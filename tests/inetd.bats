@@ -131,8 +131,11 @@ EOF
 
 @test "inetd style, mailproxy-full missing: no byte to the client, the failed exec in syslog" {
 	local d=$T/nofull
-	[ -x "$MAILPROXY_BUILD/mailproxy-full" ] ||
+	if [ ! -x "$MAILPROXY_BUILD/mailproxy-full" ]; then
+		# the SAN build: not a loud_skip, which MP_NO_SKIP=1 turns into a failure
+		echo "# SKIPPED: $BATS_TEST_FILENAME: no mailproxy-full in $MAILPROXY_BUILD" >&3
 		skip "this build's mailproxy is the full handler itself (no musl): nothing to execute"
+	fi
 	mkdir -p "$d/bin"
 	cp "$MAILPROXY_BUILD/mailproxy" "$d/bin/"
 	inetd_style "$d" "$d/mp.conf" "$d/bin"
