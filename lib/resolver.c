@@ -1,5 +1,6 @@
 /* resolver.c: forward-confirmed reverse DNS of the SMTP client with c-ares,
- * deciding as nginx's mail SMTP module and resolver do (spec 3.5.2).
+ * deciding as nginx's mail SMTP module and resolver do
+ * (doc/wire.md#smtp-client-host).
  *
  * c-ares asks the `resolver` servers (UDP, TCP on truncation, the next
  * server on silence or a refused port); the answers are walked here so
