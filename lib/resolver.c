@@ -1,5 +1,6 @@
 /* resolver.c: forward-confirmed reverse DNS of the SMTP client with c-ares,
- * deciding as nginx's mail SMTP module and resolver do (spec 3.5.2).
+ * deciding as nginx's mail SMTP module and resolver do
+ * (doc/wire.md#smtp-client-host).
  *
  * c-ares asks one `resolver` server at a time (UDP, TCP on truncation);
  * the answers are walked here so that a PTR name is seen as DNS carried it

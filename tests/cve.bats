@@ -4,8 +4,8 @@
 # password, SASL blob or HELO reaching an auth_http header (nginx CVE-2025-53859,
 # CVE-2026-28753); header injection through the user name; stale credentials after a
 # failed attempt (nginx 1.29.1); IMAP tag and literal edge cases (nginx 1.29.6); an auth
-# reply naming a backend that is not an IP address.  Spec: nginx-mail.md 2.2-2.4, 3.1.2,
-# 4, 6.
+# reply naming a backend that is not an IP address.  Wire bytes: doc/wire.md#auth-request
+# to #auth-outcome, #imap-grammar, #imap-literals, #starttls, #nginx-fixes.
 
 load lib/common
 load lib/faults

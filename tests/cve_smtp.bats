@@ -1,11 +1,12 @@
 #!/usr/bin/env bats
 # cve_smtp.bats - hostile bytes on the SMTP side (issue 7; nginx CVE-2025-53859 and the
-# XCLIENT xtext fix of 1.29.2; spec 2.2, 3.4, 3.5.2, 3.6.3): CR, LF or NUL in HELO, MAIL
-# FROM, RCPT TO and AUTH blobs, and CR/LF/NUL/space in a PTR record, must never reach an
-# auth_http header or an XCLIENT line as anything but escaped data.  What the auth server
-# received (raw) and what the SMTP backend received (raw, tests/lib/xclient_record.py) are
-# checked byte for byte; a login with spaces, '+', '=', '%' and UTF-8 goes through a
-# real Postfix, which logs it decoded.
+# XCLIENT xtext fix of 1.29.2; doc/wire.md#auth-request, #smtp-commands,
+# #smtp-client-host, #smtp-backend-login): CR, LF or NUL in HELO, MAIL FROM, RCPT TO and
+# AUTH blobs, and CR/LF/NUL/space in a PTR record, must never reach an auth_http header or
+# an XCLIENT line as anything but escaped data.  What the auth server received (raw) and
+# what the SMTP backend received (raw, tests/lib/xclient_record.py) are checked byte for
+# byte; a login with spaces, '+', '=', '%' and UTF-8 goes through a real Postfix, which
+# logs it decoded.
 
 load lib/common
 load lib/smtp

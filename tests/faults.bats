@@ -5,8 +5,8 @@
 # phase.  Each test checks the client's reply, the log line, and that no mailproxy,
 # mailproxy-relay or mailproxy-tls process of the session is left.  The IMAP cases that
 # imap_errors.bats already has (auth server slow/garbage/closing/big, backend down or
-# refusing) are repeated here only for POP3 and SMTP.  Spec: nginx-mail.md 2.5, 3.1.6,
-# 3.1.7, 3.7, 3.8.
+# refusing) are repeated here only for POP3 and SMTP.  Wire bytes: doc/wire.md
+# #auth-transport, #timers, #internal-error, #backend-login, #relay.
 
 load lib/common
 load lib/faults

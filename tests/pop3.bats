@@ -3,7 +3,8 @@
 # variants, AUTH listing, USER/PASS, APOP, AUTH PLAIN/LOGIN/CRAM-MD5/EXTERNAL, parser
 # errors, starttls only refusals, max_errors, the 128-byte command buffer, timeouts, auth
 # failures with and without Auth-Wait, pipelining, and logging in to Dovecot with poplib
-# and curl.  Wire bytes: spec/nginx-mail.md 2.4, 3.1, 3.3, 3.6.1, 4.
+# and curl.  Wire bytes: doc/wire.md#auth-outcome, #front-end, #pop3,
+# #pop3-backend-login, #tls.
 
 load lib/common
 load lib/pop3

@@ -1,9 +1,10 @@
 #!/usr/bin/env bats
-# resolver.bats - the SMTP client host name (forward-confirmed reverse DNS, spec 3.5.2)
-# against dnsmasq and a malicious responder: resolver_client_host() driven through
-# `test_resolver probe` (tests/unit/test_resolver.c), which prints the value that would
-# go into Client-Host and XCLIENT NAME=.  The end-to-end SMTP checks (the auth server
-# seeing Client-Host) belong in smtp.bats once smtp.c calls the resolver.
+# resolver.bats - the SMTP client host name (forward-confirmed reverse DNS,
+# doc/wire.md#smtp-client-host) against dnsmasq and a malicious responder:
+# resolver_client_host() driven through `test_resolver probe`
+# (tests/unit/test_resolver.c), which prints the value that would go into Client-Host and
+# XCLIENT NAME=.  The end-to-end SMTP checks (the auth server seeing Client-Host) belong
+# in smtp.bats once smtp.c calls the resolver.
 
 load lib/common
 load lib/dns

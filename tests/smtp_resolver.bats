@@ -1,7 +1,8 @@
 #!/usr/bin/env bats
-# smtp_resolver.bats - the client host name end to end (spec 3.5.2, 3.6.3): SMTP sessions
-# through mailproxy with "resolver" pointing at dnsmasq or at a malicious responder, the
-# client's address made believable with "listen ... proxy_protocol" and set_real_ip_from,
+# smtp_resolver.bats - the client host name end to end (doc/wire.md#smtp-client-host,
+# #smtp-backend-login): SMTP sessions through mailproxy with "resolver" pointing at
+# dnsmasq or at a malicious responder, the client's address made believable with
+# "listen ... proxy_protocol" and set_real_ip_from,
 # and what comes out: Client-Host in the auth request, NAME= in the XCLIENT line that
 # reaches Postfix (recorded on the way by tests/lib/xclient_record.py), and what Postfix
 # makes of it in its log and in the Received: header.

@@ -4,7 +4,8 @@
 # openssl s_client; the plaintext-injection defence (CVE-2014-3556: commands behind
 # STARTTLS dropped, HELO/MAIL/RCPT forgotten); "starttls only"; the client-certificate
 # error lines; the Auth-SSL-* headers of POP3 and SMTP auth requests.
-# Spec: nginx-mail.md 2.2, 3.3, 3.4, 4.  MAILPROXY_TARGET=nginx runs it against nginx.
+# Wire bytes: doc/wire.md#auth-request, #pop3, #smtp, #tls.  MAILPROXY_TARGET=nginx runs
+# it against nginx.
 
 load lib/common
 load lib/smtp

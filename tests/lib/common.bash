@@ -301,7 +301,7 @@ tls_daemon_env() {
 }
 
 # skip_on_nginx REASON: for behaviour where mailproxy deliberately follows current nginx
-# (spec section 6) and Debian's nginx 1.22 still has the old bug
+# (doc/wire.md#nginx-fixes) and Debian's nginx 1.22 still has the old bug
 skip_on_nginx() {
 	[ "$(proxy_kind "${2:-mp}")" = nginx ] && skip "nginx 1.22: $1"
 	return 0
