@@ -132,12 +132,14 @@ PY
 	sleep 1.5
 	for p in $(leftovers); do
 		rss=$(awk '/^VmRSS/ { print $2 }' "/proc/$p/status" 2>/dev/null) || continue
-		[ "${rss:-0}" -gt "$max" ] && max=$rss
+		if [ "${rss:-0}" -gt "$max" ]; then max=$rss; fi
 	done
 	wait "$client"
 	run cat "$T/slow.out"
 	read -r word n got want <<<"$output"
-	[ "$word" = BYTES ] && [ "$n" = $((2 << 20)) ] && [ "$got" = "$want" ]
+	[ "$word" = BYTES ]
+	[ "$n" = $((2 << 20)) ]
+	[ "$got" = "$want" ]
 	# the relay holds two fixed buffers; 2 MiB queued towards the backend must not grow it
 	echo "largest RSS while the backend was slow: $max KiB"
 	[ "$max" -lt 65536 ]
