@@ -115,10 +115,10 @@ main(int argc, char **argv)
 
 	/* -L replaces the default stderr target; level -1 lets nothing through */
 	log_reset(ntargets > 0 ? -1 : level);
+	/* a target that cannot be opened: the handler said so already, and
+	 * stderr may be nothing (under inetd it was the client: lib/log.c) */
 	for (int i = 0; i < ntargets; i++)
-		if (add_target(targets[i], level) == -1)
-			fprintf(stderr, "mailproxy-relay: cannot open log \"%s\": %s\n",
-			    targets[i], strerror(errno));
+		(void)add_target(targets[i], level);
 	if (sid != NULL)
 		log_set_session_id(sid);
 	log_set_client(client);
@@ -129,7 +129,6 @@ main(int argc, char **argv)
 
 	if (fcntl(CLIENT_FD, F_GETFD) == -1 || fcntl(BACKEND_FD, F_GETFD) == -1) {
 		log_msg(MP_LOG_ALERT, "mailproxy-relay needs the client on fd 0 and the backend on fd 3");
-		fprintf(stderr, "mailproxy-relay: no client on fd 0 or no backend on fd 3\n");
 		return 1;
 	}
 	/* a peer that closed must show as EPIPE, not kill the relay */

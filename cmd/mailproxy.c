@@ -103,6 +103,8 @@ main(int argc, char **argv)
 	char err[1024];
 	int ch;
 
+	/* first of all: under inetd stderr is the client (see lib/log.c) */
+	log_init("mailproxy");
 	while ((ch = getopt(argc, argv, "c:tT:vh")) != -1) {
 		switch (ch) {
 		case 'c':
@@ -125,12 +127,16 @@ main(int argc, char **argv)
 		usage();
 
 	signal(SIGPIPE, SIG_IGN);
-	log_init("mailproxy");
 
 	if (conf_load(&cf, path, err, sizeof err) == -1) {
-		fprintf(stderr, "mailproxy: [emerg] %s\n", err);
-		if (test)
-			fprintf(stderr, "mailproxy: configuration file %s test failed\n", path);
+		if (test || gen != NULL) {
+			fprintf(stderr, "mailproxy: [emerg] %s\n", err);
+			if (test)
+				fprintf(stderr, "mailproxy: configuration file %s test failed\n", path);
+			return 1;
+		}
+		/* every connection says it again: alert, as emerg goes to every terminal */
+		log_msg(MP_LOG_ALERT, "%s", err);
 		return 1;
 	}
 	if (test)
@@ -138,13 +144,19 @@ main(int argc, char **argv)
 	if (gen != NULL)
 		return units_run(&cf, gen, path, stdout, stderr);
 
-	if (conn_get(&conn, err, sizeof err) == -1) {
-		fprintf(stderr, "mailproxy: %s\n", err);
+	switch (conn_get(&conn, err, sizeof err)) {
+	case 0:
+		break;
+	case CONN_GONE:
+		log_msg(MP_LOG_INFO, "client closed connection before it was served");
+		return 0;
+	default:
+		log_msg(MP_LOG_ALERT, "%s", err);
 		return 1;
 	}
 	/* every read and write of the handler is bounded by a deadline */
 	if (io_set_nonblock(conn.fd, 1) == -1) {
-		fprintf(stderr, "mailproxy: fcntl(O_NONBLOCK): %s\n", strerror(errno));
+		log_msg(MP_LOG_ALERT, "fcntl(O_NONBLOCK) failed (%d: %s)", errno, strerror(errno));
 		return 1;
 	}
 	ls = conf_find_listen(&cf, (struct sockaddr *)&conn.local, conn.locallen);

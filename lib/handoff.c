@@ -27,7 +27,8 @@ session_connect_backend(struct session *s)
 		log_msg(MP_LOG_ERR, "connect() to upstream failed (%d: %s)", errno, strerror(errno));
 		return -1;
 	}
-	/* proxy_protocol on|v2: the header goes first, in one write (spec 3.6) */
+	/* proxy_protocol on|v2: the header goes first, in one write
+	 * (doc/wire.md#proxy-protocol-send) */
 	if (s->srv->proxy_protocol != 0 && proxy_send_header(s) == -1)
 		return -1;
 	return 0;

@@ -1,12 +1,20 @@
 /* log.c: nginx-shaped log lines with a session id and context, written
- * with one write(2) per line so concurrent sessions never interleave. */
+ * with one write(2) per line so concurrent sessions never interleave.
+ *
+ * Under inetd and xinetd the connection is fd 0 and 1, and fd 2 as well:
+ * stderr is the client. log_init() moves it out of the way before anything
+ * can write there (a log line, libc's fatal messages, a sanitizer report):
+ * fd 2 becomes a datagram socket connected to the local syslog socket, or
+ * /dev/null where there is none. The programs we execute inherit it. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -19,6 +27,7 @@ struct log_target {
 	int fd;
 	int level;
 	bool journal;	/* stderr is journald's stream: "<N>" prefix, no timestamp */
+	bool syslog;	/* stderr is a syslog socket: "<N>date tag[pid]: " */
 };
 
 static struct log_target targets[LOG_MAX_TARGETS];
@@ -32,6 +41,8 @@ static const char *const level_names[] = {
 };
 /* syslog priorities for journald's "<N>" prefix, by nginx level */
 static const int level_prio[] = { 3, 0, 1, 2, 3, 4, 5, 6, 7 };
+#define LOG_FACILITY_MAIL (2 << 3)
+#define SYSLOG_SOCKET "/dev/log"
 
 /* journald sets JOURNAL_STREAM=dev:ino for the stream it hands us as stderr. */
 static bool
@@ -48,18 +59,79 @@ stderr_is_journal(void)
 	return (unsigned long long)st.st_dev == dev && (unsigned long long)st.st_ino == ino;
 }
 
-/* Under inetd, stderr is the client's socket: a log line there would reach
- * the client. Such a stderr is never used. */
+/* fd 2 is the client: a socket that is also fd 0 or fd 1, or one with a
+ * TCP peer (journald's stream, the one socket a service manager makes
+ * stderr, is a unix socket and is fd 2 alone). */
 static bool
 stderr_is_client(void)
 {
-	struct stat s0, s2;
+	struct stat s2, s;
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof ss;
 
-	if (fstat(2, &s2) == -1)
-		return true;
-	if (!S_ISSOCK(s2.st_mode) || stderr_is_journal())
+	if (fstat(2, &s2) == -1 || !S_ISSOCK(s2.st_mode) || stderr_is_journal())
 		return false;
-	return fstat(0, &s0) == 0 && s0.st_dev == s2.st_dev && s0.st_ino == s2.st_ino;
+	for (int fd = 0; fd < 2; fd++)
+		if (fstat(fd, &s) == 0 && s.st_dev == s2.st_dev && s.st_ino == s2.st_ino)
+			return true;
+	return getsockname(2, (struct sockaddr *)&ss, &sl) == 0 &&
+	    (ss.ss_family == AF_INET || ss.ss_family == AF_INET6);
+}
+
+/* A datagram socket on fd 2 is the syslog socket stderr_away() put there
+ * (here or in the process that executed us). */
+static bool
+stderr_is_syslog(void)
+{
+	int type = 0;
+	socklen_t l = sizeof type;
+
+	return getsockopt(2, SOL_SOCKET, SO_TYPE, &type, &l) == 0 && type == SOCK_DGRAM;
+}
+
+/* The local syslog socket, non-blocking (a full syslog drops a line, it
+ * never stalls a session), or -1. MAILPROXY_SYSLOG_SOCKET names another. */
+static int
+syslog_open(void)
+{
+	const char *path = getenv("MAILPROXY_SYSLOG_SOCKET");
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	int fd;
+
+	if (path == NULL)
+		path = SYSLOG_SOCKET;
+	if (*path == '\0' || strlen(path) >= sizeof sun.sun_path)
+		return -1;
+	memcpy(sun.sun_path, path, strlen(path) + 1);
+	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK, 0);
+	if (fd == -1)
+		return -1;
+	if (connect(fd, (struct sockaddr *)&sun, sizeof sun) == -1) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* Put the syslog socket, else /dev/null, on fd 2; a closed fd 2 gets
+ * /dev/null too, so that no file we open later becomes stderr. If even
+ * that fails, fd 2 is closed: never the client. */
+static void
+stderr_away(bool client)
+{
+	int fd = client ? syslog_open() : -1;
+
+	if (fd == -1)
+		fd = open("/dev/null", O_WRONLY);
+	if (fd == -1) {
+		close(2);
+		return;
+	}
+	if (fd != 2) {
+		if (dup2(fd, 2) == -1)
+			close(2);
+		close(fd);
+	}
 }
 
 void
@@ -68,6 +140,10 @@ log_init(const char *prog)
 	struct timespec ts;
 
 	progname = prog;
+	if (fcntl(2, F_GETFD) == -1 && errno == EBADF)
+		stderr_away(false);
+	else if (stderr_is_client())
+		stderr_away(true);
 	clock_gettime(CLOCK_REALTIME, &ts);
 	snprintf(sid, sizeof sid, "%08lx",
 	    (unsigned long)((unsigned long)getpid() * 2654435761u ^ (unsigned long)ts.tv_nsec) & 0xffffffffUL);
@@ -93,7 +169,7 @@ log_add_target(const char *path, int level)
 	if (ntargets == LOG_MAX_TARGETS)
 		return errno = ENOSPC, -1;
 	if (strcmp(path, "stderr") == 0) {
-		if (stderr_is_client())
+		if (stderr_is_client())	/* log_init() was not called */
 			return 0;
 		fd = 2;
 	} else if (strncmp(path, "syslog:", 7) == 0 || strcmp(path, "/dev/null") == 0) {
@@ -115,6 +191,7 @@ log_add_target(const char *path, int level)
 	t->fd = fd;
 	t->level = level;
 	t->journal = fd == 2 && stderr_is_journal();
+	t->syslog = fd == 2 && !t->journal && stderr_is_syslog();
 	return 0;
 }
 
@@ -188,7 +265,7 @@ append(char *line, size_t cap, size_t *n, const char *a, const char *b, const ch
 void
 log_msg(int level, const char *fmt, ...)
 {
-	char line[LOG_LINE_MAX], stamp[32];
+	char line[LOG_LINE_MAX], stamp[32], sstamp[32];
 	size_t n, body;
 	int r;
 	va_list ap;
@@ -232,6 +309,7 @@ log_msg(int level, const char *fmt, ...)
 	clock_gettime(CLOCK_REALTIME, &ts);
 	localtime_r(&ts.tv_sec, &tm);
 	strftime(stamp, sizeof stamp, "%Y/%m/%d %H:%M:%S", &tm);
+	strftime(sstamp, sizeof sstamp, "%b %e %H:%M:%S", &tm);	/* syslog(3)'s */
 	if (level < 0 || level > MP_LOG_DEBUG)
 		level = MP_LOG_ERR;
 
@@ -243,6 +321,10 @@ log_msg(int level, const char *fmt, ...)
 			continue;
 		if (targets[i].journal)
 			h = snprintf(out, sizeof out, "<%d>[%s] *%s ", level_prio[level],
+			    level_names[level], sid);
+		else if (targets[i].syslog)
+			h = snprintf(out, sizeof out, "<%d>%s %s[%ld]: [%s] *%s ",
+			    LOG_FACILITY_MAIL | level_prio[level], sstamp, progname, (long)getpid(),
 			    level_names[level], sid);
 		else
 			h = snprintf(out, sizeof out, "%s [%s] %ld#0: *%s ", stamp,

@@ -6,7 +6,9 @@
 
 #include "conf.h"
 
-/* PROG prefixes every line; the session id is made from the pid and time. */
+/* PROG prefixes every line; the session id is made from the pid and time.
+ * Call it first: when stderr is the client (inetd), fd 2 becomes the local
+ * syslog socket, else /dev/null, and "stderr" lines go there. */
 void log_init(const char *prog);
 
 /* Send lines at LEVEL or more severe (enum mp_loglevel) to PATH ("stderr"

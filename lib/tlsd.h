@@ -18,7 +18,8 @@
 
 #include "conf.h"
 
-/* What the handler must do about the client certificate (spec 4). */
+/* What the handler must do about the client certificate
+ * (doc/wire.md#tls-client-cert). */
 enum tls_cert_verdict {
 	TLS_CERT_OK = 0,	/* go on (no verification, or it passed / was tolerated) */
 	TLS_CERT_MISSING,	/* ssl_verify_client on, no certificate: "No required SSL certificate" */
