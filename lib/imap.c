@@ -108,29 +108,19 @@ imap_run(struct session *s)
 	memcpy(s->tag, "* ", 2);
 	s->taglen = 2;
 
-	if (s->ls->ssl && session_tls(s) == -1)
+	if (session_start(s) == -1 || session_greet(s, greeting, sizeof greeting - 1) == -1)
 		return 0;
-	if (session_reply(s, greeting, sizeof greeting - 1) == -1)
-		return 0;
-	s->deadline = mp_now_ms() + s->srv->timeout_ms;
-
 	for (;;) {
 		enum session_next next;
 		size_t used = 0;
-		int rc, r;
+		int rc;
 
 		rc = imap_parse(&p, s->buf + off, s->len - off, &used);
 		switch (rc) {
 		case IMAP_AGAIN:
-			r = session_fill(s);
-			if (r == 0)
+			set_tag(s, &p);	/* for "too long command" */
+			if (session_read(s) == NEXT_CLOSE)
 				return 0;
-			if (r == -1) {
-				log_msg(MP_LOG_INFO, "client sent too long command");
-				set_tag(s, &p);
-				(void)session_invalid(s);
-				return 0;
-			}
 			continue;
 		case IMAP_LITERAL:
 			if (session_reply(s, "+ OK\r\n", 6) == -1)
@@ -173,13 +163,8 @@ imap_run(struct session *s)
 			imap_parser_next(&p);
 		}
 		/* everything after the authenticating command goes to the backend */
-		if (next == NEXT_AUTH)
-			next = session_login(s, s->buf, s->len);
-		if (next == NEXT_CLOSE)
+		if (session_settle(s, next, s->buf, s->len, false) == NEXT_CLOSE)
 			return 0;
-		/* credentials live only inside an AUTHENTICATE exchange */
-		if (s->sasl == SASL_IDLE)
-			session_forget_credentials(s);
 	}
 }
 

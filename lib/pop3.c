@@ -61,8 +61,7 @@ user_command(struct session *s, struct pop3 *pp)
 		pp->user = true;
 		return pop3_capa(s, false);
 	case POP3_CMD_QUIT:
-		(void)session_say(s, ok);
-		return NEXT_CLOSE;
+		return session_bye(s, ok);
 	case POP3_CMD_NOOP:
 		pp->user = true;
 		return session_say(s, ok);
@@ -101,8 +100,7 @@ command(struct session *s, struct pop3 *pp)
 		return sasl_session_start(s, p->args[0].p, p->args[0].len, p->nargs,
 		    p->nargs > 1 ? p->args[1].p : NULL, p->nargs > 1 ? p->args[1].len : 0);
 	case POP3_CMD_QUIT:
-		(void)session_say(s, ok);
-		return NEXT_CLOSE;
+		return session_bye(s, ok);
 	case POP3_CMD_NOOP:
 		return session_say(s, ok);
 	case POP3_CMD_STLS:
@@ -113,7 +111,7 @@ command(struct session *s, struct pop3 *pp)
 }
 
 static int
-send_greeting(struct session *s)
+greet(struct session *s)
 {
 	char line[sizeof greeting + sizeof s->salt];
 	size_t n = sizeof greeting - 1;
@@ -132,7 +130,7 @@ send_greeting(struct session *s)
 		memcpy(line + n - 1, s->salt, s->saltlen);
 		n += s->saltlen - 1;
 	}
-	return session_reply(s, line, n);
+	return session_greet(s, line, n);
 }
 
 int
@@ -143,27 +141,16 @@ pop3_run(struct session *s)
 
 	memset(&pp, 0, sizeof pp);
 	pop3_parser_init(&pp.p);
-	if (s->ls->ssl && session_tls(s) == -1)
+	if (session_start(s) == -1 || greet(s) == -1)
 		return 0;
-	if (send_greeting(s) == -1)
-		return 0;
-	s->deadline = mp_now_ms() + s->srv->timeout_ms;
-
 	for (;;) {
 		enum session_next next;
 		size_t used = 0;
-		int rc, r;
+		int rc = pop3_parse(&pp.p, s->buf + off, s->len - off, &used);
 
-		rc = pop3_parse(&pp.p, s->buf + off, s->len - off, &used);
 		if (rc == POP3_AGAIN) {
-			r = session_fill(s);
-			if (r == 0)
+			if (session_read(s) == NEXT_CLOSE)
 				return 0;
-			if (r == -1) {
-				log_msg(MP_LOG_INFO, "client sent too long command");
-				(void)session_invalid(s);
-				return 0;
-			}
 			continue;
 		}
 		off += used;
@@ -183,14 +170,9 @@ pop3_run(struct session *s)
 			s->len = 0;
 			off = 0;
 		}
-		if (next == NEXT_AUTH)
-			next = session_login(s, s->buf + off, s->len - off);
-		if (next == NEXT_CLOSE)
+		/* credentials live between USER and PASS too */
+		if (session_settle(s, next, s->buf + off, s->len - off, pp.user) == NEXT_CLOSE)
 			return 0;
-		/* credentials live only between USER and PASS or inside an AUTH
-		 * exchange */
-		if (s->sasl == SASL_IDLE && !pp.user)
-			session_forget_credentials(s);
 		if (s->sasl == SASL_IDLE)
 			pop3_parser_init(&pp.p);
 		else

@@ -36,8 +36,7 @@ send_out(struct session *s, const struct out *o)
 	if (o->overflow) {
 		/* only a configuration with kilobytes of capabilities gets here */
 		log_msg(MP_LOG_ERR, "pop3_capabilities too long for a reply");
-		(void)session_say(s, s->proto->internal_error);
-		return NEXT_CLOSE;
+		return session_bye(s, s->proto->internal_error);
 	}
 	return session_reply(s, o->b, o->n) == 0 ? NEXT_READ : NEXT_CLOSE;
 }

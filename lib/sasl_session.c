@@ -115,8 +115,7 @@ cram_md5_challenge(struct session *s)
 		    s->salt, s->saltlen);
 	if (clen == 0) {
 		log_msg(MP_LOG_ERR, "no salt for a CRAM-MD5 challenge");
-		(void)session_say(s, s->proto->internal_error);
-		return NEXT_CLOSE;
+		return session_bye(s, s->proto->internal_error);
 	}
 	return challenge(s, SASL_WAIT_CRAM_MD5, chal, clen);
 }

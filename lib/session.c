@@ -30,6 +30,33 @@ session_fill(struct session *s)
 	return 0;
 }
 
+enum session_next
+session_read(struct session *s)
+{
+	int r = session_fill(s);
+
+	if (r == -1) {
+		log_msg(MP_LOG_INFO, "client sent too long command");
+		(void)session_invalid(s);
+	}
+	return r == 1 ? NEXT_READ : NEXT_CLOSE;
+}
+
+int
+session_start(struct session *s)
+{
+	return s->ls->ssl ? session_tls(s) : 0;
+}
+
+int
+session_greet(struct session *s, const char *line, size_t n)
+{
+	if (session_reply(s, line, n) == -1)
+		return -1;
+	s->deadline = mp_now_ms() + s->srv->timeout_ms;
+	return 0;
+}
+
 int
 session_reply(struct session *s, const void *p, size_t n)
 {
@@ -122,6 +149,13 @@ enum session_next
 session_say(struct session *s, const char *text)
 {
 	return session_reply(s, text, strlen(text)) == 0 ? NEXT_READ : NEXT_CLOSE;
+}
+
+enum session_next
+session_bye(struct session *s, const char *text)
+{
+	(void)session_say(s, text);
+	return NEXT_CLOSE;
 }
 
 enum session_next

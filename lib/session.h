@@ -123,6 +123,13 @@ enum session_auth_rc session_auth(struct session *s, struct auth_failure *f);
  * relay with PENDING, the bytes the client sent behind its login. */
 enum session_next session_login(struct session *s, const char *pending, size_t npending);
 
+/* The end of a round of a dialogue loop: NEXT_AUTH goes to session_login()
+ * with PENDING; back at the command level without a login, the attempt's
+ * credentials are forgotten, unless KEEP (POP3 between USER and PASS):
+ * credentials live only inside an exchange. Returns the round's outcome. */
+enum session_next session_settle(struct session *s, enum session_next next,
+    const char *pending, size_t npending, bool keep);
+
 /* The SASL exchange of AUTH / AUTHENTICATE (RFC 4422) for every protocol
  * (sasl_session.c), with the protocol's challenges and replies. START:
  * the mechanism MECH, NARGS arguments in all, IR the initial response when
@@ -151,10 +158,22 @@ int session_exec_relay(struct session *s, const char *pending, size_t npending);
  * out (logged, close silently), -1 the buffer is full. */
 int session_fill(struct session *s);
 
+/* The same for a dialogue loop: NEXT_READ got some; NEXT_CLOSE the client
+ * is gone, or the buffer is full ("too long command": the invalid-command
+ * reply, after s->tag, and close). */
+enum session_next session_read(struct session *s);
+
+/* TLS first on a `listen ... ssl` (0, or -1 to close)... */
+int session_start(struct session *s);
+/* ... then the greeting: the pre-auth `timeout` starts. 0, or -1 to close. */
+int session_greet(struct session *s, const char *line, size_t n);
+
 /* Write a reply; -1 if the client is gone (logged). */
 int session_reply(struct session *s, const void *p, size_t n);
 /* A C string reply: NEXT_READ, or NEXT_CLOSE if the client is gone. */
 enum session_next session_say(struct session *s, const char *text);
+/* The last reply (QUIT, LOGOUT): NEXT_CLOSE. */
+enum session_next session_bye(struct session *s, const char *text);
 
 /* "<a><b><c>" in one write where it fits. */
 int session_reply3(struct session *s, const char *a, size_t alen, const char *b, size_t blen,

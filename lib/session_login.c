@@ -36,8 +36,7 @@ auth_failed(struct session *s, const struct auth_failure *f)
 static enum session_next
 internal_error(struct session *s)
 {
-	(void)session_say(s, s->proto->internal_error);
-	return NEXT_CLOSE;
+	return session_bye(s, s->proto->internal_error);
 }
 
 static void
@@ -54,6 +53,17 @@ relay(struct session *s, const struct backend_buf *b, const char *pending, size_
 		r = session_reply(s, b->p, b->len);
 	if (r == 0)
 		(void)session_exec_relay(s, pending, npending);
+}
+
+enum session_next
+session_settle(struct session *s, enum session_next next, const char *pending,
+    size_t npending, bool keep)
+{
+	if (next == NEXT_AUTH)
+		next = session_login(s, pending, npending);
+	if (next != NEXT_CLOSE && s->sasl == SASL_IDLE && !keep)
+		session_forget_credentials(s);
+	return next;
 }
 
 enum session_next

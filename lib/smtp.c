@@ -79,8 +79,7 @@ command(struct smtp *sm, size_t used)
 	case SMTP_CMD_AUTH:
 		return auth(sm);
 	case SMTP_CMD_QUIT:
-		(void)session_say(s, smtp_bye);
-		return NEXT_CLOSE;
+		return session_bye(s, smtp_bye);
 	case SMTP_CMD_MAIL:
 		return smtp_mail(sm, used);
 	case SMTP_CMD_RCPT:
@@ -176,14 +175,15 @@ smtp_run(struct session *s)
 static int
 serve(struct smtp *sm, struct session *s)
 {
-	if (s->ls->ssl && (session_tls(s) == -1 ||
-	    tls_ehlo(sm) == -1))
+	const char *name = s->srv->server_name;
+
+	if (session_start(s) == -1 || (s->tls && tls_ehlo(sm) == -1))
 		return 0;
 	client_host(s);
 	if (!greeting_delay(s))
 		return 0;
-	if (session_reply3(s, "220 ", 4, s->srv->server_name, strlen(s->srv->server_name),
-	    " ESMTP ready\r\n", 14) == -1)
+	/* server_name has no bound here: the greeting may take three writes */
+	if (session_reply3(s, "220 ", 4, name, strlen(name), " ESMTP ready\r\n", 14) == -1)
 		return 0;
 	s->deadline = mp_now_ms() + s->srv->timeout_ms;
 
@@ -192,7 +192,7 @@ serve(struct smtp *sm, struct session *s)
 		enum session_next next;
 		unsigned nargs = 0;
 		size_t used = 0;
-		int rc, r;
+		int rc;
 
 		if (s->sasl == SASL_IDLE) {
 			rc = smtp_parse(&sm->p, s->buf, s->len, &used);
@@ -212,14 +212,8 @@ serve(struct smtp *sm, struct session *s)
 		}
 		switch (rc) {
 		case SMTP_AGAIN:
-			r = session_fill(s);
-			if (r == 0)
+			if (session_read(s) == NEXT_CLOSE)
 				return 0;
-			if (r == -1) {
-				log_msg(MP_LOG_INFO, "client sent too long command");
-				(void)session_invalid(s);
-				return 0;
-			}
 			continue;
 		case SMTP_INVALID:
 			next = session_error(s);
@@ -241,13 +235,7 @@ serve(struct smtp *sm, struct session *s)
 		 * goes to the backend */
 		session_consume(s, used);
 		smtp_parser_init(&sm->p);
-		if (next == NEXT_AUTH)
-			next = session_login(s, s->buf, s->len);
-		if (next == NEXT_CLOSE)
+		if (session_settle(s, next, s->buf, s->len, false) == NEXT_CLOSE)
 			return 0;
-		/* credentials live only inside an AUTH exchange: back at the
-		 * command level, an exchange ended without a login */
-		if (s->sasl == SASL_IDLE)
-			session_forget_credentials(s);
 	}
 }
