@@ -220,7 +220,7 @@ daemon_pid() { cat "$T/mp/tlsd.pid"; }
 
 @test "a daemon run as nobody refuses to start: every unmappable peer would look like it" {
 	local ssa rc=0 i
-	systemd-socket-activate -l "$BATS_TEST_TMPDIR/nobody.sock" "${AS_NOBODY[@]}" \
+	timeout 20 systemd-socket-activate -l "$BATS_TEST_TMPDIR/nobody.sock" "${AS_NOBODY[@]}" \
 		"$T/bin/mailproxy-tls" -D -c "$T/mp/proxy.conf" \
 		>"$BATS_TEST_TMPDIR/nobody.log" 2>&1 </dev/null 3>&- &
 	ssa=$!
