@@ -77,7 +77,8 @@ EOF
 	# in teardown_file if this suite made it
 	SD_MADE_USER=
 	if ! getent passwd mailproxy >/dev/null; then
-		systemd-sysusers "$MP_TESTS/../units/mailproxy.sysusers" && SD_MADE_USER=1
+		SD_MADE_USER=1
+		systemd-sysusers "$MP_TESTS/../units/mailproxy.sysusers"
 	fi
 	export P4 P6 P6B PS S PKI SD_MADE_USER
 }
@@ -88,8 +89,8 @@ teardown_file() {
 	mp_cleanup
 	case ${SD_STAGE:-} in /var/lib/mailproxy-test.*) rm -rf "$SD_STAGE" ;; esac
 	if [ -n "${SD_MADE_USER:-}" ]; then
-		userdel mailproxy 2>/dev/null
-		groupdel mailproxy 2>/dev/null
+		userdel mailproxy 2>/dev/null || true
+		groupdel mailproxy 2>/dev/null || true	# userdel may have taken it already
 	fi
 	return 0
 }
