@@ -7,6 +7,7 @@ LIBEXECDIR ?= $(PREFIX)/lib/mailproxy
 MANDIR   ?= $(PREFIX)/share/man
 SYSCONFDIR ?= /etc
 UNITDIR  ?= $(PREFIX)/lib/systemd/system
+SYSUSERSDIR ?= $(PREFIX)/lib/sysusers.d
 DESTDIR  ?=
 BUILD    ?= build
 SAN      ?=
@@ -178,6 +179,14 @@ install: all
 	        >"$(DESTDIR)$(UNITDIR)/$${f#units/}" && chmod 644 "$(DESTDIR)$(UNITDIR)/$${f#units/}" || exit 1; \
 	done
 	install -m 644 mailproxy.conf.example $(DESTDIR)$(SYSCONFDIR)/mailproxy/mailproxy.conf.example
+	@# the user "mailproxy" that the units run as and that owns the TLS daemon's socket;
+	@# created at once when installing into this system (packages: systemd-sysusers in postinst)
+	install -d $(DESTDIR)$(SYSUSERSDIR)
+	install -m 644 units/mailproxy.sysusers $(DESTDIR)$(SYSUSERSDIR)/mailproxy.conf
+	if [ -z "$(DESTDIR)" ] && command -v systemd-sysusers >/dev/null; then \
+	    systemd-sysusers $(SYSUSERSDIR)/mailproxy.conf || \
+	    echo "make install: run systemd-sysusers $(SYSUSERSDIR)/mailproxy.conf as root" >&2; \
+	fi
 
 # The benchmark (bench/README): not part of check. The floor is static on purpose.
 BENCH_BIN = $(BUILD)/bench/loadgen $(BUILD)/bench/backend $(BUILD)/bench/floor $(BUILD)/bench/execcost
