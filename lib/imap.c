@@ -121,6 +121,7 @@ authenticate_and_relay(struct imap *im)
 	rc = imap_backend_login(s->bfd, &ib, &b, s->deadline);
 	explicit_bzero(s->pass, s->credcap);
 	if (rc == BACKEND_OK) {
+		log_set_action(NULL);
 		log_msg(MP_LOG_INFO, "client logged in");
 		if (session_reply(s, b.p, b.len) == 0)
 			(void)session_exec_relay(s, s->buf, s->len);

@@ -211,8 +211,11 @@ ask(struct session *s, const char *protocol, struct auth_failure *f)
 enum session_auth_rc
 session_auth(struct session *s, const char *protocol, struct auth_failure *f)
 {
-	enum session_auth_rc rc = ask(s, protocol, f);
+	enum session_auth_rc rc;
 
+	log_set_action("in http auth state");
+	rc = ask(s, protocol, f);
+	log_set_action("in auth state");
 	if (rc != SA_OK)
 		session_forget_credentials(s, NULL);
 	return rc;
