@@ -12,6 +12,7 @@
 #include "imap_backend.h"
 #include "imap_int.h"
 #include "log.h"
+#include "log_debug.h"
 #include "session.h"
 
 static const char greeting[] = "* OK IMAP4 ready\r\n";
@@ -242,6 +243,7 @@ imap_run(struct imap *im)
 		}
 
 		set_tag(im);
+		log_debug_imap(&im->p, im->state != IMAP_START);
 		if (im->state == IMAP_START) {
 			r = command(im);
 			if (r == 3)

@@ -285,6 +285,11 @@ set_ctx(char *dst, size_t cap, const char *v)
 void
 log_set_action(const char *a)
 {
+	if (a == action)
+		return;
+	action = NULL;
+	if (a != NULL)
+		log_msg(MP_LOG_DEBUG, "mail state: %s", a);
 	action = a;
 }
 
@@ -334,6 +339,15 @@ append(char *line, size_t cap, size_t *n, const char *a, const char *b, const ch
 		*n += (size_t)r;
 	if (*n >= cap)
 		*n = cap - 1;
+}
+
+bool
+log_wants(int level)
+{
+	for (size_t i = 0; i < ntargets; i++)
+		if (level <= targets[i].level)
+			return true;
+	return false;
 }
 
 void

@@ -38,6 +38,9 @@ void log_set_upstream(const char *upstream);	/* "127.0.0.1:10143" */
  * A static string (nginx's phrases: "in auth state", "proxying"), or NULL for none. */
 void log_set_action(const char *action);
 
+/* Whether a line at LEVEL goes anywhere: skip building one that does not. */
+bool log_wants(int level);
+
 void log_msg(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 #endif
