@@ -101,6 +101,7 @@ b64() { printf '%b' "$1" | base64 -w0; }
 	grep -q 'smtp SASL response (hidden)' "$d"
 	grep -q 'mail state: in http auth state' "$d"
 	grep -q 'mail state: connecting to upstream' "$d"
+	grep -q 'upstream prematurely closed connection while reading response from upstream' "$d"
 	grep -q 'auth http request: "Auth-User: echo1" while in http auth state' "$d"
 	grep -q 'auth http request: "Auth-Pass: (hidden)"' "$d"
 	grep -q 'auth http server replied OK, upstream 127.0.0.1:' "$d"
