@@ -154,6 +154,7 @@ check-one: all unit replay
 	tests/run-suites.sh $(abspath $(BUILD))
 
 check: deps
+	tests/lint-bats.sh tests/*.bats tests/lib/*.bash	# checks that cannot fail (set -e)
 	$(MAKE) check-one
 	$(MAKE) check-one BUILD=build-san SAN=1
 	@echo "make check: all passes done (plain and ASan+UBSan)"

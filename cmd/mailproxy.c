@@ -146,7 +146,13 @@ main(int argc, char **argv)
 	if (gen != NULL)
 		return units_run(&cf, gen, path, stdout, stderr);
 
-	if (conn_get(&conn, err, sizeof err) == -1) {
+	switch (conn_get(&conn, err, sizeof err)) {
+	case 0:
+		break;
+	case CONN_GONE:
+		log_msg(MP_LOG_INFO, "client closed connection before it was served");
+		return 0;
+	default:
 		log_msg(MP_LOG_ALERT, "%s", err);
 		return 1;
 	}

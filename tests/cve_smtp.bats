@@ -8,6 +8,7 @@
 # byte; a login with spaces, '+', '=', '%' and UTF-8 goes through a real Postfix, which
 # logs it decoded.
 
+bats_require_minimum_version 1.5.0
 load lib/common
 load lib/smtp
 load lib/dns
@@ -89,7 +90,7 @@ RCPT TO:<c@d.test>" ]
 		'>RCPT TO:<c@d.test>\r\n' '<\r\n'
 	[ "$output" = "${GREETING}${ARG}${EHLO_REPLY}${ARG}${ARG}250 2.0.0 OK\r\n${ARG}250 2.0.0 ok\r\n" ]
 	[ "$(auth_clean "$T/xauth.log")" = 1 ]
-	! grep -aqP '\x00' "$T/xauth.log" "$T/xfake.log"
+	run ! grep -aqP '\x00' "$T/xauth.log" "$T/xfake.log"
 	[[ "$(xauth_requests)" == *'\r\nAuth-SMTP-Helo: c.test\r\nAuth-SMTP-From: MAIL FROM:<a@b.test>\r\nAuth-SMTP-To: RCPT TO:<c@d.test>\r\n\r\n' ]]
 	[ "$(backend_saw | sed -n 5,6p)" = 'MAIL FROM:<a@b.test>
 RCPT TO:<c@d.test>' ]
@@ -158,7 +159,7 @@ XCLIENT ADDR=127.0.0.1 LOGIN=u+0D+0AMAIL+20FROM:<x@evil.test>+0D+0A+00 NAME=[UNA
 		run backend_saw
 		[ "${lines[2]}" = "XCLIENT ADDR=192.0.2.$n NAME=[TEMPUNAVAIL]" ] || { echo "PTR $n: ${lines[*]}"; false; }
 		[ "${#lines[@]}" -eq 5 ]
-		! grep -aqE 'Injected|evil|a b\.example' "$T/xauth.log" "$T/xfake.log"
+		run ! grep -aqE 'Injected|evil|a b\.example' "$T/xauth.log" "$T/xfake.log"
 	done
 }
 

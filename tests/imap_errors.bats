@@ -48,7 +48,8 @@ internal_error() {
 	run wire -e "$(port authslow)" '>a LOGIN slow slowpass\r\n' .
 	[ "${lines[0]}" = "$GREET$IERR" ]
 	elapsed=${lines[1]#elapsed=}
-	[ "${elapsed%.*}" -ge 1 ] && [ "${elapsed%.*}" -lt 3 ]
+	[ "${elapsed%.*}" -ge 1 ]
+	[ "${elapsed%.*}" -lt 3 ]
 	grep -q 'timed out' "$(errlog)"
 }
 
@@ -126,7 +127,8 @@ internal_error() {
 	run wire -e "$(port tmo)" .
 	[ "${lines[0]}" = "$GREET[EOF]" ]
 	elapsed=${lines[1]#elapsed=}
-	[ "${elapsed%.*}" -ge 1 ] && [ "${elapsed%.*}" -lt 3 ]
+	[ "${elapsed%.*}" -ge 1 ]
+	[ "${elapsed%.*}" -lt 3 ]
 	grep -q 'client timed out' "$(errlog)"
 }
 

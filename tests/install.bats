@@ -21,7 +21,7 @@ setup_file() {
 teardown_file() { mp_cleanup; }
 
 @test "the tree: binaries, units, man pages, example configuration" {
-	(cd "$STAGE" && find . -type f | sort)
+	find "$STAGE" -type f -printf '%P\n' | sort
 	[ -x "$STAGE/usr/sbin/mailproxy" ]
 	[ -x "$STAGE/usr/lib/mailproxy/mailproxy-relay" ]
 	[ -x "$STAGE/usr/lib/mailproxy/mailproxy-tls" ]

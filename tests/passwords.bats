@@ -7,6 +7,7 @@
 # stderr of systemd-socket-activate) for each password in clear, in base64 and URL-escaped.
 # Every other suite ends with its own "error_log: no password" test for its logins.
 
+bats_require_minimum_version 1.5.0
 load lib/common
 load lib/faults
 
@@ -36,7 +37,9 @@ SECRET=S3cr3t
 b64() { printf '%b' "$1" | base64 -w0; }
 
 @test "sessions through every failure path, error_log at debug" {
-	local f=$(port fake) m=$(port main)
+	local f m
+	f=$(port fake)
+	m=$(port main)
 	# wrong passwords, LOGIN, quoted, literal, AUTHENTICATE PLAIN and LOGIN
 	wire "$f" ">a LOGIN echo1 ${SECRET}-1\\r\\n" .
 	wire "$f" ">a LOGIN \"echo1\" \"${SECRET} 2\"\\r\\n" .
@@ -71,7 +74,9 @@ b64() { printf '%b' "$1" | base64 -w0; }
 	# a good login, so the relay and its log line are covered too
 	wire "$f" '>a LOGIN echo1 echo1pass\r\n' '<a OK' '<\r\n' ">x ${SECRET}-19 in the relay\\r\\n" '<relay\r\n'
 	# POP3 and SMTP
-	local p=$(port pop3) s=$(port smtp)
+	local p s
+	p=$(port pop3)
+	s=$(port smtp)
 	wire "$p" '>USER echo1\r\n' '<+OK' ">PASS ${SECRET}-20\\r\\n" .
 	wire "$p" ">AUTH PLAIN $(b64 "\\0echo1\\0${SECRET}-21")\\r\\n" .
 	wire "$p" ">APOP echo1 ${SECRET}-22-0123456789abcdef0123\\r\\n" .
@@ -109,7 +114,7 @@ b64() { printf '%b' "$1" | base64 -w0; }
 	grep -q 'sent to upstream: "a LOGIN {5}\\x0d\\x0a"' "$d"
 	grep -q 'sent to upstream: "" and 11 bytes (hidden)' "$d"
 	# a hostile byte in a command is escaped, the line stays one line
-	if grep -a $'\r' "$d"; then return 1; fi
+	run ! grep -a $'\r' "$d"
 }
 
 @test "no password, in clear, base64 or URL-escaped, in any log the proxy wrote" {
@@ -126,7 +131,6 @@ b64() { printf '%b' "$1" | base64 -w0; }
 	echo "files: ${files[*]}"
 	echo "patterns: ${pats[*]}"
 	for p in "${pats[@]}"; do
-		# not "! grep": bats's set -e ignores a negated command
-		if grep -naF -- "$p" "${files[@]}"; then return 1; fi
+		run ! grep -naF -- "$p" "${files[@]}"
 	done
 }

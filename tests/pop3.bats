@@ -319,7 +319,8 @@ APOP='!b"APOP alice " + hashlib.md5(got[got.index(b"<"):got.index(b">") + 1] + b
 @test "curl pop3://: message list through the relay" {
 	run curl -s --max-time 10 "pop3://127.0.0.1:$(port main)/" -u alice:alicepass
 	[ "$status" -eq 0 ]
-	[[ "${lines[0]}" == '1 '* ]] && [[ "${lines[1]}" == '2 '* ]]
+	[[ "${lines[0]}" == '1 '* ]]
+	[[ "${lines[1]}" == '2 '* ]]
 }
 
 @test "wrong password without Auth-Wait: -ERR with the auth server's text, then close" {
@@ -431,7 +432,8 @@ APOP='!b"APOP alice " + hashlib.md5(got[got.index(b"<"):got.index(b">") + 1] + b
 	run wire -e "$(port tmo)" .
 	[ "${lines[0]}" = "$GREET[EOF]" ]
 	elapsed=${lines[1]#elapsed=}
-	[ "${elapsed%.*}" -ge 1 ] && [ "${elapsed%.*}" -lt 3 ]
+	[ "${elapsed%.*}" -ge 1 ]
+	[ "${elapsed%.*}" -lt 3 ]
 	grep -q 'client timed out' "$(errlog)"
 }
 

@@ -51,7 +51,7 @@ teardown() { check_sanitizers; }
 tls_login() { # PORT [tls_wire OPTIONS...]; after STARTTLS there is no greeting to wait for
 	local p=$1 greet='<\r\n'
 	shift
-	[[ " $* " == *" --starttls "* ]] && greet='<'
+	if [[ " $* " == *" --starttls "* ]]; then greet='<'; fi
 	run tls_wire "$p" "$@" "$greet" '>a LOGIN alice alicepass\r\n' '<a OK' '<\r\n'
 	[[ "$output" == *"a OK "*'Logged in\r\n' ]]
 }

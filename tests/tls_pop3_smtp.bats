@@ -217,14 +217,14 @@ PY
 		[[ "$output" == "${SGREET}250-mail.test\r\n250-AUTH PLAIN LOGIN\r\n250 STARTTLS\r\n250 2.0.0 OK\r\n220 2.0.0 Start TLS\r\n[TLS: "* ]]
 		run auth_requests
 		[ -z "$output" ]
-		return
+	else
+		# the MAIL of before TLS is forgotten (503), and the injected RCPT/MAIL never ran:
+		# the second MAIL is accepted
+		[ "$output" = "${SGREET}250-mail.test\r\n250-AUTH PLAIN LOGIN\r\n250 STARTTLS\r\n250 2.0.0 OK\r\n220 2.0.0 Start TLS\r\n503 5.5.1 Bad sequence of commands\r\n250 2.0.0 OK\r\n250 2.1.5 Ok\r\n221 2.0.0 Bye\r\n[EOF]" ]
+		# one auth request, with no HELO name and only the MAIL sent inside TLS
+		run auth_requests
+		[ "$output" = 'GET /auth HTTP/1.0\r\nHost: 127.0.0.1\r\nAuth-Method: none\r\nAuth-User: \r\nAuth-Pass: \r\nAuth-Protocol: smtp\r\nAuth-Login-Attempt: 1\r\nClient-IP: 127.0.0.1\r\nClient-Host: [UNAVAILABLE]\r\nAuth-SMTP-Helo: \r\nAuth-SMTP-From: MAIL FROM:<bob@example.test>\r\nAuth-SMTP-To: RCPT TO:<alice@example.test>\r\n'"${TLS13}"'\r\n' ]
 	fi
-	# the MAIL of before TLS is forgotten (503), and the injected RCPT/MAIL never ran:
-	# the second MAIL is accepted
-	[ "$output" = "${SGREET}250-mail.test\r\n250-AUTH PLAIN LOGIN\r\n250 STARTTLS\r\n250 2.0.0 OK\r\n220 2.0.0 Start TLS\r\n503 5.5.1 Bad sequence of commands\r\n250 2.0.0 OK\r\n250 2.1.5 Ok\r\n221 2.0.0 Bye\r\n[EOF]" ]
-	# one auth request, with no HELO name and only the MAIL sent inside TLS
-	run auth_requests
-	[ "$output" = 'GET /auth HTTP/1.0\r\nHost: 127.0.0.1\r\nAuth-Method: none\r\nAuth-User: \r\nAuth-Pass: \r\nAuth-Protocol: smtp\r\nAuth-Login-Attempt: 1\r\nClient-IP: 127.0.0.1\r\nClient-Host: [UNAVAILABLE]\r\nAuth-SMTP-Helo: \r\nAuth-SMTP-From: MAIL FROM:<bob@example.test>\r\nAuth-SMTP-To: RCPT TO:<alice@example.test>\r\n'"${TLS13}"'\r\n' ]
 }
 
 @test "starttls only (SMTP): AUTH refused before TLS, EHLO without AUTH, then with it" {

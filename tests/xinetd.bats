@@ -42,7 +42,7 @@ EOF
 	grep -qE '^\s+bind += 127\.0\.0\.1$' <<<"$output"
 	grep -qE "^\s+server += $MAILPROXY_BUILD/mailproxy\$" <<<"$output"
 	grep -qE "^\s+server_args += -c $T/all.conf\$" <<<"$output"
-	! grep -qE '^\s+bind += 127\.0\.0\.2$' <<<"$output"	# served by *:10143, as in nginx
+	[ "$(grep -cE '^\s+bind += 127\.0\.0\.2$' <<<"$output")" = 0 ]	# served by *:10143, as in nginx
 	grep -q "^# NOT APPLIED: backlog: " <<<"$output"
 	[[ "$stderr" == *"[warn] \"backlog\" of \"listen 127.0.0.1:10143\" in $T/all.conf:3: "* ]]
 	# what xinetd lacks for a connection, mailproxy sets on it (the test below)
@@ -84,7 +84,7 @@ xinetd_block() { awk -v s="service $1" '$0 == s { p = 1 } p { print } p && /^}$/
 	grep -qxF "10143${tab}stream${tab}tcp4${tab}nowait.1000000000${tab}mailproxy${tab}$MAILPROXY_BUILD/mailproxy${tab}mailproxy -c $T/all.conf" <<<"$output"
 	grep -qxF "10143${tab}stream${tab}tcp6${tab}nowait.1000000000${tab}mailproxy${tab}$MAILPROXY_BUILD/mailproxy${tab}mailproxy -c $T/all.conf" <<<"$output"
 	grep -qxF "/run/mp.sock${tab}stream${tab}unix${tab}nowait.1000000000${tab}mailproxy${tab}$MAILPROXY_BUILD/mailproxy${tab}mailproxy -c $T/all.conf" <<<"$output"
-	! grep -q '^127\.0\.0\.2' <<<"$output"
+	[ "$(grep -c '^127\.0\.0\.2' <<<"$output")" = 0 ]
 	grep -q "^# NOT APPLIED: backlog: " <<<"$output"
 	[[ "$stderr" == *"[warn] \"backlog\" of \"listen 127.0.0.1:10143\""* ]]
 	for p in rcvbuf sndbuf so_keepalive; do

@@ -213,7 +213,7 @@ mp_server() {
 # port NAME [INST [inetd]]: the port of server NAME of proxy instance INST (default mp)
 port() {
 	local inst=${2:-mp} col=2
-	[ "${3:-}" = inetd ] && col=3
+	if [ "${3:-}" = inetd ]; then col=3; fi
 	awk -v n="$1" -v c="$col" '$1 == n { print $c; f = 1 } END { exit !f }' "$T/$inst/ports" ||
 		{ echo "no server $1 in $inst" >&2; return 1; }
 }
@@ -236,7 +236,7 @@ mp_write_conf() { # INST
 		echo "    server_name mail.test;"
 		echo "    auth_http 127.0.0.1:$AUTHPORT/auth;"
 		echo "    auth_http_timeout 5s;"
-		[ -n "$MP_MAIL_EXTRA" ] && echo "$MP_MAIL_EXTRA"
+		if [ -n "$MP_MAIL_EXTRA" ]; then echo "$MP_MAIL_EXTRA"; fi
 		for ((i = 0; i < n; i++)); do
 			echo "${MP_SERVERS[i]} ${ports[2 * i]} ${ports[2 * i + 1]}" >>"$dir/ports"
 			echo "    server { # ${MP_SERVERS[i]}"
@@ -297,6 +297,8 @@ tls_daemon_env() {
 		[ -S "$dir/tls.sock" ] && break
 		sleep 0.05
 	done
+	# without the socket the handlers would quietly run a mailproxy-tls of their own
+	[ -S "$dir/tls.sock" ] || { cat "$dir/ssa-tlsd.log" >&2; echo "no $dir/tls.sock" >&2; return 1; }
 	TLS_ENV=(-E "MAILPROXY_TLS_SOCKET=$dir/tls.sock")
 }
 
@@ -338,7 +340,7 @@ mp_cleanup() {
 		for ((i = 0; i < 50; i++)); do
 			alive=
 			for pid in $(cat "$T/pids"); do
-				kill -0 "$pid" 2>/dev/null && alive=1
+				if kill -0 "$pid" 2>/dev/null; then alive=1; fi
 			done
 			[ -z "$alive" ] && break
 			sleep 0.05

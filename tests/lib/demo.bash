@@ -90,6 +90,6 @@ EOF
 }
 
 demo_postfix_stop() {
-	[ -n "${T:-}" ] && [ -d "$T/postfix/conf" ] && postfix -c "$T/postfix/conf" stop >/dev/null 2>&1
+	if [ -n "${T:-}" ] && [ -d "$T/postfix/conf" ]; then postfix -c "$T/postfix/conf" stop >/dev/null 2>&1 || true; fi
 	return 0
 }

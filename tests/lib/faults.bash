@@ -61,7 +61,7 @@ leftovers() {
 		mailproxy | mailproxy-relay | mailproxy-tls) ;;
 		*) continue ;;
 		esac
-		tr '\0' '\n' <"$p/environ" 2>/dev/null | grep -qxF "MP_FAULT_TAG=$T" && echo "${p#/proc/}"
+		if tr '\0' '\n' <"$p/environ" 2>/dev/null | grep -qxF "MP_FAULT_TAG=$T"; then echo "${p#/proc/}"; fi
 	done
 	return 0
 }

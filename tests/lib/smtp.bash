@@ -80,7 +80,7 @@ EOF
 }
 
 postfix_stop() {
-	[ -d "$T/postfix/conf" ] && postfix -c "$T/postfix/conf" stop >/dev/null 2>&1
+	if [ -d "$T/postfix/conf" ]; then postfix -c "$T/postfix/conf" stop >/dev/null 2>&1 || true; fi
 	return 0
 }
 
