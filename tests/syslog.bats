@@ -9,6 +9,7 @@
 # and collectors that are gone.  MAILPROXY_TARGET=nginx runs the "mp" half on nginx too.
 
 load lib/common
+bats_require_minimum_version 1.5.0
 load lib/tls
 
 # sink INST NAME ADDRESS: a collector for instance INST at ADDRESS, its datagrams in
