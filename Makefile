@@ -93,7 +93,7 @@ $(BUILD)/$(if $(MUSL_CC),mailproxy-full,mailproxy): $(BUILD)/cmd/mailproxy.o $(B
 # instructions, each a trap to the hypervisor in a VM, which made a glibc
 # relay's exec cost 0.76 ms of CPU against 0.20 ms with musl, on every login
 # (bench/README). MUSL_CC= (empty) builds both with $(CC) and glibc instead.
-RELAY_SRC    = cmd/mailproxy-relay.c lib/relay.c lib/log.c lib/clock.c lib/sandbox.c
+RELAY_SRC    = cmd/mailproxy-relay.c lib/relay.c lib/log.c lib/log_syslog.c lib/clock.c lib/sandbox.c
 RELAY_MUSL_OBJ = $(RELAY_SRC:%.c=$(BUILD)/musl/%.o)
 # everything but the TLS process's own files (libtls, libcrypto)
 HANDLER_SRC  = cmd/mailproxy.c $(filter-out $(filter-out lib/tlsd_report.c,$(wildcard lib/tlsd_*.c)),$(LIB_SRC))

@@ -175,9 +175,11 @@ main(int argc, char **argv)
 	}
 #endif
 	log_conf_use(&cf, ls->server, true);
+	/* as nginx: the first line before the session's context */
+	log_msg(MP_LOG_INFO, "client %s connected to %s", conn.peer_text, conn.local_text);
 	log_set_client(conn.peer_ip);
 	log_set_server(conn.local_text);
-	log_msg(MP_LOG_INFO, "client %s connected to %s", conn.peer_text, conn.local_text);
+	log_set_action("in auth state");
 	/* inetd and xinetd cannot set the listen line's socket parameters: we do */
 	if (conn.fd == 0 && conn_apply_listen(conn.fd, ls, err, sizeof err) == -1)
 		log_msg(MP_LOG_WARN, "%s", err);

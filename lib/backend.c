@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "backend.h"
+#include "log_debug.h"
 #include "clock.h"
 #include "io.h"
 #include "log.h"
@@ -129,8 +130,10 @@ backend_read_reply(int fd, backend_frame_fn *frame, const void *arg,
 		if (consume(fd, b->p + b->len, take) == -1)
 			return BACKEND_ERROR;
 		b->len += take;
-		if (end != 0)
+		if (end != 0) {
+			log_debug_upstream_reply(b->p, b->len);
 			return BACKEND_OK;
+		}
 	}
 }
 

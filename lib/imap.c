@@ -12,6 +12,7 @@
 #include "imap_backend.h"
 #include "imap_int.h"
 #include "log.h"
+#include "log_debug.h"
 #include "session.h"
 
 static const char greeting[] = "* OK IMAP4 ready\r\n";
@@ -121,6 +122,7 @@ authenticate_and_relay(struct imap *im)
 	rc = imap_backend_login(s->bfd, &ib, &b, s->deadline);
 	explicit_bzero(s->pass, s->credcap);
 	if (rc == BACKEND_OK) {
+		log_set_action(NULL);
 		log_msg(MP_LOG_INFO, "client logged in");
 		if (session_reply(s, b.p, b.len) == 0)
 			(void)session_exec_relay(s, s->buf, s->len);
@@ -241,6 +243,7 @@ imap_run(struct imap *im)
 		}
 
 		set_tag(im);
+		log_debug_imap(&im->p, im->state != IMAP_START);
 		if (im->state == IMAP_START) {
 			r = command(im);
 			if (r == 3)

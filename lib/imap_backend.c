@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "imap_backend.h"
+#include "log_debug.h"
 
 int
 imap_backend_init(struct imap_backend *ib, const char *tag, size_t taglen,
@@ -137,6 +138,7 @@ imap_backend_login(int fd, struct imap_backend *ib, struct backend_buf *b, int64
 		case IMAP_BK_NEXT:
 			break;
 		}
+		log_debug_upstream_send(iov, iovcnt, iov[0].iov_base == (const void *)ib->pass ? 0 : iovcnt);
 		r = backend_send(fd, iov, iovcnt, deadline);
 		if (r != BACKEND_OK)
 			return r;

@@ -15,6 +15,7 @@
 
 #include "clock.h"
 #include "log.h"
+#include "log_debug.h"
 #include "pop3.h"
 #include "pop3_int.h"
 #include "sasl.h"
@@ -218,6 +219,8 @@ serve(struct pop3 *pp, struct session *s)
 			continue;
 		}
 		off += used;
+		if (rc == POP3_DONE)
+			log_debug_pop3(&pp->p, pp->state != POP3_START && pp->state != POP3_USER);
 		if (rc == POP3_INVALID) {
 			s->errors++;
 			next = pop3_invalid(pp);

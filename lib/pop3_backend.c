@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "log_debug.h"
 #include "pop3_backend.h"
 
 static int
@@ -98,6 +99,7 @@ pop3_backend_login(int fd, struct pop3_backend *pb, struct backend_buf *b, int64
 		case POP3_BK_NEXT:
 			break;
 		}
+		log_debug_upstream_send(iov, iovcnt, iovcnt > 1 && iov[1].iov_base == (const void *)pb->pass ? 1 : iovcnt);
 		r = backend_send(fd, iov, iovcnt, deadline);
 		if (r != BACKEND_OK)
 			return r;

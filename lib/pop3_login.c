@@ -67,6 +67,7 @@ pop3_authenticate_and_relay(struct pop3 *pp, const char *pending, size_t npendin
 	rc = pop3_backend_login(s->bfd, &pb, &b, s->deadline);
 	explicit_bzero(s->pass, s->credcap);
 	if (rc == BACKEND_OK) {
+		log_set_action(NULL);
 		log_msg(MP_LOG_INFO, "client logged in");
 		if (session_reply(s, b.p, b.len) == 0)
 			(void)session_exec_relay(s, pending, npending);

@@ -11,6 +11,7 @@
 #include "clock.h"
 #include "io.h"
 #include "log.h"
+#include "log_debug.h"
 #include "resolver.h"
 #include "smtp.h"
 #include "smtp_int.h"
@@ -258,6 +259,7 @@ serve(struct smtp *sm, struct session *s)
 			break;
 		}
 
+		log_debug_smtp(sm->state == SMTP_START ? &sm->p : NULL);
 		if (sm->state == SMTP_START)
 			r = command(sm, used);
 		else

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "base64.h"
+#include "log_debug.h"
 #include "smtp_backend.h"
 #include "xtext.h"
 
@@ -254,6 +255,7 @@ run(int fd, struct smtp_backend *sb, struct backend_buf *b, int64_t deadline, bo
 		case SMTP_BK_NEXT:
 			break;
 		}
+		log_debug_upstream_send(iov, iovcnt, sb->state == SMTP_BK_AUTH ? 0 : iovcnt);
 		r = backend_send(fd, iov, iovcnt, deadline);
 		if (r != BACKEND_OK)
 			return r;

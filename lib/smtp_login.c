@@ -56,6 +56,7 @@ backend_login(struct smtp *sm, struct backend_buf *b)
 	free(sb.scratch);
 	explicit_bzero(s->pass, s->credcap);
 	if (rc == BACKEND_OK) {
+		log_set_action(NULL);
 		log_msg(MP_LOG_INFO, "client logged in");
 		/* with smtp_auth none the backend's RCPT reply answers the client's RCPT */
 		if (sb.none)
