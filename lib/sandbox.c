@@ -241,7 +241,8 @@ static unsigned nexec;
 static int exec_sealed;
 
 #define NCALLS(a) (sizeof (a) / sizeof (a)[0])
-#define SB_MAX_INSNS (3 * NCALLS(handler_calls) + 96)
+#define SB_MAX_CHECKS 12
+#define SB_MAX_INSNS (3 * NCALLS(handler_calls) + 8 * SB_MAX_CHECKS + 32)
 
 struct prog {
 	struct sock_filter f[SB_MAX_INSNS];
@@ -267,13 +268,92 @@ emit(struct prog *p, uint16_t code, uint32_t k, uint8_t jt, uint8_t jf)
 #define ARG_HI(i) (offsetof(struct seccomp_data, args) + 8 * (i) + 4)
 #endif
 
+/* A call with an argument check. The tree below jumps to its block, so
+ * that every other call number meets none of them: loading a filter runs
+ * it for each number (see the top), and a call whose path never reads an
+ * argument keeps its verdict in the kernel's cache. Every path of a block
+ * ends in a RET. */
+enum check_kind {
+	ARG_IN,		/* argument ARG (low half) is one of VALS */
+	ARG_CLEAR,	/* argument ARG has no bit of K (flags are ints: the low half) */
+	ANSWER,		/* no check: return K */
+	SELF_ABORT,	/* argument ARG is K (this process) and argument ARG2 is SIGABRT */
+	EXEC		/* argument 0 is the address of one of exec_paths[] */
+};
+
+struct check {
+	int nr;
+	enum check_kind kind;
+	unsigned arg, arg2;
+	uint32_t k;
+	const uint32_t *vals;
+	unsigned nvals;
+	uint32_t fail;	/* the verdict when the check fails */
+};
+
+static void
+check_body(struct prog *p, const struct check *c)
+{
+	const uint32_t allow = SECCOMP_RET_ALLOW;
+
+	switch (c->kind) {
+	case ARG_IN:
+		emit(p, BPF_LD | BPF_W | BPF_ABS, ARG_LO(c->arg), 0, 0);
+		for (unsigned i = 0; i < c->nvals; i++)
+			emit(p, BPF_JMP | BPF_JEQ | BPF_K, c->vals[i], (uint8_t)(c->nvals - i), 0);
+		break;
+	case ARG_CLEAR:
+		emit(p, BPF_LD | BPF_W | BPF_ABS, ARG_LO(c->arg), 0, 0);
+		emit(p, BPF_JMP | BPF_JSET | BPF_K, c->k, 0, 1);
+		break;
+	case ANSWER:
+		emit(p, BPF_RET | BPF_K, c->k, 0, 0);
+		return;
+	case SELF_ABORT:
+		emit(p, BPF_LD | BPF_W | BPF_ABS, ARG_LO(c->arg), 0, 0);
+		emit(p, BPF_JMP | BPF_JEQ | BPF_K, c->k, 0, 2);
+		emit(p, BPF_LD | BPF_W | BPF_ABS, ARG_LO(c->arg2), 0, 0);
+		emit(p, BPF_JMP | BPF_JEQ | BPF_K, SIGABRT, 1, 0);
+		break;
+	case EXEC:
+		/* the whole pointer: exec_store's alignment keeps every path
+		 * within one 4 GiB half */
+		if (nexec == 0)
+			break;
+		emit(p, BPF_LD | BPF_W | BPF_ABS, ARG_HI(0), 0, 0);
+		emit(p, BPF_JMP | BPF_JEQ | BPF_K, (uint32_t)((uint64_t)(uintptr_t)exec_store >> 32), 0,
+		    (uint8_t)(1 + nexec));
+		emit(p, BPF_LD | BPF_W | BPF_ABS, ARG_LO(0), 0, 0);
+		for (unsigned i = 0; i < nexec; i++)
+			emit(p, BPF_JMP | BPF_JEQ | BPF_K, (uint32_t)(uintptr_t)exec_paths[i],
+			    (uint8_t)(nexec - i), 0);
+		break;
+	}
+	emit(p, BPF_RET | BPF_K, c->fail, 0, 0);
+	emit(p, BPF_RET | BPF_K, allow, 0, 0);
+}
+
 #define LEAF 2	/* ranges tested one by one at the bottom of the tree */
 
 /* Allowed call numbers come in runs (read, write, open, close, stat...):
- * the tree searches runs, 44 for the handler's 115 calls, which halves
- * the program the kernel converts and compiles for every process. */
+ * the tree searches runs, about half as many as calls, which halves the
+ * program the kernel converts and compiles for every process. A checked
+ * call is a run of its own, whose leaf jumps to its block. */
 struct run {
 	uint32_t lo, hi;
+	int check;	/* index of its check, or -1 */
+};
+
+struct fixup {
+	unsigned short at;	/* a JA to the block of check CHECK */
+	int check;
+};
+
+struct tree {
+	const struct run *runs;
+	struct fixup fix[SB_MAX_CHECKS];
+	unsigned nfix;
+	uint32_t deny;
 };
 
 static size_t
@@ -295,10 +375,12 @@ tree_size(const struct run *runs, size_t lo, size_t hi)
 	return n;
 }
 
-/* A holds the call number: RET ALLOW inside one of runs[lo, hi), DENY otherwise. */
+/* A holds the call number: RET ALLOW inside one of runs[lo, hi), a jump to
+ * the block of a checked call, DENY otherwise. */
 static void
-tree(struct prog *p, const struct run *runs, size_t lo, size_t hi, uint32_t deny)
+tree(struct prog *p, struct tree *t, size_t lo, size_t hi)
 {
+	const struct run *runs = t->runs;
 	size_t mid = lo + (hi - lo) / 2, left;
 
 	if (hi - lo <= LEAF) {
@@ -310,200 +392,148 @@ tree(struct prog *p, const struct run *runs, size_t lo, size_t hi, uint32_t deny
 				emit(p, BPF_JMP | BPF_JGE | BPF_K, runs[i].lo, 0, 2);
 				emit(p, BPF_JMP | BPF_JGT | BPF_K, runs[i].hi, 1, 0);
 			}
-			emit(p, BPF_RET | BPF_K, SECCOMP_RET_ALLOW, 0, 0);
+			if (runs[i].check >= 0 && t->nfix < SB_MAX_CHECKS)
+				t->fix[t->nfix++] = (struct fixup){ p->n, runs[i].check };
+			if (runs[i].check >= 0)
+				emit(p, BPF_JMP | BPF_JA, 0, 0, 0);	/* offset: build_tree() */
+			else
+				emit(p, BPF_RET | BPF_K, SECCOMP_RET_ALLOW, 0, 0);
 		}
-		emit(p, BPF_RET | BPF_K, deny, 0, 0);
+		emit(p, BPF_RET | BPF_K, t->deny, 0, 0);
 		return;
 	}
 	left = tree_size(runs, lo, mid);
 	if (left > 255)
 		p->n = SB_MAX_INSNS + 1;	/* does not fit: build() says E2BIG */
 	emit(p, BPF_JMP | BPF_JGE | BPF_K, runs[mid].lo, (uint8_t)left, 0);
-	tree(p, runs, lo, mid, deny);
-	tree(p, runs, mid, hi, deny);
+	tree(p, t, lo, mid);
+	tree(p, t, mid, hi);
 }
 
-/* The calls in CALLS (those this architecture has), sorted, unique and
- * joined into runs, as a search. */
+/* The calls in CALLS and MORE and those of CHECKS (those this architecture
+ * has), sorted, unique and joined into runs, as a search, then the blocks
+ * of the checks. */
 static void
-allow_tree(struct prog *p, const int *calls, size_t n, const int *more, size_t nmore,
-    uint32_t deny)
+build_tree(struct prog *p, const int *calls, size_t n, const int *more, size_t nmore,
+    const struct check *checks, size_t nchecks, uint32_t deny)
 {
-	uint32_t sorted[NCALLS(handler_calls)];
-	size_t k = 0;
+	struct run sorted[NCALLS(handler_calls) + SB_MAX_CHECKS];
+	struct run runs[NCALLS(sorted)];
+	struct tree t = { .runs = runs, .deny = deny };
+	size_t k = 0, nruns = 0;
 
-	for (size_t i = 0; i < n + nmore && k < NCALLS(sorted); i++) {
-		int nr = i < n ? calls[i] : more[i - n];
+	for (size_t i = 0; i < n + nmore + nchecks && k < NCALLS(sorted); i++) {
+		int nr = i < n ? calls[i] : i < n + nmore ? more[i - n] : checks[i - n - nmore].nr;
+		int check = i < n + nmore ? -1 : (int)(i - n - nmore);
 		size_t j;
 
 		if (nr < 0)
 			continue;
-		for (j = k; j > 0 && sorted[j - 1] > (uint32_t)nr; j--)
+		for (j = k; j > 0 && sorted[j - 1].lo > (uint32_t)nr; j--)
 			sorted[j] = sorted[j - 1];
-		if (j > 0 && sorted[j - 1] == (uint32_t)nr) {
-			/* a duplicate: undo the shift */
+		if (j > 0 && sorted[j - 1].lo == (uint32_t)nr) {
+			/* a duplicate: undo the shift (a checked call must not be listed) */
+			if (check >= 0 || sorted[j - 1].check >= 0)
+				p->n = SB_MAX_INSNS + 1;
 			for (; j < k; j++)
 				sorted[j] = sorted[j + 1];
 			continue;
 		}
-		sorted[j] = (uint32_t)nr;
+		sorted[j] = (struct run){ (uint32_t)nr, (uint32_t)nr, check };
 		k++;
 	}
-	struct run runs[NCALLS(handler_calls)];
-	size_t nruns = 0;
-
 	for (size_t i = 0; i < k; i++) {
-		if (nruns > 0 && runs[nruns - 1].hi + 1 == sorted[i])
-			runs[nruns - 1].hi = sorted[i];
+		struct run *last = nruns > 0 ? &runs[nruns - 1] : NULL;
+
+		if (last != NULL && last->check < 0 && sorted[i].check < 0 && last->hi + 1 == sorted[i].lo)
+			last->hi = sorted[i].lo;
 		else
-			runs[nruns++] = (struct run){ sorted[i], sorted[i] };
+			runs[nruns++] = sorted[i];
 	}
-	tree(p, runs, 0, nruns, deny);
-}
+	tree(p, &t, 0, nruns);
+	for (size_t c = 0; c < nchecks; c++) {
+		unsigned short at = p->n;
 
-/* An argument check of call NR: the block is skipped, with the call number
- * still in A, for any other call; every path inside it ends in a RET. */
-static size_t
-block_begin(struct prog *p, int nr)
-{
-	size_t at = p->n;
-
-	emit(p, BPF_JMP | BPF_JEQ | BPF_K, (uint32_t)nr, 0, 0);
-	return at;
-}
-
-static void
-block_end(struct prog *p, size_t at)
-{
-	size_t len = p->n - at - 1;
-
-	if (len > 255)
-		p->n = SB_MAX_INSNS + 1;
-	else if (at < SB_MAX_INSNS)
-		p->f[at].jf = (uint8_t)len;
-}
-
-/* NR answers RET with no argument check (clone3: ENOSYS) */
-static void
-answer(struct prog *p, int nr, uint32_t ret)
-{
-	size_t at;
-
-	if (nr < 0)
-		return;
-	at = block_begin(p, nr);
-	emit(p, BPF_RET | BPF_K, ret, 0, 0);
-	block_end(p, at);
-}
-
-/* NR with argument ARG (low half) in VALS[]: allowed; otherwise DENY. */
-static void
-allow_arg_in(struct prog *p, int nr, unsigned arg, const uint32_t *vals, unsigned nvals,
-    uint32_t deny)
-{
-	size_t at;
-
-	if (nr < 0)
-		return;
-	at = block_begin(p, nr);
-	emit(p, BPF_LD | BPF_W | BPF_ABS, ARG_LO(arg), 0, 0);
-	for (unsigned i = 0; i < nvals; i++)
-		emit(p, BPF_JMP | BPF_JEQ | BPF_K, vals[i], (uint8_t)(nvals - i), 0);
-	emit(p, BPF_RET | BPF_K, deny, 0, 0);
-	emit(p, BPF_RET | BPF_K, SECCOMP_RET_ALLOW, 0, 0);
-	block_end(p, at);
-}
-
-/* NR allowed unless argument ARG (low half: flags are ints) has a bit of MASK set */
-static void
-allow_arg_clear(struct prog *p, int nr, unsigned arg, uint32_t mask, uint32_t deny)
-{
-	size_t at;
-
-	if (nr < 0)
-		return;
-	at = block_begin(p, nr);
-	emit(p, BPF_LD | BPF_W | BPF_ABS, ARG_LO(arg), 0, 0);
-	emit(p, BPF_JMP | BPF_JSET | BPF_K, mask, 0, 1);
-	emit(p, BPF_RET | BPF_K, deny, 0, 0);
-	emit(p, BPF_RET | BPF_K, SECCOMP_RET_ALLOW, 0, 0);
-	block_end(p, at);
-}
-
-/* A signal call allowed only as abort(3) sends it: SIGABRT to this process
- * (argument PIDARG: the process or, for tkill, the main thread, whose id is
- * the process's; the kernel reads it as an int). */
-static void
-allow_self_abort(struct prog *p, int nr, unsigned pidarg, unsigned sigarg, uint32_t self,
-    uint32_t deny)
-{
-	size_t at;
-
-	if (nr < 0)
-		return;
-	at = block_begin(p, nr);
-	emit(p, BPF_LD | BPF_W | BPF_ABS, ARG_LO(pidarg), 0, 0);
-	emit(p, BPF_JMP | BPF_JEQ | BPF_K, self, 0, 2);
-	emit(p, BPF_LD | BPF_W | BPF_ABS, ARG_LO(sigarg), 0, 0);
-	emit(p, BPF_JMP | BPF_JEQ | BPF_K, SIGABRT, 1, 0);
-	emit(p, BPF_RET | BPF_K, deny, 0, 0);
-	emit(p, BPF_RET | BPF_K, SECCOMP_RET_ALLOW, 0, 0);
-	block_end(p, at);
-}
-
-/* execve(2) of one of exec_paths[], named by its address (the whole
- * pointer: both halves). All of them lie in exec_store, whose alignment
- * keeps it within one 4 GiB half. */
-static void
-allow_exec(struct prog *p, uint32_t deny)
-{
-	size_t at = block_begin(p, __NR_execve);
-
-	if (nexec > 0) {
-		uint64_t a = (uintptr_t)exec_store;
-
-		emit(p, BPF_LD | BPF_W | BPF_ABS, ARG_HI(0), 0, 0);
-		emit(p, BPF_JMP | BPF_JEQ | BPF_K, (uint32_t)(a >> 32), 0, (uint8_t)(1 + nexec));
-		emit(p, BPF_LD | BPF_W | BPF_ABS, ARG_LO(0), 0, 0);
-		for (unsigned i = 0; i < nexec; i++)
-			emit(p, BPF_JMP | BPF_JEQ | BPF_K, (uint32_t)(uintptr_t)exec_paths[i],
-			    (uint8_t)(nexec - i), 0);
+		for (unsigned i = 0; i < t.nfix; i++)
+			if (t.fix[i].check == (int)c && t.fix[i].at < SB_MAX_INSNS)
+				p->f[t.fix[i].at].k = (uint32_t)(at - t.fix[i].at - 1);
+		if (checks[c].nr >= 0)
+			check_body(p, &checks[c]);
 	}
-	emit(p, BPF_RET | BPF_K, deny, 0, 0);
-	emit(p, BPF_RET | BPF_K, SECCOMP_RET_ALLOW, 0, 0);
-	block_end(p, at);
 }
 
 #ifdef SB_ARCH
-static void
-handler_checks(struct prog *p, uint32_t deny)
+/* The handler's checked calls. */
+static size_t
+handler_checks(struct check *c, uint32_t deny)
 {
 	static const uint32_t families[] = { AF_UNIX, AF_INET, AF_INET6, AF_NETLINK };
 	uint32_t self = (uint32_t)getpid();
+	size_t n = 0;
 
 	/* no raw or packet sockets; netlink is glibc getaddrinfo()'s AI_ADDRCONFIG */
-	allow_arg_in(p, __NR_socket, 0, families, NCALLS(families),
-	    SECCOMP_RET_ERRNO | (EAFNOSUPPORT & SECCOMP_RET_DATA));
-	allow_arg_clear(p, __NR_clone, 0, ~(uint32_t)SB_CLONE_OK, deny);
+	c[n++] = (struct check){ .nr = __NR_socket, .kind = ARG_IN, .arg = 0, .vals = families,
+	    .nvals = NCALLS(families), .fail = SECCOMP_RET_ERRNO | (EAFNOSUPPORT & SECCOMP_RET_DATA) };
+	c[n++] = (struct check){ .nr = __NR_clone, .kind = ARG_CLEAR, .arg = 0,
+	    .k = ~(uint32_t)SB_CLONE_OK, .fail = deny };
 	/* clone3 passes its flags in memory, which a filter cannot read: glibc
 	 * falls back to clone, above, on ENOSYS */
-	answer(p, __NR_clone3, SECCOMP_RET_ERRNO | (ENOSYS & SECCOMP_RET_DATA));
-	allow_arg_clear(p, __NR_open, 1, SB_OPEN_NO, deny);
-	allow_arg_clear(p, __NR_openat, 2, SB_OPEN_NO, deny);
-	allow_exec(p, deny);
-	allow_self_abort(p, __NR_kill, 0, 1, self, deny);
-	allow_self_abort(p, __NR_tgkill, 0, 2, self, deny);
-	allow_self_abort(p, __NR_tkill, 0, 1, self, deny);
+	c[n++] = (struct check){ .nr = __NR_clone3, .kind = ANSWER,
+	    .k = SECCOMP_RET_ERRNO | (ENOSYS & SECCOMP_RET_DATA) };
+	c[n++] = (struct check){ .nr = __NR_open, .kind = ARG_CLEAR, .arg = 1, .k = SB_OPEN_NO,
+	    .fail = deny };
+	c[n++] = (struct check){ .nr = __NR_openat, .kind = ARG_CLEAR, .arg = 2, .k = SB_OPEN_NO,
+	    .fail = deny };
+	c[n++] = (struct check){ .nr = __NR_execve, .kind = EXEC, .fail = deny };
+	c[n++] = (struct check){ .nr = __NR_kill, .kind = SELF_ABORT, .arg = 0, .arg2 = 1,
+	    .k = self, .fail = deny };
+	c[n++] = (struct check){ .nr = __NR_tgkill, .kind = SELF_ABORT, .arg = 0, .arg2 = 2,
+	    .k = self, .fail = deny };
+	c[n++] = (struct check){ .nr = __NR_tkill, .kind = SELF_ABORT, .arg = 0, .arg2 = 1,
+	    .k = self, .fail = deny };
+	return n;
+}
+
+/* The relay's and a TLS session's checked calls. */
+static size_t
+confined_checks(struct check *c, enum sandbox_phase phase, uint32_t deny)
+{
+	static const uint32_t rcvlowat = SO_RCVLOWAT;
+	static const uint32_t stack_prctl[] = { PR_SET_NO_NEW_PRIVS, PR_SET_SECCOMP };
+	static const uint32_t stack_seccomp = SECCOMP_SET_MODE_FILTER;
+	size_t n = 0;
+
+	/* memory, but never executable */
+	c[n++] = (struct check){ .nr = __NR_mmap, .kind = ARG_CLEAR, .arg = 2, .k = PROT_EXEC,
+	    .fail = deny };
+	c[n++] = (struct check){ .nr = __NR_mprotect, .kind = ARG_CLEAR, .arg = 2, .k = PROT_EXEC,
+	    .fail = deny };
+	if (phase == SANDBOX_RELAY)
+		return n;
+	/* tlsd_io.c's wait for a whole TLS record */
+	c[n++] = (struct check){ .nr = __NR_setsockopt, .kind = ARG_IN, .arg = 2, .vals = &rcvlowat,
+	    .nvals = 1, .fail = deny };
+	if (phase == SANDBOX_TLS)
+		return n;
+	/* files read for reading only, and the session's filter stacked */
+	c[n++] = (struct check){ .nr = __NR_open, .kind = ARG_CLEAR, .arg = 1, .k = SB_READ_ONLY,
+	    .fail = deny };
+	c[n++] = (struct check){ .nr = __NR_openat, .kind = ARG_CLEAR, .arg = 2, .k = SB_READ_ONLY,
+	    .fail = deny };
+	c[n++] = (struct check){ .nr = __NR_prctl, .kind = ARG_IN, .arg = 0, .vals = stack_prctl,
+	    .nvals = NCALLS(stack_prctl), .fail = deny };
+	c[n++] = (struct check){ .nr = __NR_seccomp, .kind = ARG_IN, .arg = 0, .vals = &stack_seccomp,
+	    .nvals = 1, .fail = deny };
+	return n;
 }
 
 static int
 build(struct prog *p, enum sandbox_phase phase)
 {
-	static const uint32_t rcvlowat = SO_RCVLOWAT;
-	static const uint32_t stack_prctl[] = { PR_SET_NO_NEW_PRIVS, PR_SET_SECCOMP };
-	static const uint32_t stack_seccomp = SECCOMP_SET_MODE_FILTER;
 	uint32_t deny = phase == SANDBOX_HANDLER ? SECCOMP_RET_ERRNO | (EPERM & SECCOMP_RET_DATA) :
 	    SECCOMP_RET_KILL_PROCESS;
+	struct check checks[SB_MAX_CHECKS];
+	size_t nchecks;
 
 	p->n = 0;
 	emit(p, BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch), 0, 0);
@@ -517,32 +547,21 @@ build(struct prog *p, enum sandbox_phase phase)
 #endif
 	switch (phase) {
 	case SANDBOX_HANDLER:
-		handler_checks(p, deny);
-		allow_tree(p, handler_calls, NCALLS(handler_calls), NULL, 0, deny);
+		nchecks = handler_checks(checks, deny);
+		build_tree(p, handler_calls, NCALLS(handler_calls), NULL, 0, checks, nchecks, deny);
 		break;
 	case SANDBOX_RELAY:
-	case SANDBOX_TLS_HANDSHAKE:
+		nchecks = confined_checks(checks, phase, deny);
+		build_tree(p, relay_calls, NCALLS(relay_calls), NULL, 0, checks, nchecks, deny);
+		break;
 	case SANDBOX_TLS:
-		/* memory, but never executable */
-		allow_arg_clear(p, __NR_mmap, 2, PROT_EXEC, deny);
-		allow_arg_clear(p, __NR_mprotect, 2, PROT_EXEC, deny);
-		if (phase == SANDBOX_RELAY) {
-			allow_tree(p, relay_calls, NCALLS(relay_calls), NULL, 0, deny);
-			break;
-		}
-		/* tlsd_io.c's wait for a whole TLS record */
-		allow_arg_in(p, __NR_setsockopt, 2, &rcvlowat, 1, deny);
-		if (phase == SANDBOX_TLS) {
-			allow_tree(p, tls_calls, NCALLS(tls_calls), NULL, 0, deny);
-			break;
-		}
-		/* and the narrower filter stacked after the handshake */
-		allow_arg_in(p, __NR_prctl, 0, stack_prctl, NCALLS(stack_prctl), deny);
-		allow_arg_in(p, __NR_seccomp, 0, &stack_seccomp, 1, deny);
-		allow_arg_clear(p, __NR_open, 1, SB_READ_ONLY, deny);
-		allow_arg_clear(p, __NR_openat, 2, SB_READ_ONLY, deny);
-		allow_tree(p, tls_calls, NCALLS(tls_calls), tls_handshake_calls,
-		    NCALLS(tls_handshake_calls), deny);
+		nchecks = confined_checks(checks, phase, deny);
+		build_tree(p, tls_calls, NCALLS(tls_calls), NULL, 0, checks, nchecks, deny);
+		break;
+	case SANDBOX_TLS_HANDSHAKE:
+		nchecks = confined_checks(checks, phase, deny);
+		build_tree(p, tls_calls, NCALLS(tls_calls), tls_handshake_calls,
+		    NCALLS(tls_handshake_calls), checks, nchecks, deny);
 		break;
 	default:
 		errno = EINVAL;

@@ -544,6 +544,9 @@ run_filter(const struct sock_filter *f, unsigned n, uint32_t arch, uint32_t nr, 
 		case BPF_JMP | BPF_JSET | BPF_K:
 			pc += (a & i->k) ? i->jt : i->jf;
 			break;
+		case BPF_JMP | BPF_JA:
+			pc += i->k;
+			break;
 		case BPF_RET | BPF_K:
 			return i->k;
 		default:
