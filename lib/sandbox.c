@@ -9,10 +9,11 @@
  * built with no allocation and loaded with one seccomp(2) call (numbers in
  * tests/fuzz/README, "sandbox").
  *
- * Shape of a program: check the architecture (a foreign ABI is killed), the
- * few calls with an argument check, then a balanced binary search over the
- * sorted numbers of the allowed calls, whose leaves end in the phase's
- * default action. A search, not a list: when a filter is loaded the kernel
+ * Shape of a program: check the architecture (a foreign ABI is killed), then
+ * a balanced binary search over the sorted numbers of the allowed calls,
+ * whose leaves allow, or jump to the argument check of their call (placed
+ * after the search), or end in the phase's default action. A search, not a
+ * list: when a filter is loaded the kernel
  * runs it for every call number to fill its action cache, under a lock; a
  * list of 110 calls made that 0.14 ms per process here, more than the exec of
  * the static handler, and the search makes it a tenth of that. Jumps in the
