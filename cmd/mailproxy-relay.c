@@ -143,8 +143,11 @@ main(int argc, char **argv)
 	rc.cbuf = rc.ubuf = NULL;
 
 	/* the narrowest filter: the copy loop and the closing log line */
-	if (sandbox_enter(SANDBOX_RELAY) == -1)
+	if (sandbox_enter(SANDBOX_RELAY) == -1) {
 		log_msg(MP_LOG_ALERT, "seccomp filter not installed (%d: %s)", errno, strerror(errno));
+		return 1;
+	}
+	log_set_action("proxying");
 	relay_run(&rc, &st);
 
 	switch (st.end) {
@@ -161,6 +164,7 @@ main(int argc, char **argv)
 		log_msg(MP_LOG_ALERT, "%s (%d: %s)", relay_end_text(st.end), st.err, strerror(st.err));
 		break;
 	}
+	log_set_action(NULL);
 	log_msg(MP_LOG_INFO, "proxied session done (to upstream: %llu bytes, to client: %llu bytes, "
 	    "time: %lld.%03lld s)", (unsigned long long)st.c2b, (unsigned long long)st.b2c,
 	    (long long)(st.ms / 1000), (long long)(st.ms % 1000));

@@ -7,7 +7,12 @@
  *
  * With -D it is the daemon instead (lib/tlsd_daemon.c): socket-activated
  * on a unix socket (fd 3), it builds every TLS server's context once and
- * serves each session the handler hands it in a forked child. */
+ * serves each session the handler hands it in a forked child.
+ *
+ * Either way this process holds private keys: it is made non-dumpable
+ * before it reads one, so that no other process of its uid (a handler
+ * under attack) can ptrace it or read its memory, and it never dumps core.
+ * Its children inherit that; an exec would reset it, and none follows. */
 #include <errno.h>
 #include <malloc.h>
 #include <signal.h>
@@ -15,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -29,8 +35,10 @@
 #include "io.h"
 #include "log.h"
 #include "log_conf.h"
+#include "sandbox.h"
 #include "tlsd.h"
 #include "tlsd_daemon.h"
+#include "tlsd_req.h"
 
 static void
 usage(void)
@@ -110,19 +118,37 @@ done:
 	return rc;
 }
 
-/* Handshake, report, then the I/O loop. The exit status when not 0. */
+/* Handshake, report, then the I/O loop. The exit status when not 0.
+ *
+ * The session's idle limit: the handler ends a session quiet for `timeout`
+ * before the login, the relay one quiet for `proxy_timeout` after it, and we
+ * cannot tell which phase it is. So the limit is the larger of the two, and
+ * a second more, so that their log line explains a normal end; ours ends a
+ * session whose plaintext end nobody reads or closes. */
 static int
 serve(const struct mp_server *srv, struct tls *tsrv)
 {
 	int64_t linger_ms = srv->timeout_ms;
+	int64_t idle_ms = (srv->timeout_ms > srv->proxy_timeout_ms ? srv->timeout_ms :
+	    srv->proxy_timeout_ms) + 1000;
 	struct tls *ctx = NULL;
 	int rc;
 
+	/* the keys are loaded, the logs open: from here on only the session
+	 * (reading the CA and CRL files for the client certificate check) */
+	if (sandbox_enter(SANDBOX_TLS_HANDSHAKE) == -1) {
+		log_msg(MP_LOG_ALERT, "seccomp filter not installed (%d: %s)", errno, strerror(errno));
+		return 111;
+	}
 	if (io_set_nonblock(0, 1) == -1 || io_set_nonblock(1, 1) == -1) {
 		log_msg(MP_LOG_ALERT, "fcntl() failed: %s", strerror(errno));
 		return 111;
 	}
 	rc = handshake(srv, tsrv, &ctx);
+	if (rc == 0 && sandbox_enter(SANDBOX_TLS) == -1) {
+		log_msg(MP_LOG_ALERT, "seccomp filter not installed (%d: %s)", errno, strerror(errno));
+		rc = 111;
+	}
 	if (rc == 0) {
 		/* this process lives as long as the session, idle for hours
 		 * under IMAP IDLE: the configuration (SRV included: libtls has
@@ -130,7 +156,7 @@ serve(const struct mp_server *srv, struct tls *tsrv)
 		arena_release(&arena_global);
 		malloc_trim(0);
 		/* a broken connection is logged and client-caused: the exit status is the handler's */
-		(void)tlsd_run(ctx, 0, 1, linger_ms);
+		(void)tlsd_run(ctx, 0, 1, linger_ms, idle_ms);
 	}
 	tls_free(ctx);
 	return rc == 111 ? 111 : 0;
@@ -140,16 +166,53 @@ serve(const struct mp_server *srv, struct tls *tsrv)
 static const struct mp_conf *dcf;
 static struct tls **dsrv;
 
+/* The log context from the handler's strings, escaped (tlsd_req_text): they
+ * came over a socket, or through argv, and a newline in one would forge a
+ * log line. Sizes: log.c keeps a 16-character session id, and a client and
+ * server text as long as the request's fields. */
+static void
+log_context(const char *sid, const char *client, const char *local)
+{
+	char t[sizeof ((struct tlsd_req *)0)->local];
+
+	if (sid != NULL) {
+		tlsd_req_text(t, 17, sid, strlen(sid));
+		log_set_session_id(t);
+	}
+	if (client != NULL) {
+		tlsd_req_text(t, sizeof ((struct tlsd_req *)0)->client, client, strlen(client));
+		log_set_client(t);
+	}
+	if (local != NULL) {
+		tlsd_req_text(t, sizeof t, local, strlen(local));
+		log_set_server(t);
+	}
+}
+
 static int
 daemon_serve(size_t server, const struct tlsd_req *r)
 {
 	const struct mp_server *srv = &dcf->servers[server];
 
-	log_set_session_id(r->sid);
-	log_set_client(r->client);
-	log_set_server(r->local);
+	log_context(r->sid, r->client, r->local);
 	log_conf_use(dcf, srv, false);
 	return serve(srv, dsrv[server]);
+}
+
+/* The uid the kernel shows for a uid this user namespace cannot map (under
+ * PrivateUsers=, every peer but root and ourselves): nobody, 65534. */
+static unsigned long
+overflow_uid(void)
+{
+	FILE *f = fopen("/proc/sys/kernel/overflowuid", "re");
+	unsigned long u = 65534;
+
+	if (f != NULL) {
+		if (fscanf(f, "%lu", &u) != 1)
+			u = 65534;
+		fclose(f);
+	}
+	return u;
 }
 
 /* The listening socket systemd passed (LISTEN_FDS=1), or -1. */
@@ -177,6 +240,13 @@ run_daemon(const char *path)
 
 	if (lfd == -1) {
 		log_msg(MP_LOG_EMERG, "-D needs a listening socket from systemd (LISTEN_FDS=1)");
+		return 100;
+	}
+	/* the daemon serves its own uid: as nobody that would be every user it
+	 * cannot tell apart from nobody (see tlsd_daemon.c) */
+	if ((unsigned long)geteuid() == overflow_uid() || geteuid() == 65534) {
+		log_msg(MP_LOG_EMERG, "-D must not run as uid %lu (nobody): give it the handlers' own user",
+		    (unsigned long)geteuid());
 		return 100;
 	}
 	if (conf_load(&cf, path, err, sizeof err) == -1) {
@@ -217,7 +287,7 @@ run_daemon(const char *path)
 int
 main(int argc, char **argv)
 {
-	const char *path = NULL, *client = NULL, *server = NULL;
+	const char *path = NULL, *sid = NULL, *client = NULL, *server = NULL;
 	long idx = -1;
 	struct mp_conf cf;
 	const struct mp_server *srv;
@@ -232,7 +302,7 @@ main(int argc, char **argv)
 		case 'D': daemon = true; break;
 		case 'c': path = optarg; break;
 		case 's': idx = strtol(optarg, NULL, 10); break;
-		case 'i': log_set_session_id(optarg); break;
+		case 'i': sid = optarg; break;
 		case 'C': client = optarg; break;
 		case 'S': server = optarg; break;
 		default: usage();
@@ -242,12 +312,13 @@ main(int argc, char **argv)
 		usage();
 	signal(SIGPIPE, SIG_IGN);
 	log_init("mailproxy-tls");
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) == -1) {
+		log_msg(MP_LOG_EMERG, "prctl(PR_SET_DUMPABLE) failed (%d: %s)", errno, strerror(errno));
+		return 111;
+	}
 	if (daemon)
 		return run_daemon(path);
-	if (client != NULL)
-		log_set_client(client);
-	if (server != NULL)
-		log_set_server(server);
+	log_context(sid, client, server);
 
 	if (conf_load(&cf, path, err, sizeof err) == -1) {
 		log_msg(MP_LOG_EMERG, "%s", err);

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "backend.h"
+#include "log_debug.h"
 #include "clock.h"
 #include "io.h"
 #include "log.h"
@@ -129,13 +130,15 @@ backend_read_reply(int fd, backend_frame_fn *frame, const void *arg,
 		if (consume(fd, b->p + b->len, take) == -1)
 			return BACKEND_ERROR;
 		b->len += take;
-		if (end != 0)
+		if (end != 0) {
+			log_debug_upstream_reply(b->p, b->len);
 			return BACKEND_OK;
+		}
 	}
 }
 
 enum backend_result
-backend_dialogue(int fd, backend_frame_fn *frame, backend_step_fn *step, void *arg,
+backend_dialogue(int fd, const struct backend_dialogue *d, void *arg,
     struct backend_buf *b, int64_t deadline, int *own)
 {
 	for (;;) {
@@ -143,10 +146,10 @@ backend_dialogue(int fd, backend_frame_fn *frame, backend_step_fn *step, void *a
 		int iovcnt, st;
 		enum backend_result r;
 
-		r = backend_read_reply(fd, frame, arg, b, deadline);
+		r = backend_read_reply(fd, d->frame, arg, b, deadline);
 		if (r != BACKEND_OK)
 			return r;
-		st = step(arg, b->p, b->len, iov, &iovcnt);
+		st = d->step(arg, b->p, b->len, iov, &iovcnt);
 		if (st == BACKEND_STEP_ACCEPT)
 			return BACKEND_OK;
 		if (st == BACKEND_STEP_REJECT)
@@ -157,6 +160,7 @@ backend_dialogue(int fd, backend_frame_fn *frame, backend_step_fn *step, void *a
 			errno = EINVAL;
 			return BACKEND_INVALID;
 		}
+		log_debug_upstream_send(iov, iovcnt, d->secret_from(arg, iov, iovcnt));
 		r = backend_send(fd, iov, iovcnt, deadline);
 		if (r != BACKEND_OK)
 			return r;

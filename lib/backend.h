@@ -58,18 +58,24 @@ enum backend_step {
 	BACKEND_STEP_OWN	/* the first value of a dialogue's own */
 };
 
-/* Judge the complete reply P[0..N) of the dialogue ARG; on
- * BACKEND_STEP_NEXT the command to send is IOV[0..*IOVCNT). */
-typedef int backend_step_fn(void *arg, const char *p, size_t n, struct iovec iov[3],
-    int *iovcnt);
+/* A protocol's login dialogue, for backend_dialogue(); each gets ARG. */
+struct backend_dialogue {
+	backend_frame_fn *frame;
+	/* judge the complete reply P[0..N); on BACKEND_STEP_NEXT the command
+	 * to send is IOV[0..*IOVCNT) */
+	int (*step)(void *arg, const char *p, size_t n, struct iovec iov[3], int *iovcnt);
+	/* the first iov of that command that holds a credential (the debug
+	 * log counts it and the rest, never shows them); IOVCNT: none */
+	int (*secret_from)(const void *arg, const struct iovec *iov, int iovcnt);
+};
 
-/* The login loop every protocol shares: read a reply framed by FRAME, judge
- * it with STEP, send the next command, until a step accepts (BACKEND_OK),
- * rejects (BACKEND_REJECTED, the reply in B) or says something of its own
- * (BACKEND_INVALID with errno EINVAL, the value in *OWN if OWN is not NULL).
- * FRAME and STEP both get ARG. */
-enum backend_result backend_dialogue(int fd, backend_frame_fn *frame, backend_step_fn *step,
-    void *arg, struct backend_buf *b, int64_t deadline, int *own);
+/* The login loop every protocol shares: read a reply framed by D's frame,
+ * judge it with its step, send the next command, until a step accepts
+ * (BACKEND_OK), rejects (BACKEND_REJECTED, the reply in B) or says
+ * something of its own (BACKEND_INVALID with errno EINVAL, the value in
+ * *OWN if OWN is not NULL). */
+enum backend_result backend_dialogue(int fd, const struct backend_dialogue *d, void *arg,
+    struct backend_buf *b, int64_t deadline, int *own);
 
 /* nginx's framing: the first CRLF at which the reply is at least 4 bytes long. */
 size_t backend_frame_line(const void *arg, const char *p, size_t n);

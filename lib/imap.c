@@ -8,6 +8,7 @@
 #include "frontend.h"
 #include "imap_backend.h"
 #include "log.h"
+#include "log_debug.h"
 
 static const char greeting[] = "* OK IMAP4 ready\r\n";
 
@@ -147,6 +148,7 @@ imap_run(struct session *s)
 		}
 
 		set_tag(s, &p);
+		log_debug_imap(&p, s->sasl != SASL_IDLE);
 		if (s->sasl == SASL_IDLE)
 			next = command(s, &p);
 		else

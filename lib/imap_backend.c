@@ -119,6 +119,17 @@ step(void *ib, const char *p, size_t n, struct iovec iov[3], int *iovcnt)
 	return imap_backend_step(ib, p, n, iov, iovcnt);
 }
 
+/* the password goes alone, as a literal */
+static int
+secret_from(const void *arg, const struct iovec *iov, int iovcnt)
+{
+	const struct imap_backend *ib = arg;
+
+	return iov[0].iov_base == (const void *)ib->pass ? 0 : iovcnt;
+}
+
+static const struct backend_dialogue dialogue = { imap_backend_frame, step, secret_from };
+
 enum backend_result
 imap_backend_login(int fd, struct imap_backend *ib, struct backend_buf *b, int64_t deadline)
 {
@@ -127,5 +138,5 @@ imap_backend_login(int fd, struct imap_backend *ib, struct backend_buf *b, int64
 		errno = EINVAL;
 		return BACKEND_INVALID;
 	}
-	return backend_dialogue(fd, imap_backend_frame, step, ib, b, deadline, NULL);
+	return backend_dialogue(fd, &dialogue, ib, b, deadline, NULL);
 }

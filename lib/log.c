@@ -5,7 +5,13 @@
  * stderr is the client. log_init() moves it out of the way before anything
  * can write there (a log line, libc's fatal messages, a sanitizer report):
  * fd 2 becomes a datagram socket connected to the local syslog socket, or
- * /dev/null where there is none. The programs we execute inherit it. */
+ * /dev/null where there is none. The programs we execute inherit it.
+ *
+ * error_log syslog:... targets get nginx's datagrams: the RFC 3164 header
+ * (log_syslog.c), then the line as the file has it, one datagram per line,
+ * from a non-blocking socket opened before the sandbox: a collector that is
+ * gone or slow loses lines, never time. The local socket on fd 2 gets the
+ * same header from the same writer, with syslog(3)'s "prog[pid]" tag. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -19,15 +25,27 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "log_syslog.h"
 
 #define LOG_MAX_TARGETS 8
 #define LOG_LINE_MAX 2048
 
+enum log_kind {
+	LOG_FILE,	/* a file, or stderr as it is */
+	LOG_JOURNAL,	/* stderr is journald's stream: "<N>" prefix, no timestamp */
+	LOG_LOCAL,	/* stderr is the local syslog socket: "<N>date prog[pid]: " */
+	LOG_SYSLOG,	/* error_log syslog:...: "<N>date host tag: " and the file's line */
+};
+
 struct log_target {
 	int fd;
 	int level;
-	bool journal;	/* stderr is journald's stream: "<N>" prefix, no timestamp */
-	bool syslog;	/* stderr is a syslog socket: "<N>date tag[pid]: " */
+	enum log_kind kind;
+	int facility;			/* LOG_LOCAL, LOG_SYSLOG */
+	bool hostname;
+	char tag[33];
+	struct sockaddr_storage sa;	/* LOG_SYSLOG: the collector */
+	socklen_t salen;
 };
 
 static struct log_target targets[LOG_MAX_TARGETS];
@@ -35,13 +53,15 @@ static size_t ntargets;
 static const char *progname = "mailproxy";
 static char sid[17];
 static char ctx_client[64], ctx_server[160], ctx_login[200], ctx_upstream[160];
+static const char *action;	/* log_set_action() */
+static char hostname[256];	/* as nginx has it: gethostname(), in lower case */
 
 static const char *const level_names[] = {
 	"stderr", "emerg", "alert", "crit", "error", "warn", "notice", "info", "debug"
 };
 /* syslog priorities for journald's "<N>" prefix, by nginx level */
 static const int level_prio[] = { 3, 0, 1, 2, 3, 4, 5, 6, 7 };
-#define LOG_FACILITY_MAIL (2 << 3)
+#define LOG_FACILITY_MAIL 2
 #define SYSLOG_SOCKET "/dev/log"
 
 /* journald sets JOURNAL_STREAM=dev:ino for the stream it hands us as stderr. */
@@ -172,10 +192,22 @@ log_add_target(const char *path, int level)
 		if (stderr_is_client())	/* log_init() was not called */
 			return 0;
 		fd = 2;
-	} else if (strncmp(path, "syslog:", 7) == 0 || strcmp(path, "/dev/null") == 0) {
-		return 0;	/* syslog targets: journald already has stderr */
+	} else if (strncmp(path, "syslog:", 7) == 0) {
+		struct mp_syslog sl;
+		char host[8], err[256];
+
+		/* the relay's -L: numeric, made by syslog_spec() */
+		if (syslog_parse(path + 7, &sl, host, sizeof host, err, sizeof err) != 0)
+			return errno = EINVAL, -1;
+		return log_add_syslog(&sl, level);
+	} else if (strcmp(path, "/dev/null") == 0) {
+		return 0;
 	} else {
-		fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+		/* created only if missing: the programs the handler executes
+		 * reopen its files under its filter, which refuses O_CREAT */
+		fd = open(path, O_WRONLY | O_APPEND | O_CLOEXEC);
+		if (fd == -1 && errno == ENOENT)
+			fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
 		if (fd == -1)
 			return -1;
 	}
@@ -188,10 +220,50 @@ log_add_target(const char *path, int level)
 		}
 	}
 	t = &targets[ntargets++];
+	memset(t, 0, sizeof *t);
 	t->fd = fd;
 	t->level = level;
-	t->journal = fd == 2 && stderr_is_journal();
-	t->syslog = fd == 2 && !t->journal && stderr_is_syslog();
+	if (fd == 2 && stderr_is_journal())
+		t->kind = LOG_JOURNAL;
+	else if (fd == 2 && stderr_is_syslog()) {
+		t->kind = LOG_LOCAL;
+		t->facility = LOG_FACILITY_MAIL;
+	}
+	return 0;
+}
+
+int
+log_add_syslog(const struct mp_syslog *sl, int level)
+{
+	struct log_target *t;
+	int fd;
+
+	if (ntargets == LOG_MAX_TARGETS)
+		return errno = ENOSPC, -1;
+	if (sl->salen == 0 || sl->salen > sizeof t->sa)
+		return errno = EINVAL, -1;
+	if (hostname[0] == '\0') {
+		if (gethostname(hostname, sizeof hostname - 1) == -1)
+			hostname[0] = '\0';
+		for (char *c = hostname; *c; c++)
+			if (*c >= 'A' && *c <= 'Z')
+				*c = (char)(*c - 'A' + 'a');
+	}
+	/* not connected: sendto() reaches a collector that started later, or
+	 * restarted, and never reports an earlier datagram's ICMP error */
+	fd = socket(sl->sa.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd == -1)
+		return -1;
+	t = &targets[ntargets++];
+	memset(t, 0, sizeof *t);
+	t->fd = fd;
+	t->level = level;
+	t->kind = LOG_SYSLOG;
+	t->facility = sl->facility;
+	t->hostname = !sl->nohostname;
+	memcpy(t->tag, sl->tag, sizeof t->tag);
+	memcpy(&t->sa, &sl->sa, sl->salen);
+	t->salen = sl->salen;
 	return 0;
 }
 
@@ -212,6 +284,17 @@ set_ctx(char *dst, size_t cap, const char *v)
 {
 	if (v != NULL)
 		snprintf(dst, cap, "%s", v);
+}
+
+void
+log_set_action(const char *a)
+{
+	if (a == action)
+		return;
+	action = NULL;
+	if (a != NULL)
+		log_msg(MP_LOG_DEBUG, "mail state: %s", a);
+	action = a;
 }
 
 void
@@ -262,6 +345,15 @@ append(char *line, size_t cap, size_t *n, const char *a, const char *b, const ch
 		*n = cap - 1;
 }
 
+bool
+log_wants(int level)
+{
+	for (size_t i = 0; i < ntargets; i++)
+		if (level <= targets[i].level)
+			return true;
+	return false;
+}
+
 void
 log_msg(int level, const char *fmt, ...)
 {
@@ -296,6 +388,9 @@ log_msg(int level, const char *fmt, ...)
 		else if ((c < 0x20 && c != '\t') || c == 0x7f)
 			line[i] = '?';
 	}
+	/* a message that names its own phase keeps it */
+	if (action != NULL && strstr(line, " while ") == NULL)
+		append(line, sizeof line, &n, " while ", action, "");
 	if (ctx_client[0])
 		append(line, sizeof line, &n, ", client: ", ctx_client, "");
 	if (ctx_server[0])
@@ -314,25 +409,42 @@ log_msg(int level, const char *fmt, ...)
 		level = MP_LOG_ERR;
 
 	for (size_t i = 0; i < ntargets; i++) {
-		char out[LOG_LINE_MAX + 128];
-		int h;
+		const struct log_target *t = &targets[i];
+		char out[LOG_LINE_MAX + 512], tag[64];
+		size_t h = 0;
+		int r2;
 
-		if (level > targets[i].level)
+		if (level > t->level)
 			continue;
-		if (targets[i].journal)
-			h = snprintf(out, sizeof out, "<%d>[%s] *%s ", level_prio[level],
+		if (t->kind == LOG_LOCAL || t->kind == LOG_SYSLOG) {
+			/* the one syslog writer: header, then the body below */
+			if (t->kind == LOG_LOCAL)
+				snprintf(tag, sizeof tag, "%s[%ld]", progname, (long)getpid());
+			h = syslog_header(out, sizeof out, t->facility * 8 + level_prio[level], sstamp,
+			    t->hostname && hostname[0] ? hostname : NULL, t->kind == LOG_LOCAL ? tag : t->tag);
+			if (h == 0)
+				continue;
+		}
+		if (t->kind == LOG_JOURNAL)
+			r2 = snprintf(out + h, sizeof out - h, "<%d>[%s] *%s ", level_prio[level],
 			    level_names[level], sid);
-		else if (targets[i].syslog)
-			h = snprintf(out, sizeof out, "<%d>%s %s[%ld]: [%s] *%s ",
-			    LOG_FACILITY_MAIL | level_prio[level], sstamp, progname, (long)getpid(),
-			    level_names[level], sid);
+		else if (t->kind == LOG_LOCAL)
+			r2 = snprintf(out + h, sizeof out - h, "[%s] *%s ", level_names[level], sid);
 		else
-			h = snprintf(out, sizeof out, "%s [%s] %ld#0: *%s ", stamp,
+			r2 = snprintf(out + h, sizeof out - h, "%s [%s] %ld#0: *%s ", stamp,
 			    level_names[level], (long)getpid(), sid);
-		if (h < 0)
+		if (r2 < 0 || (size_t)r2 + h + body + 1 > sizeof out)
 			continue;
+		h += (size_t)r2;
 		memcpy(out + h, line, body);
-		out[(size_t)h + body] = '\n';
-		(void)!write(targets[i].fd, out, (size_t)h + body + 1);
+		h += body;
+		if (t->kind == LOG_SYSLOG) {
+			/* one datagram per line, no newline, as nginx sends it */
+			(void)sendto(t->fd, out, h, MSG_DONTWAIT | MSG_NOSIGNAL,
+			    (const struct sockaddr *)&t->sa, t->salen);
+			continue;
+		}
+		out[h++] = '\n';
+		(void)!write(t->fd, out, h);
 	}
 }

@@ -29,8 +29,14 @@ log_conf_use(const struct mp_conf *cf, const struct mp_server *srv, bool report)
 		return;
 	}
 	log_reset(MP_LOG_STDERR);	/* below every level: a target list of our own */
-	for (size_t i = 0; i < n; i++)
-		if (log_add_target(t[i].path, t[i].level) == -1 && report)
+	for (size_t i = 0; i < n; i++) {
+		if (t[i].syslog != NULL) {
+			if (log_add_syslog(t[i].syslog, t[i].level) == -1 && report)
+				log_msg(MP_LOG_ALERT, "socket() for \"%s\" failed (%d: %s)", t[i].path,
+				    errno, strerror(errno));
+		} else if (log_add_target(t[i].path, t[i].level) == -1 && report) {
 			log_msg(MP_LOG_ALERT, "open() \"%s\" failed (%d: %s)", t[i].path, errno,
 			    strerror(errno));
+		}
+	}
 }

@@ -14,6 +14,7 @@
 #include "clock.h"
 #include "frontend.h"
 #include "log.h"
+#include "log_debug.h"
 #include "pop3_backend.h"
 #include "pop3_int.h"
 #include "pop3_parse.h"
@@ -154,6 +155,8 @@ pop3_run(struct session *s)
 			continue;
 		}
 		off += used;
+		if (rc == POP3_DONE)
+			log_debug_pop3(&pp.p, s->sasl != SASL_IDLE);
 		if (rc == POP3_INVALID) {
 			pp.user = false;
 			next = session_error(s);

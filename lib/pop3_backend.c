@@ -80,6 +80,17 @@ step(void *pb, const char *p, size_t n, struct iovec iov[3], int *iovcnt)
 	return pop3_backend_step(pb, p, n, iov, iovcnt);
 }
 
+/* "PASS " is shown, the password is not */
+static int
+secret_from(const void *arg, const struct iovec *iov, int iovcnt)
+{
+	const struct pop3_backend *pb = arg;
+
+	return iovcnt > 1 && iov[1].iov_base == (const void *)pb->pass ? 1 : iovcnt;
+}
+
+static const struct backend_dialogue dialogue = { backend_frame_line, step, secret_from };
+
 enum backend_result
 pop3_backend_login(int fd, struct pop3_backend *pb, struct backend_buf *b, int64_t deadline)
 {
@@ -88,5 +99,5 @@ pop3_backend_login(int fd, struct pop3_backend *pb, struct backend_buf *b, int64
 		errno = EINVAL;
 		return BACKEND_INVALID;
 	}
-	return backend_dialogue(fd, backend_frame_line, step, pb, b, deadline, NULL);
+	return backend_dialogue(fd, &dialogue, pb, b, deadline, NULL);
 }

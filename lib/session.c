@@ -26,7 +26,7 @@ session_fill(struct session *s)
 	else if (errno == ETIMEDOUT)
 		log_msg(MP_LOG_INFO, "client timed out");
 	else
-		log_msg(MP_LOG_INFO, "client read failed: %s", strerror(errno));
+		log_msg(MP_LOG_INFO, "recv() failed (%d: %s)", errno, strerror(errno));
 	return 0;
 }
 

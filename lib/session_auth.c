@@ -7,6 +7,7 @@
 
 #include "auth_http.h"
 #include "log.h"
+#include "log_debug.h"
 #include "session.h"
 #include "tlsd.h"
 
@@ -124,6 +125,7 @@ ask(struct session *s, struct auth_failure *f)
 		    errno == ENOSPC ? "too long" : "unsafe value");
 		return internal();
 	}
+	log_debug_auth_request(req, reqlen);
 	/* nginx forgets a digest once it is in the request: the auth server must
 	 * send Auth-Pass for the backend */
 	if (digest) {
@@ -174,6 +176,7 @@ ask(struct session *s, struct auth_failure *f)
 			}
 			explicit_bzero(&reply, sizeof reply);
 			log_set_upstream(s->upstream_text);
+			log_msg(MP_LOG_DEBUG, "auth http server replied OK, upstream %s", s->upstream_text);
 			return SA_OK;
 
 		case AUTH_ERROR:
@@ -211,8 +214,11 @@ ask(struct session *s, struct auth_failure *f)
 enum session_auth_rc
 session_auth(struct session *s, struct auth_failure *f)
 {
-	enum session_auth_rc rc = ask(s, f);
+	enum session_auth_rc rc;
 
+	log_set_action("in http auth state");
+	rc = ask(s, f);
+	log_set_action("in auth state");
 	if (rc != SA_OK)
 		session_forget_credentials(s);
 	return rc;

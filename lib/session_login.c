@@ -45,6 +45,7 @@ relay(struct session *s, const struct backend_buf *b, const char *pending, size_
 	const char *ok = s->proto->logged_in;
 	int r;
 
+	log_set_action(NULL);
 	log_msg(MP_LOG_INFO, "client logged in");
 	/* with smtp_auth none the backend's RCPT reply answers the client's RCPT */
 	if (ok != NULL && s->method != METHOD_NONE)

@@ -11,6 +11,7 @@
 #include "frontend.h"
 #include "io.h"
 #include "log.h"
+#include "log_debug.h"
 #include "resolver.h"
 #include "smtp_int.h"
 
@@ -227,6 +228,7 @@ serve(struct smtp *sm, struct session *s)
 			break;
 		}
 
+		log_debug_smtp(s->sasl == SASL_IDLE ? &sm->p : NULL);
 		if (s->sasl == SASL_IDLE)
 			next = command(sm, used);
 		else

@@ -234,6 +234,17 @@ step(void *sb, const char *p, size_t n, struct iovec iov[3], int *iovcnt)
 	return smtp_backend_step(sb, p, n, iov, iovcnt);
 }
 
+/* AUTH PLAIN carries the password in its one line */
+static int
+secret_from(const void *arg, const struct iovec *iov, int iovcnt)
+{
+	const struct smtp_backend *sb = arg;
+
+	return sb->state == SMTP_BK_AUTH ? 0 : iovcnt;
+}
+
+static const struct backend_dialogue dialogue = { backend_frame_smtp, step, secret_from };
+
 enum backend_result
 smtp_backend_login(int fd, struct smtp_backend *sb, struct backend_buf *b, int64_t deadline,
     bool *no_password)
@@ -247,7 +258,7 @@ smtp_backend_login(int fd, struct smtp_backend *sb, struct backend_buf *b, int64
 		errno = EINVAL;
 		return BACKEND_INVALID;
 	}
-	r = backend_dialogue(fd, backend_frame_smtp, step, sb, b, deadline, &own);
+	r = backend_dialogue(fd, &dialogue, sb, b, deadline, &own);
 	*no_password = r == BACKEND_INVALID && own == SMTP_BK_NO_PASSWORD;
 	if (sb->scratch != NULL)
 		explicit_bzero(sb->scratch, sb->scratchcap);

@@ -100,9 +100,10 @@ int tlsd_collect(struct tls *ctx, const struct mp_ssl *ssl, struct tls_info *ti,
 
 /* Move bytes between the TLS connection on TFD and the plaintext socket PFD
  * until both directions are finished, propagating half-closes. LINGER_MS
- * bounds the wait for the client's end once the plaintext side is done.
- * Returns 0 on a clean end, -1 after an error (logged). */
-int tlsd_run(struct tls *ctx, int tfd, int pfd, int64_t linger_ms);
+ * bounds the wait for the client's end once the plaintext side is done;
+ * IDLE_MS (0: none) ends a session where no byte moved either way for that
+ * long (logged). Returns 0 on a clean or idle end, -1 after an error (logged). */
+int tlsd_run(struct tls *ctx, int tfd, int pfd, int64_t linger_ms, int64_t idle_ms);
 
 /* ---- memory of an idle session (tlsd_mem.c) --------------------------- */
 

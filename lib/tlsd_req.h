@@ -38,4 +38,11 @@ struct tlsd_req {
  * string NUL-terminated, flags 0); -1 otherwise. Checks the form only. */
 int tlsd_req_check(const void *r, size_t n);
 
+/* A request's string (at most INMAX bytes of IN, up to its NUL) made fit for
+ * a log line in OUT (CAP bytes, always NUL-terminated): control bytes, DEL,
+ * bytes past ASCII, '"' and '\\' become "\xNN". A string longer than CAP
+ * allows is cut before a whole character or escape, never inside one.
+ * Returns the length of OUT. */
+size_t tlsd_req_text(char *out, size_t cap, const char *in, size_t inmax);
+
 #endif

@@ -16,7 +16,10 @@ setup_file() {
 	authserver_start
 	fakes_start
 	mp_tag
-	local dbg="error_log $T/debug.log debug;" fake="auth_http 127.0.0.1:$FAKEAUTH/auth;"
+	# the same lines go to a syslog collector at debug too
+	python3 "$MP_TESTS/lib/syslog_sink.py" "$T/dbg.sock" "$T/debug.syslog" </dev/null 3>&- &
+	track $!
+	local dbg="error_log $T/debug.log debug; error_log syslog:server=unix:$T/dbg.sock debug;" fake="auth_http 127.0.0.1:$FAKEAUTH/auth;"
 	mp_server main "$dbg auth_http_timeout 1s; imap_auth plain login cram-md5;"
 	mp_server fake "$dbg $fake timeout 2s; imap_auth plain login cram-md5;"
 	mp_server authdown "$dbg auth_http 127.0.0.1:$CLOSEDPORT/auth;"
@@ -88,8 +91,34 @@ b64() { printf '%b' "$1" | base64 -w0; }
 	grep -q '\[debug\]\|\[info\]' "$T/debug.log"
 }
 
+@test "the debug lines are there: commands, states, the auth request, the backend dialogue" {
+	local d=$T/debug.log
+	# once in the file, once as a datagram
+	grep -q 'imap command: "a LOGIN" "echo1" (1 argument hidden) while in auth state' "$d"
+	grep -q 'imap command: "a LOGIN" "echo1" (1 argument hidden) while in auth state' "$T/debug.syslog"
+	grep -q 'imap command: "a AUTHENTICATE" "PLAIN" (1 argument hidden)' "$d"
+	grep -q 'imap SASL response (hidden)' "$d"
+	grep -q 'pop3 command: "USER" "echo1"' "$d"
+	grep -q 'pop3 command: "PASS" (1 argument hidden)' "$d"
+	grep -q 'pop3 command: "APOP" "echo1" (1 argument hidden)' "$d"
+	grep -q 'smtp command: "EHLO" "c.test"' "$d"
+	grep -q 'smtp command: "AUTH" "LOGIN"' "$d"
+	grep -q 'smtp SASL response (hidden)' "$d"
+	grep -q 'mail state: in http auth state' "$d"
+	grep -q 'mail state: connecting to upstream' "$d"
+	grep -q 'upstream prematurely closed connection while reading response from upstream' "$d"
+	grep -q 'auth http request: "Auth-User: echo1" while in http auth state' "$d"
+	grep -q 'auth http request: "Auth-Pass: (hidden)"' "$d"
+	grep -q 'auth http server replied OK, upstream 127.0.0.1:' "$d"
+	grep -q 'upstream sent: "\* OK ' "$d"
+	grep -q 'sent to upstream: "a LOGIN {5}\\x0d\\x0a"' "$d"
+	grep -q 'sent to upstream: "" and 11 bytes (hidden)' "$d"
+	# a hostile byte in a command is escaped, the line stays one line
+	run ! grep -a $'\r' "$d"
+}
+
 @test "no password, in clear, base64 or URL-escaped, in any log the proxy wrote" {
-	local files=("$T/debug.log" "$T"/mp/*.log) pats=("$SECRET") p i
+	local files=("$T/debug.log" "$T/debug.syslog" "$T"/mp/*.log) pats=("$SECRET") p i
 	for p in garbagepass closerpass bigpass slowpass closelogin1pass silent1pass deadbackendpass echo1pass; do
 		pats+=("$p")
 	done

@@ -72,7 +72,15 @@ mail {
 EOF
 	chmod 644 "$S/mailproxy.conf"
 	build_sockinfo "$S/bin"
-	export P4 P6 P6B PS S PKI
+	# the static system user the units run as and mailproxy-tls.socket belongs to, as
+	# "make install" creates it (PID 1 here reads this host's /etc/passwd); removed again
+	# in teardown_file if this suite made it
+	SD_MADE_USER=
+	if ! getent passwd mailproxy >/dev/null; then
+		SD_MADE_USER=1
+		systemd-sysusers "$MP_TESTS/../units/mailproxy.sysusers"
+	fi
+	export P4 P6 P6B PS S PKI SD_MADE_USER
 }
 
 teardown_file() {
@@ -80,6 +88,11 @@ teardown_file() {
 	if [ -n "${S:-}" ]; then "$MP_TESTS/lib/sd-ns.sh" stop "$S/state" 2>/dev/null || true; fi
 	mp_cleanup
 	case ${SD_STAGE:-} in /var/lib/mailproxy-test.*) rm -rf "$SD_STAGE" ;; esac
+	if [ -n "${SD_MADE_USER:-}" ]; then
+		userdel mailproxy 2>/dev/null || true
+		groupdel mailproxy 2>/dev/null || true	# userdel may have taken it already
+	fi
+	return 0
 }
 
 setup() {
@@ -220,6 +233,7 @@ EOF
 		"ExecStart=$MAILPROXY_BUILD/mailproxy -c $BATS_TEST_TMPDIR/all.conf"
 		'# /etc/systemd/system/mailproxy-tls.service.d/50-configuration.conf'
 		"ExecStart=$MAILPROXY_BUILD/mailproxy-tls -D -c $BATS_TEST_TMPDIR/all.conf"
+		'LoadCredential=x.crt:/x.crt' 'LoadCredential=x.key:/x.key'
 		'# /etc/systemd/system/mailproxy@imap-10143.socket'
 		'ListenStream=127.0.0.1:10143' 'FreeBind=yes' 'Backlog=17' 'ReceiveBuffer=40000'
 		'SendBuffer=98304' 'KeepAlive=yes' 'KeepAliveTimeSec=300' 'KeepAliveIntervalSec=30'
@@ -242,6 +256,10 @@ EOF
 	grep -q '^# NOT APPLIED: multipath: ' <<<"$output"
 	[[ "$stderr" == *'[warn] "multipath" of "listen unix:/run/mp%.sock" in '*'all.conf:5: '* ]]
 	[ "$(grep -c 'NOT APPLIED' <<<"$output")" = "$(grep -c '\[warn\]' <<<"$stderr")" ]
+	# the keys go to the TLS daemon only: the handler's drop-in loads none
+	[ "$(grep -c '^LoadCredential=' <<<"$output")" = 2 ]
+	run awk '/^# \/etc\/systemd\/system\/mailproxy-tls.service.d/ { exit } /^LoadCredential=/' <<<"$output"
+	[ -z "$output" ]
 	# and the units are valid
 	"$MP_TESTS/lib/split-units.sh" "$BATS_TEST_TMPDIR/u" <<<"$output"
 	units_copy "$BATS_TEST_TMPDIR/u"
@@ -279,7 +297,8 @@ EOF
 	[[ "$output" == *"local=127.0.0.1:$P4 "* ]]
 	[[ "$output" == *" listening=0 rcvbuf=80000 sndbuf=196608 keepalive=1 keepidle=300 keepintvl=30 keepcnt=4 "* ]]
 	[[ "$output" == *"remote_addr=127.0.0.1" ]]
-	[[ "$output" == *" uid="* && "$output" != *" uid=0 "* ]]	# DynamicUser=yes
+	# the static user mailproxy (DynamicUser= takes it), which the TLS daemon runs as too
+	[[ "$output" == *" uid=$(getent passwd mailproxy | cut -d: -f3) "* ]]
 	run probe ::1 "$P6"
 	echo "$output"
 	[[ "$output" == *" keepalive=1 "* ]]
@@ -394,7 +413,8 @@ EOF
 	units
 	boot
 	ctl systemctl is-active -q mailproxy-tls.socket
-	[ "$(ctl stat -c '%F %a' /run/mailproxy/tls.sock)" = "socket 666" ]
+	# the handlers' user's alone (root may always connect)
+	[ "$(ctl stat -c '%F %a %U:%G' /run/mailproxy/tls.sock)" = "socket 600 mailproxy:mailproxy" ]
 	# not started yet: socket activation, on the first TLS session
 	run ! ctl systemctl is-active -q mailproxy-tls.service
 	run tls_holders "$PS"
@@ -404,7 +424,11 @@ EOF
 	[ "${#lines[@]}" = 2 ]
 	ctl systemctl is-active -q mailproxy-tls.service
 	pid=$(ctl systemctl show -p MainPID --value mailproxy-tls.service)
-	[ "$(ctl stat -c %u "/proc/$pid")" != 0 ]	# DynamicUser=yes
+	# the static user, which DynamicUser= takes when it exists: the handlers' uid too
+	uid=$(getent passwd mailproxy | cut -d: -f3)
+	[ "$(ctl awk '/^Uid:/ { print $2 }' "/proc/$pid/status")" = "$uid" ]
+	# not dumpable: its /proc files belong to root, not to the uid the handlers share
+	[ "$(ctl stat -c %u "/proc/$pid/status")" = 0 ]
 	python3 - "$PS" "$PKI/ca.crt" <<'EOF'
 import imaplib, ssl, sys
 ctx = ssl.create_default_context(cafile=sys.argv[2])
