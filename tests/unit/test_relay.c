@@ -119,6 +119,20 @@ finish_relay(struct relay_child *rc)
 	return st;
 }
 
+/* finish_relay() for a relay that must end by itself within MS: one that does
+ * not is killed and fails the check instead of hanging the test. */
+static struct relay_stats
+finish_relay_within(struct relay_child *rc, int ms, const char *file, int line)
+{
+	struct pollfd pfd = { .fd = rc->statfd, .events = POLLIN };
+	int r = poll(&pfd, 1, ms);
+
+	CHECK_AT(r == 1, file, line);
+	if (r != 1)
+		kill(rc->pid, SIGKILL);
+	return finish_relay(rc);
+}
+
 /* Byte I of stream SEED: position-dependent, so a lost, doubled or reordered
  * chunk shows. */
 static uint8_t
@@ -445,14 +459,14 @@ test_blocked_reader(bool from_backend, size_t chunk, bool oob)
 	tx->tx_total = tx->tx_done;
 	tx->tx_shut = false;
 	rx->rx_wait_eof = true;
-	CHECK(pump(e, 2, 20000) == 0);
+	CHECK(pump(e, 2, 10000) == 0);
 	CHECK(rx->rx_eof && rx->rx_got == tx->tx_done && !rx->rx_bad);
 	close(rx->fd);
 	if (from_backend)
 		rc.cfd = -1;
 	else
 		rc.bfd = -1;
-	st = finish_relay(&rc);
+	st = finish_relay_within(&rc, 3000, __FILE__, __LINE__);
 	CHECK(st.end == RELAY_END_DONE || st.end == (from_backend ? RELAY_END_CLIENT : RELAY_END_BACKEND));
 	CHECK((from_backend ? st.b2c : st.c2b) == tx->tx_done);
 }
@@ -478,7 +492,7 @@ test_blocked_reader_leaves(bool from_backend)
 		close(rc.bfd);
 		rc.bfd = -1;
 	}
-	st = finish_relay(&rc);
+	st = finish_relay_within(&rc, 3000, __FILE__, __LINE__);
 	CHECK(mp_now_ms() - t0 < 1000);
 	CHECK(st.end == (from_backend ? RELAY_END_CLIENT : RELAY_END_BACKEND));
 	CHECK(st.err == EPIPE || st.err == ECONNRESET);
@@ -540,7 +554,7 @@ test_blocked_times_out(void)
 
 	send_until_blocked(&e, 29, false);
 	t0 = mp_now_ms();
-	st = finish_relay(&rc);
+	st = finish_relay_within(&rc, 3000, __FILE__, __LINE__);
 	CHECK(st.end == RELAY_END_TIMEOUT);
 	/* blocked 200 ms before send_until_blocked returned */
 	CHECK(mp_now_ms() - t0 < 1500);
