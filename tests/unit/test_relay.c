@@ -471,8 +471,10 @@ test_blocked_reader(bool from_backend, size_t chunk, bool oob)
 	CHECK((from_backend ? st.b2c : st.c2b) == tx->tx_done);
 }
 
-/* The peer that does not read goes away: the relay, blocked on it, sees the
- * hang-up at once and ends on the failed write, blamed on that peer. */
+/* The peer that does not read, having half-closed its own side first, goes
+ * away: the relay, blocked on it, sees the hang-up at once (its only poll on
+ * that peer is the blocked direction's POLLOUT) and ends on the failed write,
+ * blamed on that peer. */
 static void
 test_blocked_reader_leaves(bool from_backend)
 {
@@ -483,6 +485,7 @@ test_blocked_reader_leaves(bool from_backend)
 	start_relay(&rc, 4096, 4096, 20000);
 	struct end e = { .fd = from_backend ? rc.bfd : rc.cfd, .tx_seed = 14, .tx_shut = true };
 
+	CHECK(shutdown(from_backend ? rc.cfd : rc.bfd, SHUT_WR) == 0);
 	send_until_blocked(&e, 29, false);
 	t0 = mp_now_ms();
 	if (from_backend) {
@@ -519,9 +522,13 @@ test_urgent_alone(void)
 		fprintf(stderr, "relay after an urgent byte (%s): %ld%% CPU\n",
 		    force_copy ? "copy" : "splice", cpu);
 	CHECK(cpu < 10);
-	/* the FIN right behind: splice says EOF at the mark, and must not be believed */
+	/* the FIN right behind, both in before the relay looks: splice says
+	 * EOF at the mark, and must not be believed */
+	CHECK(kill(rc.pid, SIGSTOP) == 0);
 	CHECK(write(rc.cfd, "bc", 2) == 2);
 	CHECK(shutdown(rc.cfd, SHUT_WR) == 0);
+	usleep(50000);
+	CHECK(kill(rc.pid, SIGCONT) == 0);
 	pfd = (struct pollfd){ .fd = rc.bfd, .events = POLLIN };
 	while (!eof && poll(&pfd, 1, 2000) == 1) {
 		ssize_t n = read(rc.bfd, buf + got, sizeof buf - got);
