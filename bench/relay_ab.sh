@@ -31,6 +31,9 @@ for x in "$PA:$A" "$PBB:$B"; do
 done
 SA=${PIDS[1]} SB=${PIDS[2]}
 sleep 0.5
+for p in "${PIDS[@]}"; do
+	kill -0 "$p" 2>/dev/null || { echo "relay_ab: a listener did not start (its port taken meanwhile?): run again" >&2; exit 1; }
+done
 R=$(mktemp)
 for ((r = 0; r < ROUNDS; r++)); do
 	for n in 1 4; do
