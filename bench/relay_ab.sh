@@ -15,25 +15,31 @@ BYTES=$((256 << 20))
 for f in "$BUILD/bench/loadgen" "$BUILD/bench/backend" "$A" "$B"; do
 	[ -x "$f" ] || { echo "relay_ab: missing $f (make bench builds the load generator)" >&2; exit 1; }
 done
-read -r PB PA PBB < <(python3 -c '
+PIDS=()
+trap 'kill "${PIDS[@]}" 2>/dev/null' EXIT
+trap 'exit 1' INT TERM PIPE
+# free ports are picked, then bound by others: a busy machine may take one in between
+for ((try = 0; try < 5; try++)); do
+	read -r PB PA PBB < <(python3 -c '
 import socket
 s = [socket.socket() for _ in range(3)]
 for x in s:
     x.bind(("127.0.0.1", 0))
 print(*[x.getsockname()[1] for x in s])')
-PIDS=()
-trap 'kill "${PIDS[@]}" 2>/dev/null' EXIT
-"$BUILD/bench/backend" -i "$PB" & PIDS+=($!)
-for x in "$PA:$A" "$PBB:$B"; do
-	systemd-socket-activate --inetd -a -l "127.0.0.1:${x%%:*}" \
-		bash -c "exec 3<>/dev/tcp/127.0.0.1/$PB; exec ${x#*:}" >/dev/null 2>&1 &
-	PIDS+=($!)
+	"$BUILD/bench/backend" -i "$PB" 2>/dev/null & PIDS=($!)
+	for x in "$PA:$A" "$PBB:$B"; do
+		systemd-socket-activate --inetd -a -l "127.0.0.1:${x%%:*}" \
+			bash -c "exec 3<>/dev/tcp/127.0.0.1/$PB; exec ${x#*:}" >/dev/null 2>&1 &
+		PIDS+=($!)
+	done
+	sleep 0.5
+	up=1
+	for p in "${PIDS[@]}"; do kill -0 "$p" 2>/dev/null || up=0; done
+	[ "$up" = 1 ] && break
+	kill "${PIDS[@]}" 2>/dev/null
 done
+[ "$up" = 1 ] || { echo "relay_ab: the listeners did not start (ports taken?)" >&2; exit 1; }
 SA=${PIDS[1]} SB=${PIDS[2]}
-sleep 0.5
-for p in "${PIDS[@]}"; do
-	kill -0 "$p" 2>/dev/null || { echo "relay_ab: a listener did not start (its port taken meanwhile?): run again" >&2; exit 1; }
-done
 R=$(mktemp)
 for ((r = 0; r < ROUNDS; r++)); do
 	for n in 1 4; do
