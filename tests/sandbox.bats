@@ -15,8 +15,11 @@ setup_file() {
 	read -r P3 PI < <(awk '$1 == "main" { print $2, $3 }' "$T/mp/ports")
 	: >"$T/mp/error.log"
 	for style in fd3 inetd; do
-		opt=(-l "127.0.0.1:$P3")
-		[ "$style" = inetd ] && opt=(-l "127.0.0.1:$PI" --inetd)
+		if [ "$style" = inetd ]; then
+			opt=(-l "127.0.0.1:$PI" --inetd)
+		else
+			opt=(-l "127.0.0.1:$P3")
+		fi
 		systemd-socket-activate "${opt[@]}" -a -E MAILPROXY_TLS_SOCKET= \
 			python3 "$MP_TESTS/lib/noseccomp.py" "$MAILPROXY_BUILD/mailproxy" -c "$T/mp/proxy.conf" \
 			>"$T/mp/ssa-$style.log" 2>&1 </dev/null 3>&- &
