@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
-"""resume.py [--tls 1.2|1.3] [--starttls] [--sleep S] PORT [PORT...]: one IMAP connection
-to 127.0.0.1:PORT per argument, in order, each over TLS (implicit, or after STARTTLS) and
-each offering the session the one before it got; each logs in as alice through mailproxy
-to the backend and logs out. Prints one line per connection:
+"""resume.py [--tls 1.2|1.3] [--starttls] [--sleep S] STEP...: one IMAP connection to
+127.0.0.1:PORT per PORT step, in order, each over TLS (implicit, or after STARTTLS) and
+each offering the session the one before it got (S seconds after it); each logs in as
+alice through mailproxy to the backend and logs out. The step "new" forgets the session,
+"sleep:S" waits S seconds. Prints one line per connection:
   reused=True|False ticket=True|False hint=N login=OK|<what came instead>
 (ticket: the session now holds a ticket; hint: its lifetime hint in seconds)."""
 import os, socket, ssl, sys, time
@@ -28,6 +29,12 @@ def line(f):
 
 sess = None
 for i, port in enumerate(args):
+    if port == "new":
+        sess = None
+        continue
+    if port.startswith("sleep:"):
+        time.sleep(float(port[6:]))
+        continue
     if i and pause:
         time.sleep(pause)
     raw = socket.create_connection(("127.0.0.1", int(port)), timeout=10)
