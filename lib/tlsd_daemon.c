@@ -181,13 +181,16 @@ one(int lfd, int c, const struct mp_conf *cf, const unsigned char *ready, tlsd_p
 		snprintf(text, sizeof text, "N the daemon read another version of %s: restart it\n",
 		    cf->file);
 		answer(c, text);
-	} else if ((prefork(), pid = fork()) == 0) {
-		child(lfd, c, fds, req.server, &req, serve);
-	} else if (pid == -1) {
-		snprintf(text, sizeof text, "N fork() failed: %s\n", strerror(errno));
-		answer(c, text);
 	} else {
-		answer(c, "Y\n");
+		prefork();
+		if ((pid = fork()) == 0)
+			child(lfd, c, fds, req.server, &req, serve);
+		if (pid == -1) {
+			snprintf(text, sizeof text, "N fork() failed: %s\n", strerror(errno));
+			answer(c, text);
+		} else {
+			answer(c, "Y\n");
+		}
 	}
 	close(fds[0]);
 	close(fds[1]);
