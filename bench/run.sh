@@ -5,6 +5,7 @@
 #   BENCH_KEEP=1    keep the work directory (configs, logs, raw results)
 #   BENCH_ONLY="cycles greet auth stream idle"   a subset of the parts
 #   BENCH_HOLD=SECONDS   after the set-up, print the ports and wait (for perf or strace)
+#   BENCH_STREAM_MIB=N   MiB each way per stream (64): more for a finer CPU count
 # The whole run is bounded: a watchdog ends it after BENCH_LIMIT seconds (600, quick 120).
 set -u
 BUILD=${1:?usage: bench/run.sh BUILD_DIR}
@@ -15,7 +16,7 @@ MAILMOD=/usr/lib/nginx/modules/ngx_mail_module.so
 if [ "$QUICK" = 1 ]; then DUR=1; ROUNDS=1; SROUNDS=1; IDLE_NS="100 1000"; IDLE_TLS_NS=100; LIMIT=${BENCH_LIMIT:-120}
 else DUR=3; ROUNDS=2; SROUNDS=3; IDLE_NS="100 1000"; IDLE_TLS_NS="100 1000"; LIMIT=${BENCH_LIMIT:-600}; fi
 START=$SECONDS
-STREAM_BYTES=$((64 << 20))
+STREAM_BYTES=$((${BENCH_STREAM_MIB:-64} << 20))
 
 for f in "$BUILD/mailproxy" "$BUILD/mailproxy-relay" "$BUILD/mailproxy-tls" "$BENCH/loadgen" "$BENCH/backend" "$BENCH/floor"; do
 	[ -x "$f" ] || { echo "bench: missing $f (run make bench)" >&2; exit 1; }
@@ -317,14 +318,17 @@ if [[ " $ONLY " == *" stream "* ]]; then
 	for n in 1 4; do
 		for ((r = 0; r < SROUNDS; r++)); do
 			for t in $STARGETS; do
-				line=$("$LG" stream -p "$(target_port $t imap)" -n "$n" -b "$STREAM_BYTES" 2>"$W/lg.err")
+				line=$("$LG" stream -p "$(target_port $t imap)" -n "$n" -b "$STREAM_BYTES" $(mflags $t) 2>"$W/lg.err")
+				# the proxy's CPU per GiB moved: steadier than GiB/s on a shared machine
+				line+=" cpu_ms_per_gib=$(awk -v c="$(kv cpu_ms "$line")" -v n="$n" -v b="$STREAM_BYTES" \
+					'BEGIN { if (c != "") printf "%.0f", c / (2 * n * b / 2^30) }')"
 				echo "stream n=$n $t $line" >>"$R"
 				[ "$(kv errors "$line")" = 0 ] || echo "bench: stream $t n=$n: $(head -c 300 "$W/lg.err") $line" >&2
 			done
 		done
 	done
 	echo
-	echo "== relay throughput, 64 MiB each way per stream, both directions at once (GiB/s, both directions summed) =="
+	echo "== relay throughput, $((STREAM_BYTES >> 20)) MiB each way per stream, both directions at once (GiB/s, both directions summed) =="
 	printf '%7s |' streams
 	for t in $STARGETS; do printf ' %12s' "$t"; done
 	printf ' | %s\n' "mp/nginx mp/nginx256 mp/floor mp/direct"
@@ -337,6 +341,17 @@ if [[ " $ONLY " == *" stream "* ]]; then
 			"$(ratio "$m" "$(mean "stream n=$n floor " gibps)")" "$(ratio "$m" "$(mean "stream n=$n direct " gibps)")"
 	done
 	echo "(mailproxy256 / nginx256: both with proxy_buffer and imap_client_buffer 256k)"
+	echo
+	echo "== relay CPU, ms per GiB moved (the proxy's processes; direct: the backend's) =="
+	printf '%7s |' streams
+	for t in $STARGETS; do printf ' %12s' "$t"; done
+	printf ' | %s\n' "mp/nginx mp/nginx256"
+	for n in 1 4; do
+		printf '%7s |' "$n"
+		for t in $STARGETS; do printf ' %12s' "$(mean "stream n=$n $t " cpu_ms_per_gib)"; done
+		printf ' | %8s %10s\n' "$(ratio "$(mean "stream n=$n mailproxy " cpu_ms_per_gib)" "$(mean "stream n=$n nginx " cpu_ms_per_gib)")" \
+			"$(ratio "$(mean "stream n=$n mailproxy256 " cpu_ms_per_gib)" "$(mean "stream n=$n nginx256 " cpu_ms_per_gib)")"
+	done
 fi
 
 # ---- memory per idle session -------------------------------------------------------------

@@ -143,8 +143,10 @@ main(int argc, char **argv)
 	rc.cbuf = rc.ubuf = NULL;
 
 	/* the narrowest filter: the copy loop and the closing log line */
-	if (sandbox_enter(SANDBOX_RELAY) == -1)
+	if (sandbox_enter(SANDBOX_RELAY) == -1) {
 		log_msg(MP_LOG_ALERT, "seccomp filter not installed (%d: %s)", errno, strerror(errno));
+		return 1;
+	}
 	log_set_action("proxying");
 	relay_run(&rc, &st);
 

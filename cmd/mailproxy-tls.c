@@ -35,6 +35,7 @@
 #include "io.h"
 #include "log.h"
 #include "log_conf.h"
+#include "sandbox.h"
 #include "tlsd.h"
 #include "tlsd_daemon.h"
 #include "tlsd_req.h"
@@ -133,11 +134,21 @@ serve(const struct mp_server *srv, struct tls *tsrv)
 	struct tls *ctx = NULL;
 	int rc;
 
+	/* the keys are loaded, the logs open: from here on only the session
+	 * (reading the CA and CRL files for the client certificate check) */
+	if (sandbox_enter(SANDBOX_TLS_HANDSHAKE) == -1) {
+		log_msg(MP_LOG_ALERT, "seccomp filter not installed (%d: %s)", errno, strerror(errno));
+		return 111;
+	}
 	if (io_set_nonblock(0, 1) == -1 || io_set_nonblock(1, 1) == -1) {
 		log_msg(MP_LOG_ALERT, "fcntl() failed: %s", strerror(errno));
 		return 111;
 	}
 	rc = handshake(srv, tsrv, &ctx);
+	if (rc == 0 && sandbox_enter(SANDBOX_TLS) == -1) {
+		log_msg(MP_LOG_ALERT, "seccomp filter not installed (%d: %s)", errno, strerror(errno));
+		rc = 111;
+	}
 	if (rc == 0) {
 		/* this process lives as long as the session, idle for hours
 		 * under IMAP IDLE: the configuration (SRV included: libtls has

@@ -2,6 +2,7 @@
  * or check the configuration with -t. */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -53,6 +54,21 @@ check_logs(const struct mp_log_target *t, size_t n)
 		close(fd);
 	}
 	return 0;
+}
+
+/* The handler's filter, allowing the exec of mailproxy-tls and the relay. */
+static int
+sandbox_handler(void)
+{
+	static const char *const progs[] = { "mailproxy-tls", "mailproxy-relay" };
+	char path[PATH_MAX];
+
+	for (size_t i = 0; i < sizeof progs / sizeof progs[0]; i++) {
+		libexec_path(progs[i], path, sizeof path);
+		if (sandbox_exec_allow(path) == -1)
+			return -1;
+	}
+	return sandbox_enter(SANDBOX_HANDLER);
 }
 
 static bool
@@ -183,9 +199,12 @@ main(int argc, char **argv)
 	/* inetd and xinetd cannot set the listen line's socket parameters: we do */
 	if (conn.fd == 0 && conn_apply_listen(conn.fd, ls, err, sizeof err) == -1)
 		log_msg(MP_LOG_WARN, "%s", err);
-	/* from here on the handler only talks: see lib/sandbox.c */
-	if (sandbox_enter(SANDBOX_HANDLER) == -1)
+	/* from here on the handler only talks, and executes no program but
+	 * these two: see lib/sandbox.c; without its filter it does not serve */
+	if (sandbox_handler() == -1) {
 		log_msg(MP_LOG_ALERT, "seccomp filter not installed (%d: %s)", errno, strerror(errno));
+		return 1;
+	}
 
 	memset(&s, 0, sizeof s);
 	s.cf = &cf;

@@ -16,6 +16,7 @@
 #include "log_conf.h"
 #include "log_syslog.h"
 #include "proxy_proto.h"
+#include "sandbox.h"
 #include "session.h"
 
 int
@@ -116,7 +117,7 @@ session_exec_relay(struct session *s, const char *pending, size_t npending)
 		close(s->cfd);
 	if (s->bfd != 0 && s->bfd != 3)
 		close(s->bfd);
-	execv(path, argv);
+	execv(sandbox_exec_path(path), argv);
 	log_msg(MP_LOG_ALERT, "execv(\"%s\") failed: %s", path, strerror(errno));
 	return -1;
 }

@@ -203,7 +203,11 @@ log_add_target(const char *path, int level)
 	} else if (strcmp(path, "/dev/null") == 0) {
 		return 0;
 	} else {
-		fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+		/* created only if missing: the programs the handler executes
+		 * reopen its files under its filter, which refuses O_CREAT */
+		fd = open(path, O_WRONLY | O_APPEND | O_CLOEXEC);
+		if (fd == -1 && errno == ENOENT)
+			fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
 		if (fd == -1)
 			return -1;
 	}

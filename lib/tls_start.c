@@ -18,6 +18,7 @@
 #include "io.h"
 #include "libexec.h"
 #include "log.h"
+#include "sandbox.h"
 #include "tls_start.h"
 #include "tlsd_req.h"
 
@@ -73,7 +74,7 @@ exec_tls(struct session *s, int client, int plain)
 		for (int fd = 3; fd < 1024; fd++)
 			close(fd);
 	}
-	execv(path, argv);
+	execv(sandbox_exec_path(path), argv);
 fail:
 	log_msg(MP_LOG_ALERT, "execv(\"%s\") failed: %s", path, strerror(errno));
 	_exit(111);

@@ -155,8 +155,10 @@ child(int lfd, int c, const int fds[2], size_t server, const struct tlsd_req *re
 		_exit(111);
 	close(fds[0]);
 	close(fds[1]);
-	if (sandbox_enter(SANDBOX_HANDLER) == -1)
+	if (sandbox_enter(SANDBOX_HANDLER) == -1) {
 		log_msg(MP_LOG_ALERT, "seccomp filter not installed (%d: %s)", errno, strerror(errno));
+		_exit(111);
+	}
 	_exit(serve(server, req));
 }
 

@@ -10,6 +10,7 @@
 
 bats_require_minimum_version 1.5.0
 load lib/common
+load lib/burst
 load lib/units
 
 GREETING="b'* OK IMAP4 ready\\r\\n'"
@@ -234,20 +235,6 @@ EOF
 
 INETD=${MP_INETD:-/usr/local/lib/mailproxy-tests/openbsd-inetd/usr/sbin/inetd}
 
-# burst PORT N: N connections opened and closed one after the other; prints how many failed
-burst() {
-	python3 - "$1" "$2" <<'PY'
-import socket, sys
-port, n, failed = int(sys.argv[1]), int(sys.argv[2]), 0
-for _ in range(n):
-    try:
-        socket.create_connection(("127.0.0.1", port), timeout=5).close()
-    except OSError:
-        failed += 1
-print(failed)
-PY
-}
-
 # obsd_inetd DIR CONF: run openbsd-inetd in the foreground on the lines "mailproxy -T
 # inetd" writes for CONF (as root: the user mailproxy need not exist here), in DIR/inetd.conf
 obsd_inetd() {
@@ -292,14 +279,8 @@ obsd_inetd() {
 	[ "$output" = 0 ]
 	run burst "$q" "$n"
 	echo "$n connections to $q: $output failed"
-	# the burst is enough: inetd stopped the bare nowait service (it refuses, or
-	# accepts and closes without starting mailproxy)
-	run python3 "$MP_TESTS/lib/inetd_client.py" "$q"
-	echo "after the burst, $q: $output"
-	case "$output" in
-	"b''" | "CONNECT FAILED:"*) ;;
-	*) echo "the bare nowait service survived: the burst proves nothing" >&2; return 1 ;;
-	esac
+	# the burst is enough: inetd stopped the bare nowait service
+	burst_stopped "$q" "the bare nowait service"
 	# and the generated one still serves
 	run python3 "$MP_TESTS/lib/inetd_client.py" "$p"
 	echo "after the burst, $p: $output"

@@ -45,17 +45,30 @@ nopass:nopasspass
 closer:closerpass
 big:bigpass}"
 
-# free_ports N: print N distinct loopback TCP ports that are free right now.  The kernel
-# picks them from the ephemeral range, so parallel suites do not collide.
+# free_ports N: print N distinct loopback TCP ports that are free right now.  They come
+# from below the kernel's ephemeral range (ip_local_port_range): a port from inside it can
+# be taken, between this check and the listener's bind, by the local end of any outgoing
+# connection (or its TIME_WAIT), which a burst test makes by the hundred.  A random start
+# keeps parallel suites apart; each port is checked by binding it.
 free_ports() {
 	python3 - "$1" <<'EOF'
-import socket, sys
-socks = []
-for _ in range(int(sys.argv[1])):
+import random, socket, sys
+lo = int(open("/proc/sys/net/ipv4/ip_local_port_range").read().split()[0])
+low = 10000 if lo > 20000 else 1024
+ports, socks = [], []
+while len(ports) < int(sys.argv[1]):
+    p = random.randrange(low, lo)
+    if p in ports:
+        continue
     s = socket.socket()
-    s.bind(("127.0.0.1", 0))
+    try:
+        s.bind(("127.0.0.1", p))
+    except OSError:
+        s.close()
+        continue
     socks.append(s)
-print(" ".join(str(s.getsockname()[1]) for s in socks))
+    ports.append(p)
+print(" ".join(map(str, ports)))
 EOF
 }
 
