@@ -43,7 +43,7 @@
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: mailproxy-tls -c file -s index [-i id] [-C client] [-S server]\n"
+	fprintf(stderr, "usage: mailproxy-tls -c file -s index [-d digest] [-i id] [-C client] [-S server]\n"
 	    "       mailproxy-tls -D -c file   (socket-activated daemon)\n");
 	exit(100);
 }
@@ -333,6 +333,7 @@ main(int argc, char **argv)
 {
 	const char *path = NULL, *sid = NULL, *client = NULL, *server = NULL;
 	long idx = -1;
+	const char *digest = NULL;
 	struct mp_conf cf;
 	const struct mp_server *srv;
 	struct tls_config *cfg;
@@ -342,9 +343,10 @@ main(int argc, char **argv)
 	int ch, rc;
 	bool daemon = false;
 
-	while ((ch = getopt(argc, argv, "Dc:s:i:C:S:")) != -1) {
+	while ((ch = getopt(argc, argv, "Dc:d:s:i:C:S:")) != -1) {
 		switch (ch) {
 		case 'D': daemon = true; break;
+		case 'd': digest = optarg; break;
 		case 'c': path = optarg; break;
 		case 's': idx = strtol(optarg, NULL, 10); break;
 		case 'i': sid = optarg; break;
@@ -365,23 +367,32 @@ main(int argc, char **argv)
 		return run_daemon(path);
 	log_context(sid, client, server);
 
+	/* alert, not emerg: a session's failure is not the system's, and
+	 * syslog would write emerg to every terminal, once per connection */
 	if (conf_load(&cf, path, err, sizeof err) == -1) {
-		log_msg(MP_LOG_EMERG, "%s", err);
+		log_msg(MP_LOG_ALERT, "%s", err);
+		return 100;
+	}
+	/* the handler read these files too: a change in between could make its
+	 * server index name another server, with another certificate */
+	if (digest != NULL && strtoull(digest, NULL, 16) != cf.digest) {
+		log_conf_use(&cf, NULL, false);
+		log_msg(MP_LOG_ALERT, "%s changed after the handler read it: TLS session refused", path);
 		return 100;
 	}
 	if ((size_t)idx >= cf.nservers) {
-		log_msg(MP_LOG_EMERG, "no server %ld in %s", idx, path);
+		log_msg(MP_LOG_ALERT, "no server %ld in %s", idx, path);
 		return 100;
 	}
 	srv = &cf.servers[idx];
 	log_conf_use(&cf, srv, false);
 
 	if (tlsd_config_build(srv, &cfg, err, sizeof err) == -1) {
-		log_msg(MP_LOG_EMERG, "%s", err);
+		log_msg(MP_LOG_ALERT, "%s", err);
 		return 100;
 	}
 	if ((tsrv = server_context(srv, cfg, false, &tk, err, sizeof err)) == NULL) {
-		log_msg(MP_LOG_EMERG, "%s", err);
+		log_msg(MP_LOG_ALERT, "%s", err);
 		rc = 100;
 	} else {
 		/* the SSL_CTX holds the key now: no PEM copy of it stays for the session */
