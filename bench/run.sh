@@ -82,6 +82,7 @@ mkdir -p "$W/pki"
 openssl req -x509 -newkey rsa:2048 -nodes -keyout "$W/pki/key.pem" -out "$W/pki/cert.pem" \
 	-days 2 -subj /CN=localhost -addext "subjectAltName=DNS:localhost,IP:127.0.0.1" \
 	>/dev/null 2>&1 || { echo "bench: openssl req failed" >&2; exit 1; }
+head -c 80 /dev/urandom >"$W/pki/ticket.key"
 
 # mail_block IMAP POP3 SMTP IMAP256 IMAPTLS [EXTRA]: the one mail{} block both proxies
 # run, EXTRA being more server blocks (mailproxy's auth_http variants)
@@ -98,7 +99,7 @@ mail {
     server { listen 127.0.0.1:$2; protocol pop3; }
     server { listen 127.0.0.1:$3; protocol smtp; }
     server { listen 127.0.0.1:$4; protocol imap; proxy_buffer 256k; imap_client_buffer 256k; }
-    server { listen 127.0.0.1:$5 ssl; protocol imap;
+    server { listen 127.0.0.1:$5 ssl; protocol imap; ssl_session_ticket_key $W/pki/ticket.key;
              ssl_certificate $W/pki/cert.pem; ssl_certificate_key $W/pki/key.pem; }
 ${6:-}
 }
@@ -451,6 +452,26 @@ s = c.wrap_socket(socket.create_connection(("127.0.0.1", int(sys.argv[1])), time
 		printf '%8s | %8s %10s  | %8s %10s  | %8s %10s  | %5s %5s\n' "$n" "${PSS[nginx]}" "${SYS[nginx]}" \
 			"${PSS[mailproxy]}" "${SYS[mailproxy]}" "${PSS[tlsd]}" "${SYS[tlsd]}" \
 			"$(ratio "${PSS[mailproxy]}" "${PSS[nginx]}")" "$(ratio "${PSS[tlsd]}" "${PSS[nginx]}")"
+	done
+
+	echo
+	echo "== CPU per TLS connection, full and resumed handshake (ms of the proxy's processes: TLS, handler, its exit; RSA-2048, TLS 1.3) =="
+	printf '%-28s | %8s | %8s | %s\n' server full resumed "resumed/full"
+	nconn=$([ "$QUICK" = 1 ] && echo 100 || echo 300)
+	for t in nginx mailproxy tlsd; do
+		port=$NT label="nginx (ticket key file)" pid=$PID_nginx
+		[ "$t" = mailproxy ] && { port=$MT; label="mailproxy-tls (key file)"; pid=$PID_mailproxy; }
+		[ "$t" = tlsd ] && { port=$MTD; label="mailproxy-tls -D (own key)"; pid="$PID_mailproxytlsd $PID_tlsd"; }
+		# shellcheck disable=SC2086 # pid is one or two PIDs
+		full=$(python3 "$(dirname "$0")/tls_cpu.py" "$port" "$nconn" $pid)
+		# shellcheck disable=SC2086
+		res=$(python3 "$(dirname "$0")/tls_cpu.py" "$port" "$nconn" resumed $pid)
+		echo "tlscpu $t full: $full" >>"$R"
+		echo "tlscpu $t resumed: $res" >>"$R"
+		f=$(sed -n 's/.*wall, \([0-9.]*\) ms CPU.*/\1/p' <<<"$full")
+		r=$(sed -n 's/.*wall, \([0-9.]*\) ms CPU.*/\1/p' <<<"$res")
+		[[ "$res" == *", $nconn of $nconn resumed" ]] || echo "bench: $t resumed only: $res" >&2
+		printf '%-28s | %8s | %8s | %s\n' "$label" "$f" "$r" "$(ratio "$r" "$f")"
 	done
 fi
 echo "run time: $((SECONDS - START)) s (bound: $LIMIT s)"

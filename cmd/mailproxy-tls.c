@@ -43,7 +43,7 @@
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: mailproxy-tls -c file -s index [-i id] [-C client] [-S server]\n"
+	fprintf(stderr, "usage: mailproxy-tls -c file -s index [-d digest] [-i id] [-C client] [-S server]\n"
 	    "       mailproxy-tls -D -c file   (socket-activated daemon)\n");
 	exit(100);
 }
@@ -162,9 +162,53 @@ serve(const struct mp_server *srv, struct tls *tsrv)
 	return rc == 111 ? 111 : 0;
 }
 
+/* SRV's server context from CFG with its session tickets (SHARED: this
+ * process serves many sessions, see tlsd_ticket.c); *TK lives as long as
+ * the context. NULL with ERR. */
+static struct tls *
+server_context(const struct mp_server *srv, struct tls_config *cfg, bool shared,
+    struct tlsd_tickets **tk, char *err, size_t errlen)
+{
+	struct tls *t;
+	int rc;
+
+	if (tlsd_tickets_new(srv, shared, tk, err, errlen) == -1)
+		return NULL;
+	if ((t = tls_server()) == NULL) {
+		snprintf(err, errlen, "tls_server() failed");
+		goto fail;
+	}
+	tlsd_tickets_begin(*tk);
+	rc = tls_configure(t, cfg);
+	if (tlsd_tickets_end(*tk, err, errlen) == -1 || rc == -1) {
+		if (rc == -1)
+			snprintf(err, errlen, "tls_configure() failed: %s", tls_error(t));
+		goto fail;
+	}
+	return t;
+fail:
+	tls_free(t);
+	tlsd_tickets_free(*tk);
+	*tk = NULL;
+	return NULL;
+}
+
 /* The daemon's state, for its children. */
 static const struct mp_conf *dcf;
 static struct tls **dsrv;
+static struct tlsd_tickets **dtk;
+
+/* Before each fork: the children take the keys as they are then. */
+static void
+daemon_prefork(void)
+{
+	time_t now = time(NULL);
+
+	for (size_t i = 0; i < dcf->nservers; i++)
+		if (tlsd_tickets_rotate(dtk[i], now) == -1)
+			log_msg(MP_LOG_ALERT, "RAND_priv_bytes() failed: the session ticket key of "
+			    "the server in %s:%u was not renewed", dcf->servers[i].file, dcf->servers[i].line);
+}
 
 /* The log context from the handler's strings, escaped (tlsd_req_text): they
  * came over a socket, or through argv, and a newline in one would forge a
@@ -255,8 +299,9 @@ run_daemon(const char *path)
 	}
 	dcf = &cf;
 	dsrv = calloc(cf.nservers ? cf.nservers : 1, sizeof *dsrv);
+	dtk = calloc(cf.nservers ? cf.nservers : 1, sizeof *dtk);
 	ready = calloc(cf.nservers ? cf.nservers : 1, 1);
-	if (dsrv == NULL || ready == NULL) {
+	if (dsrv == NULL || dtk == NULL || ready == NULL) {
 		log_msg(MP_LOG_EMERG, "out of memory");
 		return 111;
 	}
@@ -269,10 +314,9 @@ run_daemon(const char *path)
 			log_msg(MP_LOG_EMERG, "%s", err);
 			return 100;
 		}
-		dsrv[i] = tls_server();
-		if (dsrv[i] == NULL || tls_configure(dsrv[i], cfg) == -1) {
-			log_msg(MP_LOG_EMERG, "tls_configure() failed for the server in %s:%u: %s",
-			    cf.servers[i].file, cf.servers[i].line, dsrv[i] ? tls_error(dsrv[i]) : "no memory");
+		if ((dsrv[i] = server_context(&cf.servers[i], cfg, true, &dtk[i], err, sizeof err)) == NULL) {
+			log_msg(MP_LOG_EMERG, "%s for the server in %s:%u", err, cf.servers[i].file,
+			    cf.servers[i].line);
 			return 100;
 		}
 		tls_config_clear_keys(cfg);
@@ -281,7 +325,7 @@ run_daemon(const char *path)
 	}
 	log_msg(MP_LOG_NOTICE, "serving the %zu TLS servers of %s", nready, path);
 	malloc_trim(0);
-	return tlsd_daemon_run(lfd, &cf, ready, daemon_serve) == 0 ? 0 : 111;
+	return tlsd_daemon_run(lfd, &cf, ready, daemon_prefork, daemon_serve) == 0 ? 0 : 111;
 }
 
 int
@@ -289,17 +333,20 @@ main(int argc, char **argv)
 {
 	const char *path = NULL, *sid = NULL, *client = NULL, *server = NULL;
 	long idx = -1;
+	const char *digest = NULL;
 	struct mp_conf cf;
 	const struct mp_server *srv;
 	struct tls_config *cfg;
 	struct tls *tsrv;
+	struct tlsd_tickets *tk = NULL;
 	char err[1024];
 	int ch, rc;
 	bool daemon = false;
 
-	while ((ch = getopt(argc, argv, "Dc:s:i:C:S:")) != -1) {
+	while ((ch = getopt(argc, argv, "Dc:d:s:i:C:S:")) != -1) {
 		switch (ch) {
 		case 'D': daemon = true; break;
+		case 'd': digest = optarg; break;
 		case 'c': path = optarg; break;
 		case 's': idx = strtol(optarg, NULL, 10); break;
 		case 'i': sid = optarg; break;
@@ -320,24 +367,32 @@ main(int argc, char **argv)
 		return run_daemon(path);
 	log_context(sid, client, server);
 
+	/* alert, not emerg: a session's failure is not the system's, and
+	 * syslog would write emerg to every terminal, once per connection */
 	if (conf_load(&cf, path, err, sizeof err) == -1) {
-		log_msg(MP_LOG_EMERG, "%s", err);
+		log_msg(MP_LOG_ALERT, "%s", err);
+		return 100;
+	}
+	/* the handler read these files too: a change in between could make its
+	 * server index name another server, with another certificate */
+	if (digest != NULL && strtoull(digest, NULL, 16) != cf.digest) {
+		log_conf_use(&cf, NULL, false);
+		log_msg(MP_LOG_ALERT, "%s changed after the handler read it: TLS session refused", path);
 		return 100;
 	}
 	if ((size_t)idx >= cf.nservers) {
-		log_msg(MP_LOG_EMERG, "no server %ld in %s", idx, path);
+		log_msg(MP_LOG_ALERT, "no server %ld in %s", idx, path);
 		return 100;
 	}
 	srv = &cf.servers[idx];
 	log_conf_use(&cf, srv, false);
 
 	if (tlsd_config_build(srv, &cfg, err, sizeof err) == -1) {
-		log_msg(MP_LOG_EMERG, "%s", err);
+		log_msg(MP_LOG_ALERT, "%s", err);
 		return 100;
 	}
-	tsrv = tls_server();
-	if (tsrv == NULL || tls_configure(tsrv, cfg) == -1) {
-		log_msg(MP_LOG_EMERG, "tls_configure() failed: %s", tsrv ? tls_error(tsrv) : "no memory");
+	if ((tsrv = server_context(srv, cfg, false, &tk, err, sizeof err)) == NULL) {
+		log_msg(MP_LOG_ALERT, "%s", err);
 		rc = 100;
 	} else {
 		/* the SSL_CTX holds the key now: no PEM copy of it stays for the session */
@@ -347,6 +402,7 @@ main(int argc, char **argv)
 	tls_config_clear_keys(cfg);	/* again for the error path */
 	tls_config_free(cfg);
 	tls_free(tsrv);
+	tlsd_tickets_free(tk);
 	close(1);
 	close(0);
 	return rc == 0 ? reap() : rc;

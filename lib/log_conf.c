@@ -10,7 +10,7 @@ size_t
 log_conf_targets(const struct mp_conf *cf, const struct mp_server *srv,
     const struct mp_log_target **t)
 {
-	if (srv->nerror_log > 0) {
+	if (srv != NULL && srv->nerror_log > 0) {
 		*t = srv->error_log;
 		return srv->nerror_log;
 	}

@@ -12,7 +12,8 @@
 size_t log_conf_targets(const struct mp_conf *cf, const struct mp_server *srv,
     const struct mp_log_target **t);
 
-/* Log to those targets from now on (none: the default, errors to stderr).
+/* Log to those targets from now on (none: the default, errors to stderr);
+ * SRV NULL: the main context's, for a process that has no server yet.
  * A target that cannot be opened is logged when REPORT, else skipped (a
  * second process of the same connection, whose first one said it). */
 void log_conf_use(const struct mp_conf *cf, const struct mp_server *srv, bool report);

@@ -2,6 +2,7 @@
  * plaintext socketpair (see tls_start.h for the process shape), and the
  * configuration check of what libtls can express. Handler side: no libtls. */
 #include <errno.h>
+#include <inttypes.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
@@ -43,7 +44,7 @@ same_file(int fd, const struct stat *st)
 static void
 exec_tls(struct session *s, int client, int plain)
 {
-	char path[PATH_MAX], idx[32];
+	char path[PATH_MAX], idx[32], digest[32];
 	char *argv[16];
 	size_t ac = 0;
 	struct stat cs;
@@ -51,9 +52,12 @@ exec_tls(struct session *s, int client, int plain)
 
 	libexec_path("mailproxy-tls", path, sizeof path);
 	snprintf(idx, sizeof idx, "%td", s->srv - s->cf->servers);
+	/* the server index means something only in the files this process read */
+	snprintf(digest, sizeof digest, "%016" PRIx64, s->cf->digest);
 	argv[ac++] = unconst("mailproxy-tls");
 	argv[ac++] = unconst("-c"); argv[ac++] = unconst(s->cf->file);
 	argv[ac++] = unconst("-s"); argv[ac++] = idx;
+	argv[ac++] = unconst("-d"); argv[ac++] = digest;
 	argv[ac++] = unconst("-i"); argv[ac++] = unconst(log_session_id());
 	argv[ac++] = unconst("-C"); argv[ac++] = unconst(s->conn->peer_ip);
 	argv[ac++] = unconst("-S"); argv[ac++] = unconst(s->conn->local_text);

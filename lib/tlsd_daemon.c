@@ -163,7 +163,8 @@ child(int lfd, int c, const int fds[2], size_t server, const struct tlsd_req *re
 }
 
 static void
-one(int lfd, int c, const struct mp_conf *cf, const unsigned char *ready, tlsd_serve_fn serve)
+one(int lfd, int c, const struct mp_conf *cf, const unsigned char *ready, tlsd_prefork_fn prefork,
+    tlsd_serve_fn serve)
 {
 	struct tlsd_req req;
 	char text[TLSD_ANSWER_MAX];
@@ -182,20 +183,24 @@ one(int lfd, int c, const struct mp_conf *cf, const unsigned char *ready, tlsd_s
 		snprintf(text, sizeof text, "N the daemon read another version of %s: restart it\n",
 		    cf->file);
 		answer(c, text);
-	} else if ((pid = fork()) == 0) {
-		child(lfd, c, fds, req.server, &req, serve);
-	} else if (pid == -1) {
-		snprintf(text, sizeof text, "N fork() failed: %s\n", strerror(errno));
-		answer(c, text);
 	} else {
-		answer(c, "Y\n");
+		prefork();
+		if ((pid = fork()) == 0)
+			child(lfd, c, fds, req.server, &req, serve);
+		if (pid == -1) {
+			snprintf(text, sizeof text, "N fork() failed: %s\n", strerror(errno));
+			answer(c, text);
+		} else {
+			answer(c, "Y\n");
+		}
 	}
 	close(fds[0]);
 	close(fds[1]);
 }
 
 int
-tlsd_daemon_run(int lfd, const struct mp_conf *cf, const unsigned char *ready, tlsd_serve_fn serve)
+tlsd_daemon_run(int lfd, const struct mp_conf *cf, const unsigned char *ready,
+    tlsd_prefork_fn prefork, tlsd_serve_fn serve)
 {
 	/* SIGCHLD is blocked except inside ppoll, so a child's end can only
 	 * interrupt the wait, never slip between the check and the wait */
@@ -229,7 +234,7 @@ tlsd_daemon_run(int lfd, const struct mp_conf *cf, const unsigned char *ready, t
 			log_msg(MP_LOG_EMERG, "accept4() failed (%d: %s)", errno, strerror(errno));
 			return -1;
 		}
-		one(lfd, c, cf, ready, serve);
+		one(lfd, c, cf, ready, prefork, serve);
 		close(c);
 	}
 }

@@ -52,16 +52,25 @@ syslog_wait() {
 # inetd_style DIR CONF [BINDIR]: serve 127.0.0.1:$PORT as inetd would, the connection on
 # fd 0, 1 and 2 (the sh in between only makes fd 2 the connection); $SSA is the listener
 inetd_style() {
-	local dir=$1 conf=$2 bin=${3:-$MAILPROXY_BUILD}
+	local dir=$1 conf=$2 bin=${3:-$MAILPROXY_BUILD} try
 	syslog_start "$dir"
-	read -r PORT < <(free_ports 1)
-	systemd-socket-activate -l "127.0.0.1:$PORT" -a --inetd \
-		-E "MAILPROXY_SYSLOG_SOCKET=$dir/log.sock" -E MAILPROXY_TLS_SOCKET= \
-		sh -c 'exec "$@" 2>&1' sh "$bin/mailproxy" -c "$conf" \
-		>"$dir/ssa.log" 2>&1 </dev/null 3>&- &
-	SSA=$!
-	track $SSA
-	wait_listen "$PORT" || { cat "$dir/ssa.log" >&2; return 1; }
+	# a port found free can still be taken before the listener binds it (seen under
+	# load, with "Address already in use"): another port then, three times at most
+	for try in 1 2 3; do
+		read -r PORT < <(free_ports 1)
+		systemd-socket-activate -l "127.0.0.1:$PORT" -a --inetd \
+			-E "MAILPROXY_SYSLOG_SOCKET=$dir/log.sock" -E MAILPROXY_TLS_SOCKET= \
+			sh -c 'exec "$@" 2>&1' sh "$bin/mailproxy" -c "$conf" \
+			>"$dir/ssa.log" 2>&1 </dev/null 3>&- &
+		SSA=$!
+		track $SSA
+		if wait_listen "$PORT"; then
+			return 0
+		fi
+		cat "$dir/ssa.log" >&2
+		ss -tanp "sport = :$PORT" >&2
+	done
+	return 1
 }
 
 # good_conf FILE PORT [DIRECTIVES]: an IMAP server on 127.0.0.1:PORT, logging at info to

@@ -236,3 +236,12 @@ daemon_pid() { cat "$T/mp/tlsd.pid"; }
 	[ "$rc" = 100 ]
 	grep -q -- '-D must not run as uid 65534 (nobody)' "$BATS_TEST_TMPDIR/nobody.log"
 }
+
+@test "an executed mailproxy-tls whose configuration changed since the handler read it refuses the session" {
+	# what the handler passes: the digest of the files it read; any other is a change
+	local d=$T/digest
+	mkdir -p "$d"
+	run "$MAILPROXY_BUILD/mailproxy-tls" -c "$T/mp/proxy.conf" -s 0 -d 0123456789abcdef </dev/null
+	[ "$status" = 100 ]
+	grep -q 'proxy.conf changed after the handler read it: TLS session refused' "$(errlog)"
+}
