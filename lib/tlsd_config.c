@@ -183,6 +183,7 @@ tlsd_config_build(const struct mp_server *srv, struct tls_config **out, char *er
 	int npw = 0, rc = -1;
 	uint32_t protos = 0;
 	EVP_MD_CTX *sid = NULL;
+	const char *alpn;
 	unsigned char sidv[EVP_MAX_MD_SIZE];
 	unsigned int sidlen = 0;
 
@@ -227,7 +228,8 @@ tlsd_config_build(const struct mp_server *srv, struct tls_config **out, char *er
 		if (add_keypair(cfg, i, ssl->certificate.v[i], ssl->certificate_key.v[i], pw, npw, sid,
 		    err, errlen) == -1)
 			goto done;
-	if (EVP_DigestUpdate(sid, tlsd_alpn_name(srv->protocol), 4) != 1 ||
+	alpn = tlsd_alpn_name(srv->protocol);
+	if (EVP_DigestUpdate(sid, alpn, strlen(alpn)) != 1 ||
 	    EVP_DigestFinal_ex(sid, sidv, &sidlen) != 1 || sidlen > TLS_MAX_SESSION_ID_LENGTH) {
 		snprintf(err, errlen, "EVP_DigestFinal_ex() failed");
 		goto done;
