@@ -1,4 +1,5 @@
-/* imap_backend.c: the IMAP backend login of spec 3.6.2 as a state machine.
+/* imap_backend.c: the IMAP backend login as a state machine
+ * (doc/wire.md#imap-backend-login).
  * Like nginx, only the first bytes of each reply are judged; the login and
  * password go as synchronizing literals, so they need no quoting. */
 #include <errno.h>

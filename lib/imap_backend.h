@@ -1,4 +1,5 @@
-/* imap_backend.h: log in to an IMAP backend as nginx does (spec 3.6.2):
+/* imap_backend.h: log in to an IMAP backend as nginx does
+ * (doc/wire.md#imap-backend-login):
  *
  *   S: * OK ...                       C: <tag>LOGIN {len(login)}
  *   S: + ...                          C: <login> {len(password)}

@@ -1,4 +1,5 @@
-/* pop3_backend.c: the POP3 backend login of spec 3.6.1 as a state machine.
+/* pop3_backend.c: the POP3 backend login as a state machine
+ * (doc/wire.md#pop3-backend-login).
  * Like nginx, only the first three bytes of each reply are judged. */
 #include <errno.h>
 #include <string.h>

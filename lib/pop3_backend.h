@@ -1,4 +1,5 @@
-/* pop3_backend.h: log in to a POP3 backend as nginx does (spec 3.6.1):
+/* pop3_backend.h: log in to a POP3 backend as nginx does
+ * (doc/wire.md#pop3-backend-login):
  *
  *   S: +OK ...                        C: USER <login>
  *   S: +OK ...                        C: PASS <password>

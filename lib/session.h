@@ -74,8 +74,9 @@ struct session {
 	char upstream_text[80];
 	int bfd;			/* the backend, once connected */
 
-	/* SMTP (spec 3.4, 3.5), NUL-terminated for the auth request: the
-	 * parser keeps CR and LF out of them and smtp.c refuses NUL */
+	/* SMTP (doc/wire.md#smtp-commands, #smtp-client-host), NUL-terminated
+	 * for the auth request: the parser keeps CR and LF out of them and
+	 * smtp.c refuses NUL */
 	char client_host[256];		/* Client-Host and XCLIENT NAME=; "" sends none */
 	char *smtp_helo, *smtp_from, *smtp_to;	/* client buffer + 1 bytes each */
 	size_t smtp_helolen, smtp_fromlen, smtp_tolen;

@@ -1,4 +1,5 @@
-/* smtp_backend.c: the SMTP backend login of spec 3.6.3 as a state machine.
+/* smtp_backend.c: the SMTP backend login as a state machine
+ * (doc/wire.md#smtp-backend-login).
  * The HELO, MAIL and RCPT lines are the client's own bytes, sent as they
  * came (nginx does the same); the parser guarantees they hold no CR or LF
  * and the front end refuses NUL, and init() checks both again. The login

@@ -1,4 +1,5 @@
-/* smtp_backend.h: log in to an SMTP backend as nginx does (spec 3.6.3):
+/* smtp_backend.h: log in to an SMTP backend as nginx does
+ * (doc/wire.md#smtp-backend-login):
  *
  *   S: 220 ...                 C: EHLO <server_name>   (HELO if neither the
  *                                                       client's EHLO nor xclient)
