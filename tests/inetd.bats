@@ -136,7 +136,7 @@ EOF
 	wait_listen "$p"
 	run python3 "$MP_TESTS/lib/inetd_client.py" "$p"
 	no_byte
-	syslog_wait "$d" "mailproxy-tls\[[0-9]+\]: \[emerg\] .*unreadable\.(crt|key)"
+	syslog_wait "$d" "mailproxy-tls\[[0-9]+\]: \[alert\] .*unreadable\.(crt|key)"
 }
 
 @test "inetd style, mailproxy-full missing: no byte to the client, the failed exec in syslog" {

@@ -153,8 +153,14 @@ def client(port, user, pw, mode, arg, resumedir):
     while not readline(f).startswith(b"a OK"):
         pass
     pid, _ = holder(port, s.getsockname()[1])
-    with open("/proc/%d/comm" % pid) as c:
-        print("relay=%s" % c.read().strip())
+    # the handler replies, then executes the relay: give the exec a moment
+    for _ in range(40):
+        with open("/proc/%d/comm" % pid) as c:
+            comm = c.read().strip()
+        if comm != "mailproxy":
+            break
+        time.sleep(0.05)
+    print("relay=%s" % comm)
     h, n = hashlib.sha256(), 0
     if mode in ("drip", "stall"):
         s.sendall(b"b DRIP %d\r\n" % int(arg))
