@@ -59,6 +59,12 @@ smtp_backend_init(struct smtp_backend *sb)
 		    line_safe(sb->from, sb->fromlen) && line_safe(sb->to, sb->tolen);
 	if (sb->loginlen > 0 && sb->login == NULL)
 		ok = false;
+	/* a NUL in a login (AUTH LOGIN, EXTERNAL and CRAM-MD5 decode one) would
+	 * end it early at the backend: AUTH PLAIN's field separator, the end of
+	 * the C string XCLIENT LOGIN= decodes to */
+	if ((sb->xclient || sb->smtp_auth) && sb->loginlen > 0 && sb->login != NULL &&
+	    memchr(sb->login, '\0', sb->loginlen) != NULL)
+		ok = false;
 	if (sb->passlen > 0 && sb->pass == NULL)
 		ok = false;
 	if (!ok) {

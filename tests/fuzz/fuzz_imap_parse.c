@@ -33,7 +33,8 @@ run(struct feed *f, unsigned char *log)
 	int sasl_steps = 0;
 
 	imap_parser_init(&p);
-	while (nl + 8 < LOGSZ) {
+	/* a round logs at most 4 + 2 * IMAP_MAX_ARGS bytes */
+	while (nl + 4 + 2 * IMAP_MAX_ARGS < LOGSZ) {
 		int rc = imap_parse(&p, buf, have, &used);
 
 		check(rc >= IMAP_AGAIN && rc <= IMAP_INVALID_CLOSE);

@@ -27,7 +27,8 @@ run(struct feed *f, unsigned char *log)
 	int sasl = 0;
 
 	smtp_parser_init(&p);
-	while (nl + 8 < LOGSZ) {
+	/* a round logs at most 3 + SMTP_MAX_ARGS bytes */
+	while (nl + 3 + SMTP_MAX_ARGS < LOGSZ) {
 		struct mail_arg args[MAIL_LINE_MAXARGS];
 		unsigned nargs = 0;
 		int rc;

@@ -114,6 +114,22 @@ test_init(void)
 	sb.host = "[UNAVAILABLE]";
 	sb.server_name = NULL;
 	CHECK(smtp_backend_init(&sb) == -1);
+	sb.server_name = "mail.test";
+
+	/* a login with a NUL: refused where it would be sent (XCLIENT LOGIN=,
+	 * AUTH PLAIN), let through where it is not */
+	sb.none = false;
+	sb.login = "alice\0evil";
+	sb.loginlen = 10;
+	CHECK(smtp_backend_init(&sb) == -1 && errno == EINVAL);
+	sb.xclient = false;
+	sb.smtp_auth = true;
+	CHECK(smtp_backend_init(&sb) == -1 && errno == EINVAL);
+	sb.smtp_auth = false;
+	CHECK(smtp_backend_init(&sb) == 0);
+	sb.xclient = true;
+	sb.loginlen = 5;
+	CHECK(smtp_backend_init(&sb) == 0);
 }
 
 /* ---- pure dialogue: feed replies, collect what would be sent ---- */
