@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 # mailproxy: a plain Makefile. Override CC, CFLAGS, LDFLAGS, PREFIX, DESTDIR as usual.
 # BUILD names the output directory; SAN=1 builds with ASan+UBSan (make check does both).
 

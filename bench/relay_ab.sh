@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # bench/relay_ab.sh BUILD_DIR RELAY_A RELAY_B [ROUNDS]: two mailproxy-relay binaries
 # alone, side by side: the load generator's IMAP login and "STREAM" go through the relay
 # (inetd style under systemd-socket-activate, the backend connected on fd 3 by bash)

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # bench/run.sh BUILD_DIR: nginx's mail proxy, mailproxy and the floor side by side on
 # loopback, in one interleaved run; prints the tables and the ratios.  `make bench` runs it.
 #   BENCH_QUICK=1   shorter runs, one round (under 2 minutes)

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 """tls_cpu.py PORT N [resumed] [PID...]: N TLS connections in a row to 127.0.0.1:PORT
 (handshake, greeting, close; no certificate check) and the CPU spent per connection on
 the server side. With PIDs, that is the CPU of those processes and of every process below

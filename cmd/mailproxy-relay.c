@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* mailproxy-relay: the proxying phase of one mail session, exec'd by
  * mailproxy after the backend login. The client is fd 0, the backend fd 3;
  * this program only copies bytes between them and logs one line at the end. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* mailproxy-tls: the TLS side of one mail connection. Started by the
  * handler (session_start_tls) with the client socket on fd 0 and the
  * plaintext socketpair on fd 1; reads the server's ssl_* settings from the

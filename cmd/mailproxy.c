@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* mailproxy: serve one mail client connection (systemd Accept=yes or inetd),
  * or check the configuration with -t. */
 #include <errno.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* auth_http.h: nginx's auth_http protocol (doc/wire.md#auth-request to
  * #auth-transport), in three parts that share only these types: the request
  * builder (auth_http_request.c), the incremental reply parser and outcome

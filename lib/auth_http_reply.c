@@ -1,4 +1,4 @@
-/* ISC license. */
+/* SPDX-License-Identifier: ISC */
 /* auth_http_reply.c: the auth server's reply (doc/wire.md#auth-reply,
  * #auth-outcome). A resumable byte state machine over one 1 KiB buffer, as
  * nginx reads it: an optional "HTTP/" status line that is skipped whole, then

@@ -1,4 +1,4 @@
-/* ISC license. */
+/* SPDX-License-Identifier: ISC */
 /* auth_http_request.c: the auth_http request, byte for byte as nginx builds
  * it (doc/wire.md#auth-request): fixed header order, Auth-User, Auth-Pass
  * and Auth-SSL-Cert escaped with NGX_ESCAPE_MAIL_AUTH, everything else sent

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* backend.c: connect, send and read for the backend login dialogues.
  * The reader peeks before it consumes, so it takes exactly one reply off the
  * socket: the bytes behind it (say, an IDLE update that raced the LOGIN

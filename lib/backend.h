@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* backend.h: the handler's side of a backend connection before the relay:
  * connect within a deadline, send one command in one write, and read one
  * reply into the proxy_buffer without ever reading past its end, so that

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* conf.h: the parsed configuration. nginx's mail{} grammar and directives,
  * read once per connection, so the result is plain data in one arena. */
 #ifndef MP_CONF_H

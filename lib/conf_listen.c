@@ -1,4 +1,4 @@
-/* ISC license. */
+/* SPDX-License-Identifier: ISC */
 /* conf_listen.c: the "listen" directive (ngx_mail_core_listen()) and the
  * lookup of the listen entry, hence the server, that an accepted socket
  * belongs to. A host name is resolved here, each address becoming its own

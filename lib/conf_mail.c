@@ -1,4 +1,4 @@
-/* ISC license. */
+/* SPDX-License-Identifier: ISC */
 /* conf_mail.c: the mail directives that are more than one slot: protocol,
  * error_log, resolver, auth_http, auth_http_header, set_real_ip_from,
  * starttls and ssl_session_cache, with nginx's checks and messages. */

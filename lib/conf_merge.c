@@ -1,4 +1,4 @@
-/* ISC license. */
+/* SPDX-License-Identifier: ISC */
 /* conf_merge.c: what nginx does when mail{} closes. Each server takes from
  * the mail level whatever it did not set itself (lists all or nothing),
  * then the checks run module by module as nginx orders them -- core

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* conn.c: find the client socket and name both of its ends.
  *
  * The socket activation protocol (sd_listen_fds(3)) is read here in a few

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* conn.h: the one client connection this process serves, however it was
  * handed over (systemd socket activation: fd 3; inetd: fd 0). */
 #ifndef MP_CONN_H

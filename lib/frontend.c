@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* frontend.c: the front ends by protocol, and what every one does around
  * its dialogue. */
 #include <stddef.h>

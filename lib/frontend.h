@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* frontend.h: the code of a protocol's front end, beside its facts in
  * protocol.h (kept apart so that the configuration and mailproxy-tls link
  * no front end). The dialogue is the front end's own (its grammar); the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* handoff.c: connect to the backend the auth server named, and after the
  * login hand both sockets to mailproxy-relay by exec: the relay keeps the
  * fds, nothing else of this process survives. */

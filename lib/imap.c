@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* imap.c: the IMAP pre-authentication dialogue (nginx's imap handler):
  * greeting, CAPABILITY, NOOP, LOGOUT, STARTTLS, LOGIN and AUTHENTICATE
  * (the SASL exchange is sasl_session.c's), tags and literals, and the

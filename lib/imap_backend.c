@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* imap_backend.c: the IMAP backend login as a state machine
  * (doc/wire.md#imap-backend-login).
  * Like nginx, only the first bytes of each reply are judged; the login and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* imap_backend.h: log in to an IMAP backend as nginx does
  * (doc/wire.md#imap-backend-login):
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* imap_parse.h: nginx's IMAP command parser (ngx_mail_imap_parse_command,
  * nginx 1.29.6+) as a pure, resumable state machine over the caller's
  * bounded command buffer. No I/O, no logging, no globals, no allocation.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* log.c: nginx-shaped log lines with a session id and context, written
  * with one write(2) per line so concurrent sessions never interleave.
  *

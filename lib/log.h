@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* log.h: one line per event, to stderr (journald) and/or error_log files.
  * Every line carries the session id and the session context, as nginx's
  * "client: ..., server: ..., login: ..., upstream: ..." tail. */

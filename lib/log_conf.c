@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* log_conf.c: the error_log lines that apply to a server, for the handler,
  * mailproxy-tls and the relay's arguments (handoff.c). */
 #include <errno.h>

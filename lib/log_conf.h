@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* log_conf.h: the error_log lines that apply to a server. */
 #ifndef MP_LOG_CONF_H
 #define MP_LOG_CONF_H

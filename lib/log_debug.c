@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* log_debug.c: the debug lines, each one bounded (DBG_SHOW bytes of any
  * peer text) and escaped (\xNN for control bytes, quotes and backslashes),
  * and none with a secret in it: which arguments are secrets is decided

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* log_debug.h: what error_log ... debug adds, in one place: the commands a
  * client sent, the auth request and reply, the backend dialogue. Every
  * secret is left out here (passwords, SASL responses, digests, Auth-Pass),

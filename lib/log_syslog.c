@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* log_syslog.c: the syslog: targets of error_log as nginx reads them
  * (comma-separated server=, facility=, severity=, tag=, nohostname, each at
  * most once, server= required) and the RFC 3164 header nginx writes. A

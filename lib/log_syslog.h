@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* log_syslog.h: nginx's error_log syslog: targets, parsed and framed. */
 #ifndef MP_LOG_SYSLOG_H
 #define MP_LOG_SYSLOG_H

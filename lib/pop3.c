@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* pop3.c: the POP3 pre-authentication dialogue (nginx's pop3 handler):
  * greeting (with the APOP salt), the command loop and its states (start,
  * user; the SASL exchange of AUTH is sasl_session.c's), NOOP, QUIT, STLS,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* pop3_backend.c: the POP3 backend login as a state machine
  * (doc/wire.md#pop3-backend-login).
  * Like nginx, only the first three bytes of each reply are judged. */

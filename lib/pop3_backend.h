@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* pop3_backend.h: log in to a POP3 backend as nginx does
  * (doc/wire.md#pop3-backend-login):
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* pop3_capa.c: the POP3 multi-line lists: CAPA (RFC 2449) and the bare
  * AUTH list of SASL methods, in nginx's order and wording, each built in
  * one bounded buffer and sent in one write. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* pop3_int.h: what the POP3 front end's files share (pop3.c, pop3_capa.c).
  * Not a public interface. */
 #ifndef MP_POP3_INT_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* protocol.c: the protocol table (protocol.h): IMAP (RFC 9051, RFC 3501),
  * POP3 (RFC 1939, RFC 2449, RFC 5034) and SMTP (RFC 5321, RFC 4954), with
  * nginx's reply texts, which clients and tests compare byte for byte. */

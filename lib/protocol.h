@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* protocol.h: what mailproxy knows of each mail protocol, in one table (as
  * nginx's ngx_mail_protocol_t gathers them, but ours): its names, ports and
  * ALPN id, the directives that size and enable it, and the canned replies

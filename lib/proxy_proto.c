@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* proxy_proto.c: parse a PROXY protocol v1 or v2 header at the start of a
  * buffer, with nginx's acceptance rules (doc/wire.md#proxy-protocol-receive).
  * Pure: no I/O, no allocation, every read bounded by the input length.

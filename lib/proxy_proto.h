@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* proxy_proto.h: the PROXY protocol (doc/wire.md#proxy-protocol), v1 and v2,
  * both ways.
  *

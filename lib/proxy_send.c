@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* proxy_send.c: the PROXY header nginx writes to a backend right after the
  * connect (doc/wire.md#proxy-protocol-send): `proxy_protocol on` is v1, `v2`
  * is the binary form with a CRC32C TLV. "client" is the connection's client

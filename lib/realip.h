@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* realip.h: set_real_ip_from (doc/wire.md#realip): whether the peer that sent a
  * PROXY header is believed, and if so the client becomes the header's
  * source for everything downstream (logs, Client-IP, the resolver,

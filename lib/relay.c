@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* relay.c: the proxying phase. One poll loop, two directions, each a fixed
  * buffer filled from its source and flushed to its destination. A direction
  * is done when its source said EOF, its buffer is flushed and its destination

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* relay.h: copy bytes both ways between the client and the backend after
  * the login, until both directions are done. Half-closes are propagated: EOF
  * from one side becomes shutdown(SHUT_WR) on the other once everything read

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* resolver.c: forward-confirmed reverse DNS of the SMTP client with c-ares,
  * deciding as nginx's mail SMTP module and resolver do
  * (doc/wire.md#smtp-client-host).

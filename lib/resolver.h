@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* resolver.h: the SMTP client host name (doc/wire.md#smtp-client-host):
  * forward-confirmed reverse DNS through the `resolver` servers, with nginx's
  * values and log lines. Only SMTP resolves (Client-Host, XCLIENT NAME=).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* resolver_channel.c: the c-ares side of a lookup: the `resolver`
  * servers, a channel on one of them (UDP, TCP on truncation, one try) and
  * the poll loop that drives it to a deadline. Which server is asked when

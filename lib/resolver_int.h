@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* resolver_int.h: what the resolver's files share (resolver.c,
  * resolver_addr.c, resolver_answer.c, resolver_channel.c): one query's
  * state as the answer callback fills it, and the steps of a lookup. Not a

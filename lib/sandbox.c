@@ -1,4 +1,4 @@
-/* ISC license. */
+/* SPDX-License-Identifier: ISC */
 /* sandbox.c: the seccomp-BPF filters of the handler, the relay and a TLS
  * session.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* sandbox.h: seccomp-BPF system-call filters, one per phase.
  *
  * The handler's filter goes on after the configuration is read and the logs

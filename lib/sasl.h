@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* sasl.h: the SASL pieces nginx's mail proxy shares between IMAP, POP3 and
  * SMTP (ngx_mail_auth_parse, ngx_mail_auth_plain/login/cram_md5/external,
  * ngx_mail_salt): mechanism selection, response decoding into caller

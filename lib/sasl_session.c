@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* sasl_session.c: AUTH (POP3 RFC 5034, SMTP RFC 4954) and AUTHENTICATE
  * (IMAP RFC 9051 6.2.2) as nginx answers them, one driver for every
  * protocol: the mechanism with an optional initial response, the

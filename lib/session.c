@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* session.c: the session's buffers and client I/O of the pre-authentication
  * phase, and the replies every front end sends alike. */
 #include <errno.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* session.h: one client's pre-authentication session, shared by the
  * protocol front ends: its buffers and credentials, the SASL exchange
  * (sasl_session.c), the auth request (session_auth.c), the backend login

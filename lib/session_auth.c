@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* session_auth.c: one authentication attempt against the auth_http server,
  * with nginx's retry rules (Auth-Wait, Auth-Status: WAIT) and log lines. */
 #include <errno.h>

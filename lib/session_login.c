@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* session_login.c: the end of every dialogue: the auth request, the answer
  * to a refusal, the backend login of the front end, and the hand-off to the
  * relay. */

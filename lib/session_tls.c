@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* session_tls.c: TLS for a session, implicit or after STARTTLS/STLS, and
  * the client-certificate verdict answered with the protocol's own lines. */
 #include "session.h"

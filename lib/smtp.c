@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* smtp.c: the SMTP pre-authentication dialogue (nginx's smtp handler):
  * client host, greeting delay, greeting, the command loop (commands, or
  * SASL response lines after AUTH: sasl_session.c), STARTTLS, RSET, NOOP,

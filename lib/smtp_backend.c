@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* smtp_backend.c: the SMTP backend login as a state machine
  * (doc/wire.md#smtp-backend-login).
  * The HELO, MAIL and RCPT lines are the client's own bytes, sent as they

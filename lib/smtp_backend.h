@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* smtp_backend.h: log in to an SMTP backend as nginx does
  * (doc/wire.md#smtp-backend-login):
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* smtp_envelope.c: the SMTP commands that need no credentials: the EHLO
  * list, HELO/EHLO, and MAIL FROM and RCPT TO, which with smtp_auth none
  * are what the auth request and the backend get instead of a login. */

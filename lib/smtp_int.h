@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* smtp_int.h: what the SMTP front end's files share (smtp.c,
  * smtp_envelope.c, smtp_login.c): the session's state, the replies only
  * SMTP sends (the others are in the protocol table) and the steps the

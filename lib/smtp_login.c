@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* smtp_login.c: the SMTP backend login (XCLIENT, HELO/EHLO, AUTH or the
  * envelope, smtp_backend.c) with what the session learnt of the client. */
 #include <stdlib.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* tls_start.c: hand the client socket to mailproxy-tls and continue over a
  * plaintext socketpair (see tls_start.h for the process shape), and the
  * configuration check of what libtls can express. Handler side: no libtls. */

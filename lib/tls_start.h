@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* tls_start.h: the handler's side of TLS. No libtls here: the handler hands
  * the client socket to mailproxy-tls and from then on speaks plaintext. */
 #ifndef MP_TLS_START_H

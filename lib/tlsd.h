@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* tlsd.h: the TLS engine (mailproxy-tls) and its handshake report.
  *
  * mailproxy-tls owns the client socket, does the handshake and then moves

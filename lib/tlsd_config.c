@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* tlsd_config.c: nginx's ssl_* settings of one server as a libtls
  * configuration, and the client certificate checks nginx does after the
  * handshake (ngx_mail_verify_cert), done with libcrypto so that the verify

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* tlsd_daemon.c: the accept loop of mailproxy-tls -D.
  *
  * A mailproxy-tls executed per session pays, in every process, for OpenSSL's

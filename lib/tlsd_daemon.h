@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* tlsd_daemon.h: mailproxy-tls -D, one warm process that forks a child per
  * TLS session instead of a process executed per session (tlsd_req.h has
  * the request). */

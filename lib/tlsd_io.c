@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* tlsd_io.c: the TLS engine's handshake and its I/O loop.
  *
  * The loop joins the TLS connection (client socket TFD) and the plaintext

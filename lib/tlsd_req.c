@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* tlsd_req.c: the daemon's check of a request's form (tlsd_req.h), and the
  * escaping of its strings for log lines. Only the daemon's own uid and root
  * get a request through (tlsd_daemon.c checks the peer first), yet a request

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* tlsd_req.h: the handler's exchange with a mailproxy-tls daemon
  * (mailproxy-tls -D, socket-activated on a unix socket): the daemon's hello,
  * then the request with two descriptors, the client socket and the plaintext

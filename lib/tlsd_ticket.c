@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* tlsd_ticket.c: TLS session tickets, issued and taken by us, not by libtls.
  *
  * libtls's ticket callback keeps LibreSSL's convention and returns 0 once it

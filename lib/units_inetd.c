@@ -1,4 +1,4 @@
-/* ISC license. */
+/* SPDX-License-Identifier: ISC */
 /* units_inetd.c: "mailproxy -T inetd|xinetd": one inetd.conf line (openbsd-inetd
  * syntax) or xinetd service block per listen that needs a socket of its own. */
 #include <arpa/inet.h>

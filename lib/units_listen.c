@@ -1,4 +1,4 @@
-/* ISC license. */
+/* SPDX-License-Identifier: ISC */
 /* units_listen.c: what every writer of "mailproxy -T" says about a listen: its port,
  * its name and socket text, whether a wildcard listen serves it (as in nginx), and the
  * comment and [warn] lines shared by the systemd and inetd/xinetd writers. */

@@ -1,4 +1,4 @@
-/* ISC license. */
+/* SPDX-License-Identifier: ISC */
 /* units_systemd.c: "mailproxy -T systemd": a drop-in for mailproxy@.service that runs
  * this binary with this configuration (and one for mailproxy-tls.service, with the keys as
  * credentials, when a server has TLS), and one .socket unit (Accept=yes) per group of

@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: ISC
 # cve.bats - the security history of mail proxies, as tests: plaintext commands injected
 # behind STARTTLS (CVE-2011-0411, nginx CVE-2014-3556); CR, LF or NUL in a user name,
 # password, SASL blob or HELO reaching an auth_http header (nginx CVE-2025-53859,

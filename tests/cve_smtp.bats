@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: ISC
 # cve_smtp.bats - hostile bytes on the SMTP side (issue 7; nginx CVE-2025-53859 and the
 # XCLIENT xtext fix of 1.29.2; doc/wire.md#auth-request, #smtp-commands,
 # #smtp-client-host, #smtp-backend-login): CR, LF or NUL in HELO, MAIL FROM, RCPT TO and

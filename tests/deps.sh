@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # deps.sh - install the Debian 12 packages that building mailproxy and running its tests
 # need.  Fast and silent when everything is present; otherwise, as root, one apt-get
 # install (services the packages would start are kept stopped); not as root, it prints the

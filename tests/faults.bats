@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: ISC
 # faults.bats - what the proxy does when a peer misbehaves: the auth server down, hanging,
 # closing mid-reply, trickling or flooding its reply; backends refusing, closing during the
 # login, never greeting, reading slowly during the relay; the client vanishing at every

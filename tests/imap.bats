@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: ISC
 # imap.bats - IMAP through the proxy before authentication (greeting, CAPABILITY, NOOP,
 # LOGOUT, parser errors, pipelining) and logging in to Dovecot with imaplib and curl,
 # under both activation styles.  Wire bytes: doc/wire.md#front-end, #imap.

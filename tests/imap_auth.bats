@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: ISC
 # imap_auth.bats - IMAP authentication through the proxy: LOGIN argument forms (atoms,
 # quoted strings, literals), AUTHENTICATE PLAIN/LOGIN/CRAM-MD5/EXTERNAL, the exact auth_http
 # requests, auth failures with and without Auth-Wait, and the auth server's overrides.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: ISC
 # imap_errors.bats - IMAP error paths: the auth server down, slow, or answering garbage;
 # backends down or refusing; overlong lines; the pre-auth timeout; max_errors; literal edge
 # cases.  Wire bytes and log texts: doc/wire.md#auth-outcome, #auth-transport, #too-long,

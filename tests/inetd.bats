@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: ISC
 # inetd.bats - mailproxy started inetd style, where the connection is fd 0 and 1 and, as
 # inetd and xinetd make it, fd 2 too.  Whatever goes wrong (a broken configuration, a
 # missing certificate, a program that cannot be executed), no byte of diagnostics reaches

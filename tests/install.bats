@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: ISC
 # install.bats - "make install DESTDIR=... PREFIX=/usr" lays out the binaries, the units
 # with the installed paths in them, the man pages and the example configuration, and
 # systemd-analyze verify --root finds nothing to say about the installed units.

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # lint-bats.sh FILE...: find bats checks that cannot fail.  bats runs a test body with
 # set -e, which ignores the status of every command of an && or || list but the last, of
 # a "! cmd" statement and of the command substitution in "local x=$(cmd)"; a test that

@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: ISC
 # lint.bats - tests/lint-bats.sh, the check that make check runs over the suites: it
 # passes the tree as it is, names FILE:LINE for each kind of check that cannot fail, and
 # leaves the usual idioms alone.  Needs no build.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: ISC
 # man.bats - the manual pages: mdoc that mandoc -Tlint finds nothing in, and a
 # mailproxy.conf.5 that documents exactly the directives mailproxy accepts, read from the
 # directive table in lib/conf_directives.c.

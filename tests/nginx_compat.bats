@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: ISC
 # nginx_compat.bats - side by side with Debian's nginx: the same mail{} configuration is
 # served by nginx's own mail proxy (instance "ref") and by mailproxy (instance "mp"); the
 # same client byte scripts must get identical replies, and the auth server must receive

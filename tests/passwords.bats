@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: ISC
 # passwords.bats - no password reaches a log, at any level, in any failure path.  The suite
 # runs its own sessions with error_log at debug level through every failure path it can
 # reach (wrong password, auth server down/garbage/closing/huge/slow, backend closing or

@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: ISC
 # pop3.bats - POP3 through the proxy: greeting (with the APOP salt), CAPA in its three
 # variants, AUTH listing, USER/PASS, APOP, AUTH PLAIN/LOGIN/CRAM-MD5/EXTERNAL, parser
 # errors, starttls only refusals, max_errors, the 128-byte command buffer, timeouts, auth

@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: ISC
 # proxy_protocol.bats - the PROXY protocol in (listen ... proxy_protocol, v1 and v2, with
 # set_real_ip_from trusting or not) and out (proxy_protocol on|v2 to the backend), over
 # IMAP: what the auth server is told (Client-IP, Proxy-Protocol-*), what the backend

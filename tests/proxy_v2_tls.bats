@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: ISC
 # proxy_v2_tls.bats - `proxy_protocol v2` to the backend when the client connection is
 # TLS (nginx 1.31.4): the header the backend receives carries AUTHORITY (the SNI), ALPN,
 # and SSL (client flags, verify result, VERSION / CN / CIPHER sub-TLVs) before the

@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: ISC
 # relay_block.bats - a logged-in session whose one side stops reading while the other
 # writes many small pieces (an IMAP client that leaves a big answer unread while small
 # updates keep coming).  The relay's splice pipe then runs out of slots long before it

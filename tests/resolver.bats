@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: ISC
 # resolver.bats - the SMTP client host name (forward-confirmed reverse DNS,
 # doc/wire.md#smtp-client-host) against dnsmasq and a malicious responder:
 # resolver_client_host() driven through `test_resolver probe`

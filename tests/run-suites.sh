@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # run-suites.sh BUILD_DIR: every bats suite against the binaries in BUILD_DIR, the TLS
 # suites again through a mailproxy-tls daemon, then one closing line
 # "bats (BUILD_DIR): N passed, N failed, N skipped" that counts what ran.

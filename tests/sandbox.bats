@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: ISC
 # sandbox.bats - the seccomp filters on the real programs: a handler whose filter cannot be
 # installed (here: a parent's filter refuses seccomp(2), as a unit's SystemCallFilter= could)
 # serves nothing and says why in its error_log, never to the client; a sanitizer build runs

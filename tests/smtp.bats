@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: ISC
 # smtp.bats - SMTP through the proxy: greeting, HELO/EHLO lists, AUTH PLAIN/LOGIN/CRAM-MD5
 # through to a real Postfix with XCLIENT, messages sent with smtplib and curl arriving
 # intact, smtp_auth none (MAIL/RCPT replay), proxy_smtp_auth (a fake backend), greeting delay,

@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: ISC
 # smtp_resolver.bats - the client host name end to end (doc/wire.md#smtp-client-host,
 # #smtp-backend-login): SMTP sessions through mailproxy with "resolver" pointing at
 # dnsmasq or at a malicious responder, the client's address made believable with

@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: ISC
 # syslog.bats - error_log syslog:... side by side with Debian's nginx: the same mail{}
 # servers, each logging to its own collectors (tests/lib/syslog_sink.py), are served by
 # nginx (instance "ref") and by mailproxy (instance "mp"); the same sessions must produce

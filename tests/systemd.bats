@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: ISC
 # systemd.bats - mailproxy under a real systemd.  The units are the ones "mailproxy -T
 # systemd" writes from a configuration, next to units/mailproxy@.service as installed;
 # systemd 252 runs them as PID 1 of its own namespaces (tests/lib/sd-ns.sh), in the host's

@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: ISC
 # tls.bats - TLS through mailproxy-tls: implicit TLS and STARTTLS for IMAP (curl, openssl
 # s_client, Python's ssl), the STARTTLS injection defence, handshake timeout, a plaintext
 # client on a TLS port, ALPN, encrypted keys, systemd credentials, and client

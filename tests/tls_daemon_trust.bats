@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: ISC
 # tls_daemon_trust.bats - who may use the mailproxy-tls daemon, and what it leaves to them
 # (lib/tlsd_daemon.c, cmd/mailproxy-tls.c). Whoever hands the daemon a socket gets a TLS
 # session served with the server's key and reads its plaintext, so the daemon serves only

@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: ISC
 # tls_pop3_smtp.bats - TLS for POP3 and SMTP through mailproxy-tls, against the real
 # Dovecot and Postfix: implicit TLS (pop3s, smtps) and STLS/STARTTLS with curl, poplib and
 # openssl s_client; the plaintext-injection defence (CVE-2014-3556: commands behind

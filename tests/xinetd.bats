@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: ISC
 # xinetd.bats - mailproxy under xinetd, run in the foreground with exactly the service
 # blocks "mailproxy -T xinetd" writes (the user changed to nobody), carrying an IMAP login
 # to Dovecot; and the inetd.conf and xinetd text of -T for every listen parameter, none

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* fuzz_smtp_session.c: libFuzzer target for the SMTP front end end to end:
  * smtp_serve() runs a whole client session over a socketpair, with the
  * real parser, state machine, SASL steps, auth request builder

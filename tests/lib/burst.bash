@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 # burst.bash - connection bursts against inetd-style services (inetd.bats, xinetd.bats).
 #
 #   burst PORT N            N connections opened and closed one after the other; prints

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 # common.bash - shared set-up for the bats suites: a private Dovecot, the auth server, the
 # proxy under test (mailproxy under systemd-socket-activate, or nginx's own mail proxy),
 # and the raw-wire client.  Sourced by every tests/*.bats file.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 # demo.bash - helpers for tests/demo.sh (make demo).  Source after lib/common.bash, which
 # provides the private Dovecot (dovecot_start), the auth server (authserver_start),
 # wait_listen, track and mp_cleanup.

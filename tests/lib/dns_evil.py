@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 # dns_evil.py - a tiny DNS responder (stdlib only) for the answers dnsmasq will not give:
 # PTR names with CR, LF, spaces and other junk, empty and unusable answers, SERVFAIL,
 # silence, and CNAMEs in front of the records.  UDP only (answers are small).

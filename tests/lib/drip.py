@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 """drip.py - a peer that stops reading while the other side writes many small pieces,
 for relay_block.bats.
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 # faults.bash - helpers for the fault, CVE, load and password suites.  Load after
 # lib/common.
 #

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 # inetd_client.py PORT [LINE...] - connect to 127.0.0.1:PORT, send each LINE (CRLF added)
 # after the previous reply line came, and print every byte the server sent, as Python's
 # bytes repr on one line, once it has closed (EOF), or when nothing came for 1.5 s

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 # noseccomp.py PROGRAM ARG... - run PROGRAM under a seccomp filter that refuses seccomp(2)
 # and prctl(PR_SET_SECCOMP) with EACCES, as a service manager's system-call filter could:
 # a program of this tree must then refuse to serve rather than run without its own filter.

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 """resume.py [--tls 1.2|1.3] [--starttls] [--sleep S] STEP...: one IMAP connection to
 127.0.0.1:PORT per PORT step, in order, each over TLS (implicit, or after STARTTLS) and
 each offering the session the one before it got (S seconds after it); each logs in as

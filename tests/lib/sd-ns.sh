@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # sd-ns.sh - a throw-away, real systemd (PID 1 of its own pid, mount, uts, ipc and cgroup
 # namespaces) for socket-activation tests on hosts whose PID 1 is not systemd, or is one we
 # must not touch.  It sees only the units in UNITDIR plus empty stand-ins for the targets

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 # smtp.bash - SMTP backends for the bats suites: a private Postfix instance (real smtpd
 # with XCLIENT and Maildir delivery, its log in a file) and a scripted fake backend (for
 # proxy_smtp_auth: it accepts any AUTH and logs what it got).  Load it after lib/common.

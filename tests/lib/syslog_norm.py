@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 # syslog_norm.py FILE - the datagrams syslog_sink.py wrote, one per line, checked against
 # the RFC 3164 framing nginx writes and printed field by field with what legitimately
 # differs between two proxies' sessions replaced:

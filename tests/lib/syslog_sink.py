@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 # syslog_sink.py SOCKET OUT - a syslog collector: bind a datagram socket at SOCKET (a unix
 # path, or udp:PORT / udp6:PORT on the loopback) and append every datagram to OUT, one
 # line each (a trailing newline dropped, others shown as \n), until killed.  OUT exists

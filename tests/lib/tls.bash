@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 # tls.bash - test PKI and TLS helpers for tests/tls.bats.  Source after common.bash.
 #
 # tls_pki DIR makes, with openssl:

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 """tlsd_request.py SOCK CONF SERVER CAFILE [--sid S] [--client C] [--local L] [--idle|--garbage]:
 what a local user can try against a mailproxy-tls daemon (lib/tlsd_req.h): accept a TCP
 connection of its own, hand the daemon that socket and one end of a socketpair, as a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* test_auth_http.c: the auth_http request bytes, the reply parser and its
  * outcomes (doc/wire.md#auth-request to #auth-transport), and the libcurl
  * transport against tiny servers forked on loopback and on a unix socket. */

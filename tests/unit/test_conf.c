@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* test_conf.c: the configuration parser against nginx's grammar, values,
  * defaults, inheritance and error messages (each checked against nginx
  * 1.22's "nginx -t", or the newer wording where nginx changed it). */

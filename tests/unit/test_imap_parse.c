@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* test_imap_parse.c: the IMAP command parser against nginx's behaviour,
  * each case fed whole and byte by byte (which must agree). */
 #include <stdlib.h>

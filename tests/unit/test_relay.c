@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* test_relay.c: relay_run() in a child process between two socketpairs (or
  * two loopback TCP connections); the test plays both the client and the
  * backend. */

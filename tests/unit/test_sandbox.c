@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* test_sandbox.c: the seccomp filters, each tried in a forked child that
  * reports through its exit status (and leaves by exit_group(2) itself, so a
  * sanitizer build's exit-time leak check never runs under the filter). */

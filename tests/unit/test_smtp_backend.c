@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* test_smtp_backend.c: xtext, then the SMTP backend login
  * (doc/wire.md#smtp-backend-login) for every combination of xclient,
  * proxy_smtp_auth, smtp_auth none and the client's HELO/EHLO, against a

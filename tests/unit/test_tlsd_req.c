@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* test_tlsd_req.c: a daemon request's strings made fit for a log line
  * (tlsd_req_text): every byte that could end, forge or confuse a line is
  * escaped, and a cut never splits an escape. */
