@@ -107,6 +107,22 @@ ticket_of() {
 
 resume() { python3 "$MP_TESTS/lib/resume.py" "$@"; }
 
+# resumes "REUSED..." [--starttls] PORT...: over TLS 1.3 and then 1.2, one connection to
+# each PORT in turn, each offering the last ticket: reused= as listed (True or False), every
+# one with a ticket of hint 300 and a login
+resumes() {
+	local want=($1) v i
+	shift
+	for v in 1.3 1.2; do
+		run resume --tls "$v" "$@"
+		echo "$v: $output"
+		[ "${#lines[@]}" = "${#want[@]}" ]
+		for i in "${!want[@]}"; do
+			[ "${lines[i]}" = "reused=${want[i]} ticket=True hint=300 login=OK" ]
+		done
+	done
+}
+
 skip_on_nginx_kind() { [ "$(proxy_kind)" = nginx ] && skip "$1"; return 0; }
 
 # ---- with a key file --------------------------------------------------------------------
@@ -135,56 +151,23 @@ skip_on_nginx_kind() { [ "$(proxy_kind)" = nginx ] && skip "$1"; return 0; }
 }
 
 @test "python IMAPS, TLS 1.3 and 1.2: logged in through to the backend, resumed the second time" {
-	local v
-	for v in 1.3 1.2; do
-		run resume --tls "$v" "$(port keyed)" "$(port keyed)" "$(port keyed)"
-		echo "$v: $output"
-		[ "${lines[0]}" = "reused=False ticket=True hint=300 login=OK" ]
-		[ "${lines[1]}" = "reused=True ticket=True hint=300 login=OK" ]
-		[ "${lines[2]}" = "reused=True ticket=True hint=300 login=OK" ]
-	done
+	resumes "False True True" "$(port keyed)" "$(port keyed)" "$(port keyed)"
 }
 
 @test "python IMAP STARTTLS, TLS 1.3 and 1.2: resumed the second time" {
-	local v
-	for v in 1.3 1.2; do
-		run resume --starttls --tls "$v" "$(port starttls)" "$(port starttls)"
-		echo "$v: $output"
-		[ "${lines[0]}" = "reused=False ticket=True hint=300 login=OK" ]
-		[ "${lines[1]}" = "reused=True ticket=True hint=300 login=OK" ]
-	done
+	resumes "False True" --starttls "$(port starttls)" "$(port starttls)"
 }
 
 @test "an 80-byte key file (AES-256): resumed, TLS 1.3 and 1.2" {
-	local v
-	for v in 1.3 1.2; do
-		run resume --tls "$v" "$(port keyed80)" "$(port keyed80)"
-		echo "$v: $output"
-		[ "${lines[0]}" = "reused=False ticket=True hint=300 login=OK" ]
-		[ "${lines[1]}" = "reused=True ticket=True hint=300 login=OK" ]
-	done
+	resumes "False True" "$(port keyed80)" "$(port keyed80)"
 }
 
 @test "a ticket crosses between the daemon's children and an executed mailproxy-tls, both ways" {
-	local v
-	for v in 1.3 1.2; do
-		run resume --tls "$v" "$(port keyed)" "$(port keyed other)" "$(port keyed)"
-		echo "$v: $output"
-		[ "${lines[0]}" = "reused=False ticket=True hint=300 login=OK" ]
-		[ "${lines[1]}" = "reused=True ticket=True hint=300 login=OK" ]
-		[ "${lines[2]}" = "reused=True ticket=True hint=300 login=OK" ]
-	done
+	resumes "False True True" "$(port keyed)" "$(port keyed other)" "$(port keyed)"
 }
 
 @test "another key file: no resumption, a full handshake and a new ticket" {
-	local v
-	for v in 1.3 1.2; do
-		run resume --tls "$v" "$(port keyed)" "$(port otherkey)" "$(port keyed)"
-		echo "$v: $output"
-		[ "${lines[0]}" = "reused=False ticket=True hint=300 login=OK" ]
-		[ "${lines[1]}" = "reused=False ticket=True hint=300 login=OK" ]
-		[ "${lines[2]}" = "reused=False ticket=True hint=300 login=OK" ]
-	done
+	resumes "False False False" "$(port keyed)" "$(port otherkey)" "$(port keyed)"
 }
 
 @test "rotation: a second key file still decrypts, and the ticket is renewed with the first" {
