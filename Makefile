@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 # mailproxy: a plain Makefile. Override CC, CFLAGS, LDFLAGS, PREFIX, DESTDIR as usual.
 # BUILD names the output directory; SAN=1 builds with ASan+UBSan (make check does both).
 
@@ -7,6 +8,7 @@ LIBEXECDIR ?= $(PREFIX)/lib/mailproxy
 MANDIR   ?= $(PREFIX)/share/man
 SYSCONFDIR ?= /etc
 UNITDIR  ?= $(PREFIX)/lib/systemd/system
+SYSUSERSDIR ?= $(PREFIX)/lib/sysusers.d
 DESTDIR  ?=
 BUILD    ?= build
 SAN      ?=
@@ -24,6 +26,11 @@ ALL_CFLAGS = -std=gnu11 -D_GNU_SOURCE $(WARN) $(HARDEN) $(SANFLAGS) -Ilib $(CFLA
              -DMP_VERSION=\"$(VERSION)\" -DMP_RELAY_PATH=\"$(RELAY_PATH)\" \
              -DMP_CONF_PATH=\"$(SYSCONFDIR)/mailproxy/mailproxy.conf\"
 ALL_LDFLAGS = -pie -Wl,-z,relro,-z,now -Wl,--as-needed $(SANFLAGS) $(LDFLAGS)
+
+# make prints one short line per step (CC lib/imap.c); make V=1 the full commands
+V ?=
+Q  = $(if $(filter 1,$(V)),,@)
+say = $(if $(filter 1,$(V)),,@printf '  %-6s %s\n' '$(1)' '$(2)';)
 
 VERSION  = 0.1.0
 # The handler finds the relay beside itself first (so build/ works); this is the installed path.
@@ -67,18 +74,18 @@ $(shell mkdir -p $(BUILD); echo '$(RELAY_PATH) $(SYSCONFDIR)' | cmp -s - $(PATHS
     echo '$(RELAY_PATH) $(SYSCONFDIR)' > $(PATHS_STAMP))
 
 $(BUILD)/lib/%.o: lib/%.c lib/*.h $(PATHS_STAMP) | $(BUILD)/lib
-	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+	$(call say,CC,$<)$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
 $(BUILD)/cmd/%.o: cmd/%.c lib/*.h $(PATHS_STAMP) | $(BUILD)/cmd
-	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+	$(call say,CC,$<)$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
 $(BUILD)/libmailproxy.a: $(LIB_OBJ)
-	rm -f $@; ar rcs $@ $(LIB_OBJ)
+	$(call say,AR,$@)rm -f $@; ar rcs $@ $(LIB_OBJ)
 
 # With musl (below) mailproxy is static and mailproxy-full is this, the
 # glibc build, which can dlopen libcurl and c-ares (lib/libexec.c).
 $(BUILD)/$(if $(MUSL_CC),mailproxy-full,mailproxy): $(BUILD)/cmd/mailproxy.o $(BUILD)/libmailproxy.a
-	$(CC) -o $@ $< $(BUILD)/libmailproxy.a $(ALL_LDFLAGS) $(HANDLER_LIBS)
+	$(call say,LD,$@)$(CC) -o $@ $< $(BUILD)/libmailproxy.a $(ALL_LDFLAGS) $(HANDLER_LIBS)
 
 # The relay needs libc only: static, it maps nothing at exec and holds fewer
 # private pages per idle session (not with the sanitizers, which need ld.so).
@@ -87,12 +94,12 @@ $(BUILD)/$(if $(MUSL_CC),mailproxy-full,mailproxy): $(BUILD)/cmd/mailproxy.o $(B
 # instructions, each a trap to the hypervisor in a VM, which made a glibc
 # relay's exec cost 0.76 ms of CPU against 0.20 ms with musl, on every login
 # (bench/README). MUSL_CC= (empty) builds both with $(CC) and glibc instead.
-RELAY_SRC    = cmd/mailproxy-relay.c lib/relay.c lib/log.c lib/clock.c lib/sandbox.c
+RELAY_SRC    = cmd/mailproxy-relay.c lib/relay.c lib/log.c lib/log_syslog.c lib/clock.c lib/sandbox.c
 RELAY_MUSL_OBJ = $(RELAY_SRC:%.c=$(BUILD)/musl/%.o)
 # everything but the TLS process's own files (libtls, libcrypto)
 HANDLER_SRC  = cmd/mailproxy.c $(filter-out $(filter-out lib/tlsd_report.c,$(wildcard lib/tlsd_*.c)),$(LIB_SRC))
 HANDLER_MUSL_OBJ = $(HANDLER_SRC:%.c=$(BUILD)/musl/%.o)
-MUSL_LINK    = $(CC) -nostdlib -static-pie -Wl,-z,relro,-z,now -o $@ $(MUSL_LIBDIR)/rcrt1.o \
+MUSL_LINK    = $(call say,LD,$@ (musl))$(CC) -nostdlib -static-pie -Wl,-z,relro,-z,now -o $@ $(MUSL_LIBDIR)/rcrt1.o \
 	$(MUSL_LIBDIR)/crti.o $(shell $(CC) -print-file-name=crtbeginS.o) $^ \
 	-L$(MUSL_LIBDIR) -lc $(shell $(CC) -print-libgcc-file-name) \
 	$(shell $(CC) -print-file-name=crtendS.o) $(MUSL_LIBDIR)/crtn.o
@@ -103,16 +110,17 @@ ifneq ($(MUSL_CC),)
 # libcurl and c-ares (for their types: this build never loads them) come from the system
 MUSL_INC = $(BUILD)/musl/include
 $(MUSL_INC)/.links: | $(BUILD)/musl/cmd $(BUILD)/musl/lib
-	mkdir -p $(MUSL_INC)
-	ln -sfn /usr/include/linux $(MUSL_INC)/linux
-	ln -sfn /usr/include/asm-generic $(MUSL_INC)/asm-generic
-	ln -sfn $(firstword $(wildcard /usr/include/$(MULTIARCH)/asm /usr/include/asm)) $(MUSL_INC)/asm
-	ln -sfn $(firstword $(wildcard /usr/include/$(MULTIARCH)/curl /usr/include/curl)) $(MUSL_INC)/curl
-	for h in /usr/include/ares*.h; do ln -sfn "$$h" $(MUSL_INC)/; done
-	touch $@
+	$(call say,LN,$(MUSL_INC))
+	$(Q)mkdir -p $(MUSL_INC)
+	$(Q)ln -sfn /usr/include/linux $(MUSL_INC)/linux
+	$(Q)ln -sfn /usr/include/asm-generic $(MUSL_INC)/asm-generic
+	$(Q)ln -sfn $(firstword $(wildcard /usr/include/$(MULTIARCH)/asm /usr/include/asm)) $(MUSL_INC)/asm
+	$(Q)ln -sfn $(firstword $(wildcard /usr/include/$(MULTIARCH)/curl /usr/include/curl)) $(MUSL_INC)/curl
+	$(Q)for h in /usr/include/ares*.h; do ln -sfn "$$h" $(MUSL_INC)/; done
+	$(Q)touch $@
 
 $(BUILD)/musl/%.o: %.c lib/*.h $(PATHS_STAMP) | $(MUSL_INC)/.links
-	$(MUSL_CC) $(ALL_CFLAGS) -U_FORTIFY_SOURCE -DMP_LEAN_HANDLER -isystem $(MUSL_INC) -c -o $@ $<
+	$(call say,CC,$< (musl))$(MUSL_CC) $(ALL_CFLAGS) -U_FORTIFY_SOURCE -DMP_LEAN_HANDLER -isystem $(MUSL_INC) -c -o $@ $<
 
 $(BUILD)/mailproxy-relay: $(RELAY_MUSL_OBJ)
 	$(MUSL_LINK)
@@ -121,21 +129,21 @@ $(BUILD)/mailproxy: $(HANDLER_MUSL_OBJ)
 	$(MUSL_LINK)
 else
 $(BUILD)/mailproxy-relay: $(BUILD)/cmd/mailproxy-relay.o $(BUILD)/libmailproxy.a
-	$(CC) -o $@ $< $(BUILD)/libmailproxy.a $(ALL_LDFLAGS) $(RELAY_LDFLAGS) $(RELAY_LIBS)
+	$(call say,LD,$@)$(CC) -o $@ $< $(BUILD)/libmailproxy.a $(ALL_LDFLAGS) $(RELAY_LDFLAGS) $(RELAY_LIBS)
 endif
 
 $(BUILD)/mailproxy-tls: $(BUILD)/cmd/mailproxy-tls.o $(BUILD)/libmailproxy.a $(BUILD)/tls-static.stamp
-	$(CC) -o $@ $< $(BUILD)/libmailproxy.a $(ALL_LDFLAGS) $(TLS_PROG_LDFLAGS) $(TLS_PROG_LIBS)
+	$(call say,LD,$@)$(CC) -o $@ $< $(BUILD)/libmailproxy.a $(ALL_LDFLAGS) $(TLS_PROG_LDFLAGS) $(TLS_PROG_LIBS)
 
 # another TLS_STATIC relinks mailproxy-tls
 $(shell mkdir -p $(BUILD); echo '$(TLS_STATIC)' | cmp -s - $(BUILD)/tls-static.stamp || \
     echo '$(TLS_STATIC)' > $(BUILD)/tls-static.stamp)
 
 $(BUILD)/tests/%: tests/unit/%.c tests/unit/unit.h tests/unit/peer.h $(BUILD)/libmailproxy.a | $(BUILD)/tests
-	$(CC) $(ALL_CFLAGS) -Itests/unit -o $@ $< $(BUILD)/libmailproxy.a $(ALL_LDFLAGS) $(HANDLER_LIBS) $(TLS_LIBS)
+	$(call say,CC,$<)$(CC) $(ALL_CFLAGS) -Itests/unit -o $@ $< $(BUILD)/libmailproxy.a $(ALL_LDFLAGS) $(HANDLER_LIBS) $(TLS_LIBS)
 
 $(BUILD)/lib $(BUILD)/cmd $(BUILD)/tests $(BUILD)/musl/cmd $(BUILD)/musl/lib:
-	mkdir -p $@
+	$(Q)mkdir -p $@
 
 unit: $(UNIT_BIN)
 	@set -e; for t in $(UNIT_BIN); do echo "unit: $$t"; $$t; done
@@ -148,6 +156,7 @@ check-one: all unit replay
 	tests/run-suites.sh $(abspath $(BUILD))
 
 check: deps
+	tests/lint-bats.sh tests/*.bats tests/lib/*.bash	# checks that cannot fail (set -e)
 	$(MAKE) check-one
 	$(MAKE) check-one BUILD=build-san SAN=1
 	@echo "make check: all passes done (plain and ASan+UBSan)"
@@ -171,6 +180,14 @@ install: all
 	        >"$(DESTDIR)$(UNITDIR)/$${f#units/}" && chmod 644 "$(DESTDIR)$(UNITDIR)/$${f#units/}" || exit 1; \
 	done
 	install -m 644 mailproxy.conf.example $(DESTDIR)$(SYSCONFDIR)/mailproxy/mailproxy.conf.example
+	@# the user "mailproxy" that the units run as and that owns the TLS daemon's socket;
+	@# created at once when installing into this system (packages: systemd-sysusers in postinst)
+	install -d $(DESTDIR)$(SYSUSERSDIR)
+	install -m 644 units/mailproxy.sysusers $(DESTDIR)$(SYSUSERSDIR)/mailproxy.conf
+	if [ -z "$(DESTDIR)" ] && command -v systemd-sysusers >/dev/null; then \
+	    systemd-sysusers $(SYSUSERSDIR)/mailproxy.conf || \
+	    echo "make install: run systemd-sysusers $(SYSUSERSDIR)/mailproxy.conf as root" >&2; \
+	fi
 
 # The benchmark (bench/README): not part of check. The floor is static on purpose.
 BENCH_BIN = $(BUILD)/bench/loadgen $(BUILD)/bench/backend $(BUILD)/bench/floor $(BUILD)/bench/execcost

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* backend.c: a mail backend for the benchmark that is never the bottleneck.
  * One epoll loop answers the login dialogue of IMAP, POP3 and SMTP with
  * canned replies (every password is right), and "STREAM n" (IMAP: "tag

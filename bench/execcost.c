@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* execcost.c: what one exec of a program costs.
  *
  *   execcost N PROGRAM [ARG]...

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* floor.c: the floor of the one-process-per-connection shape, built static
  * and started by systemd-socket-activate --accept like mailproxy:
  *

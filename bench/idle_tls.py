@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 # idle_tls.py PORT N: the idle part of the benchmark for TLS sessions (the C load
 # generator speaks no TLS).  Opens N IMAP sessions over TLS to 127.0.0.1:PORT, 16 at a
 # time (handshake, greeting, LOGIN), prints "sessions=N errors=E" and "ready", and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* loadgen.c: the benchmark's client, one epoll loop.
  *
  *   loadgen cycles -P imap|pop3|smtp -p PORT -c CONC -d SECONDS [-g] [-m PID]...

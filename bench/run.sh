@@ -1,10 +1,12 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # bench/run.sh BUILD_DIR: nginx's mail proxy, mailproxy and the floor side by side on
 # loopback, in one interleaved run; prints the tables and the ratios.  `make bench` runs it.
 #   BENCH_QUICK=1   shorter runs, one round (under 2 minutes)
 #   BENCH_KEEP=1    keep the work directory (configs, logs, raw results)
 #   BENCH_ONLY="cycles greet auth stream idle"   a subset of the parts
 #   BENCH_HOLD=SECONDS   after the set-up, print the ports and wait (for perf or strace)
+#   BENCH_STREAM_MIB=N   MiB each way per stream (64): more for a finer CPU count
 # The whole run is bounded: a watchdog ends it after BENCH_LIMIT seconds (600, quick 120).
 set -u
 BUILD=${1:?usage: bench/run.sh BUILD_DIR}
@@ -15,7 +17,7 @@ MAILMOD=/usr/lib/nginx/modules/ngx_mail_module.so
 if [ "$QUICK" = 1 ]; then DUR=1; ROUNDS=1; SROUNDS=1; IDLE_NS="100 1000"; IDLE_TLS_NS=100; LIMIT=${BENCH_LIMIT:-120}
 else DUR=3; ROUNDS=2; SROUNDS=3; IDLE_NS="100 1000"; IDLE_TLS_NS="100 1000"; LIMIT=${BENCH_LIMIT:-600}; fi
 START=$SECONDS
-STREAM_BYTES=$((64 << 20))
+STREAM_BYTES=$((${BENCH_STREAM_MIB:-64} << 20))
 
 for f in "$BUILD/mailproxy" "$BUILD/mailproxy-relay" "$BUILD/mailproxy-tls" "$BENCH/loadgen" "$BENCH/backend" "$BENCH/floor"; do
 	[ -x "$f" ] || { echo "bench: missing $f (run make bench)" >&2; exit 1; }
@@ -81,6 +83,7 @@ mkdir -p "$W/pki"
 openssl req -x509 -newkey rsa:2048 -nodes -keyout "$W/pki/key.pem" -out "$W/pki/cert.pem" \
 	-days 2 -subj /CN=localhost -addext "subjectAltName=DNS:localhost,IP:127.0.0.1" \
 	>/dev/null 2>&1 || { echo "bench: openssl req failed" >&2; exit 1; }
+head -c 80 /dev/urandom >"$W/pki/ticket.key"
 
 # mail_block IMAP POP3 SMTP IMAP256 IMAPTLS [EXTRA]: the one mail{} block both proxies
 # run, EXTRA being more server blocks (mailproxy's auth_http variants)
@@ -97,7 +100,7 @@ mail {
     server { listen 127.0.0.1:$2; protocol pop3; }
     server { listen 127.0.0.1:$3; protocol smtp; }
     server { listen 127.0.0.1:$4; protocol imap; proxy_buffer 256k; imap_client_buffer 256k; }
-    server { listen 127.0.0.1:$5 ssl; protocol imap;
+    server { listen 127.0.0.1:$5 ssl; protocol imap; ssl_session_ticket_key $W/pki/ticket.key;
              ssl_certificate $W/pki/cert.pem; ssl_certificate_key $W/pki/key.pem; }
 ${6:-}
 }
@@ -316,14 +319,17 @@ if [[ " $ONLY " == *" stream "* ]]; then
 	for n in 1 4; do
 		for ((r = 0; r < SROUNDS; r++)); do
 			for t in $STARGETS; do
-				line=$("$LG" stream -p "$(target_port $t imap)" -n "$n" -b "$STREAM_BYTES" 2>"$W/lg.err")
+				line=$("$LG" stream -p "$(target_port $t imap)" -n "$n" -b "$STREAM_BYTES" $(mflags $t) 2>"$W/lg.err")
+				# the proxy's CPU per GiB moved: steadier than GiB/s on a shared machine
+				line+=" cpu_ms_per_gib=$(awk -v c="$(kv cpu_ms "$line")" -v n="$n" -v b="$STREAM_BYTES" \
+					'BEGIN { if (c != "") printf "%.0f", c / (2 * n * b / 2^30) }')"
 				echo "stream n=$n $t $line" >>"$R"
 				[ "$(kv errors "$line")" = 0 ] || echo "bench: stream $t n=$n: $(head -c 300 "$W/lg.err") $line" >&2
 			done
 		done
 	done
 	echo
-	echo "== relay throughput, 64 MiB each way per stream, both directions at once (GiB/s, both directions summed) =="
+	echo "== relay throughput, $((STREAM_BYTES >> 20)) MiB each way per stream, both directions at once (GiB/s, both directions summed) =="
 	printf '%7s |' streams
 	for t in $STARGETS; do printf ' %12s' "$t"; done
 	printf ' | %s\n' "mp/nginx mp/nginx256 mp/floor mp/direct"
@@ -336,6 +342,17 @@ if [[ " $ONLY " == *" stream "* ]]; then
 			"$(ratio "$m" "$(mean "stream n=$n floor " gibps)")" "$(ratio "$m" "$(mean "stream n=$n direct " gibps)")"
 	done
 	echo "(mailproxy256 / nginx256: both with proxy_buffer and imap_client_buffer 256k)"
+	echo
+	echo "== relay CPU, ms per GiB moved (the proxy's processes; direct: the backend's) =="
+	printf '%7s |' streams
+	for t in $STARGETS; do printf ' %12s' "$t"; done
+	printf ' | %s\n' "mp/nginx mp/nginx256"
+	for n in 1 4; do
+		printf '%7s |' "$n"
+		for t in $STARGETS; do printf ' %12s' "$(mean "stream n=$n $t " cpu_ms_per_gib)"; done
+		printf ' | %8s %10s\n' "$(ratio "$(mean "stream n=$n mailproxy " cpu_ms_per_gib)" "$(mean "stream n=$n nginx " cpu_ms_per_gib)")" \
+			"$(ratio "$(mean "stream n=$n mailproxy256 " cpu_ms_per_gib)" "$(mean "stream n=$n nginx256 " cpu_ms_per_gib)")"
+	done
 fi
 
 # ---- memory per idle session -------------------------------------------------------------
@@ -436,6 +453,26 @@ s = c.wrap_socket(socket.create_connection(("127.0.0.1", int(sys.argv[1])), time
 		printf '%8s | %8s %10s  | %8s %10s  | %8s %10s  | %5s %5s\n' "$n" "${PSS[nginx]}" "${SYS[nginx]}" \
 			"${PSS[mailproxy]}" "${SYS[mailproxy]}" "${PSS[tlsd]}" "${SYS[tlsd]}" \
 			"$(ratio "${PSS[mailproxy]}" "${PSS[nginx]}")" "$(ratio "${PSS[tlsd]}" "${PSS[nginx]}")"
+	done
+
+	echo
+	echo "== CPU per TLS connection, full and resumed handshake (ms of the proxy's processes: TLS, handler, its exit; RSA-2048, TLS 1.3) =="
+	printf '%-28s | %8s | %8s | %s\n' server full resumed "resumed/full"
+	nconn=$([ "$QUICK" = 1 ] && echo 100 || echo 300)
+	for t in nginx mailproxy tlsd; do
+		port=$NT label="nginx (ticket key file)" pid=$PID_nginx
+		[ "$t" = mailproxy ] && { port=$MT; label="mailproxy-tls (key file)"; pid=$PID_mailproxy; }
+		[ "$t" = tlsd ] && { port=$MTD; label="mailproxy-tls -D (own key)"; pid="$PID_mailproxytlsd $PID_tlsd"; }
+		# shellcheck disable=SC2086 # pid is one or two PIDs
+		full=$(python3 "$(dirname "$0")/tls_cpu.py" "$port" "$nconn" $pid)
+		# shellcheck disable=SC2086
+		res=$(python3 "$(dirname "$0")/tls_cpu.py" "$port" "$nconn" resumed $pid)
+		echo "tlscpu $t full: $full" >>"$R"
+		echo "tlscpu $t resumed: $res" >>"$R"
+		f=$(sed -n 's/.*wall, \([0-9.]*\) ms CPU.*/\1/p' <<<"$full")
+		r=$(sed -n 's/.*wall, \([0-9.]*\) ms CPU.*/\1/p' <<<"$res")
+		[[ "$res" == *", $nconn of $nconn resumed" ]] || echo "bench: $t resumed only: $res" >&2
+		printf '%-28s | %8s | %8s | %s\n' "$label" "$f" "$r" "$(ratio "$r" "$f")"
 	done
 fi
 echo "run time: $((SECONDS - START)) s (bound: $LIMIT s)"

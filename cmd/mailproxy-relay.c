@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* mailproxy-relay: the proxying phase of one mail session, exec'd by
  * mailproxy after the backend login. The client is fd 0, the backend fd 3;
  * this program only copies bytes between them and logs one line at the end. */
@@ -115,10 +116,10 @@ main(int argc, char **argv)
 
 	/* -L replaces the default stderr target; level -1 lets nothing through */
 	log_reset(ntargets > 0 ? -1 : level);
+	/* a target that cannot be opened: the handler said so already, and
+	 * stderr may be nothing (under inetd it was the client: lib/log.c) */
 	for (int i = 0; i < ntargets; i++)
-		if (add_target(targets[i], level) == -1)
-			fprintf(stderr, "mailproxy-relay: cannot open log \"%s\": %s\n",
-			    targets[i], strerror(errno));
+		(void)add_target(targets[i], level);
 	if (sid != NULL)
 		log_set_session_id(sid);
 	log_set_client(client);
@@ -129,7 +130,6 @@ main(int argc, char **argv)
 
 	if (fcntl(CLIENT_FD, F_GETFD) == -1 || fcntl(BACKEND_FD, F_GETFD) == -1) {
 		log_msg(MP_LOG_ALERT, "mailproxy-relay needs the client on fd 0 and the backend on fd 3");
-		fprintf(stderr, "mailproxy-relay: no client on fd 0 or no backend on fd 3\n");
 		return 1;
 	}
 	/* a peer that closed must show as EPIPE, not kill the relay */
@@ -144,8 +144,11 @@ main(int argc, char **argv)
 	rc.cbuf = rc.ubuf = NULL;
 
 	/* the narrowest filter: the copy loop and the closing log line */
-	if (sandbox_enter(SANDBOX_RELAY) == -1)
+	if (sandbox_enter(SANDBOX_RELAY) == -1) {
 		log_msg(MP_LOG_ALERT, "seccomp filter not installed (%d: %s)", errno, strerror(errno));
+		return 1;
+	}
+	log_set_action("proxying");
 	relay_run(&rc, &st);
 
 	switch (st.end) {
@@ -162,6 +165,7 @@ main(int argc, char **argv)
 		log_msg(MP_LOG_ALERT, "%s (%d: %s)", relay_end_text(st.end), st.err, strerror(st.err));
 		break;
 	}
+	log_set_action(NULL);
 	log_msg(MP_LOG_INFO, "proxied session done (to upstream: %llu bytes, to client: %llu bytes, "
 	    "time: %lld.%03lld s)", (unsigned long long)st.c2b, (unsigned long long)st.b2c,
 	    (long long)(st.ms / 1000), (long long)(st.ms % 1000));

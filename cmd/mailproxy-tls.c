@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* mailproxy-tls: the TLS side of one mail connection. Started by the
  * handler (session_start_tls) with the client socket on fd 0 and the
  * plaintext socketpair on fd 1; reads the server's ssl_* settings from the
@@ -7,7 +8,12 @@
  *
  * With -D it is the daemon instead (lib/tlsd_daemon.c): socket-activated
  * on a unix socket (fd 3), it builds every TLS server's context once and
- * serves each session the handler hands it in a forked child. */
+ * serves each session the handler hands it in a forked child.
+ *
+ * Either way this process holds private keys: it is made non-dumpable
+ * before it reads one, so that no other process of its uid (a handler
+ * under attack) can ptrace it or read its memory, and it never dumps core.
+ * Its children inherit that; an exec would reset it, and none follows. */
 #include <errno.h>
 #include <malloc.h>
 #include <signal.h>
@@ -15,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -29,13 +36,15 @@
 #include "io.h"
 #include "log.h"
 #include "log_conf.h"
+#include "sandbox.h"
 #include "tlsd.h"
 #include "tlsd_daemon.h"
+#include "tlsd_req.h"
 
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: mailproxy-tls -c file -s index [-i id] [-C client] [-S server]\n"
+	fprintf(stderr, "usage: mailproxy-tls -c file -s index [-d digest] [-i id] [-C client] [-S server]\n"
 	    "       mailproxy-tls -D -c file   (socket-activated daemon)\n");
 	exit(100);
 }
@@ -110,19 +119,37 @@ done:
 	return rc;
 }
 
-/* Handshake, report, then the I/O loop. The exit status when not 0. */
+/* Handshake, report, then the I/O loop. The exit status when not 0.
+ *
+ * The session's idle limit: the handler ends a session quiet for `timeout`
+ * before the login, the relay one quiet for `proxy_timeout` after it, and we
+ * cannot tell which phase it is. So the limit is the larger of the two, and
+ * a second more, so that their log line explains a normal end; ours ends a
+ * session whose plaintext end nobody reads or closes. */
 static int
 serve(const struct mp_server *srv, struct tls *tsrv)
 {
 	int64_t linger_ms = srv->timeout_ms;
+	int64_t idle_ms = (srv->timeout_ms > srv->proxy_timeout_ms ? srv->timeout_ms :
+	    srv->proxy_timeout_ms) + 1000;
 	struct tls *ctx = NULL;
 	int rc;
 
+	/* the keys are loaded, the logs open: from here on only the session
+	 * (reading the CA and CRL files for the client certificate check) */
+	if (sandbox_enter(SANDBOX_TLS_HANDSHAKE) == -1) {
+		log_msg(MP_LOG_ALERT, "seccomp filter not installed (%d: %s)", errno, strerror(errno));
+		return 111;
+	}
 	if (io_set_nonblock(0, 1) == -1 || io_set_nonblock(1, 1) == -1) {
 		log_msg(MP_LOG_ALERT, "fcntl() failed: %s", strerror(errno));
 		return 111;
 	}
 	rc = handshake(srv, tsrv, &ctx);
+	if (rc == 0 && sandbox_enter(SANDBOX_TLS) == -1) {
+		log_msg(MP_LOG_ALERT, "seccomp filter not installed (%d: %s)", errno, strerror(errno));
+		rc = 111;
+	}
 	if (rc == 0) {
 		/* this process lives as long as the session, idle for hours
 		 * under IMAP IDLE: the configuration (SRV included: libtls has
@@ -130,26 +157,107 @@ serve(const struct mp_server *srv, struct tls *tsrv)
 		arena_release(&arena_global);
 		malloc_trim(0);
 		/* a broken connection is logged and client-caused: the exit status is the handler's */
-		(void)tlsd_run(ctx, 0, 1, linger_ms);
+		(void)tlsd_run(ctx, 0, 1, linger_ms, idle_ms);
 	}
 	tls_free(ctx);
 	return rc == 111 ? 111 : 0;
 }
 
+/* SRV's server context from CFG with its session tickets (SHARED: this
+ * process serves many sessions, see tlsd_ticket.c); *TK lives as long as
+ * the context. NULL with ERR. */
+static struct tls *
+server_context(const struct mp_server *srv, struct tls_config *cfg, bool shared,
+    struct tlsd_tickets **tk, char *err, size_t errlen)
+{
+	struct tls *t;
+	int rc;
+
+	if (tlsd_tickets_new(srv, shared, tk, err, errlen) == -1)
+		return NULL;
+	if ((t = tls_server()) == NULL) {
+		snprintf(err, errlen, "tls_server() failed");
+		goto fail;
+	}
+	tlsd_tickets_begin(*tk);
+	rc = tls_configure(t, cfg);
+	if (tlsd_tickets_end(*tk, err, errlen) == -1 || rc == -1) {
+		if (rc == -1)
+			snprintf(err, errlen, "tls_configure() failed: %s", tls_error(t));
+		goto fail;
+	}
+	return t;
+fail:
+	tls_free(t);
+	tlsd_tickets_free(*tk);
+	*tk = NULL;
+	return NULL;
+}
+
 /* The daemon's state, for its children. */
 static const struct mp_conf *dcf;
 static struct tls **dsrv;
+static struct tlsd_tickets **dtk;
+
+/* Before each fork: the children take the keys as they are then. */
+static void
+daemon_prefork(void)
+{
+	time_t now = time(NULL);
+
+	for (size_t i = 0; i < dcf->nservers; i++)
+		if (tlsd_tickets_rotate(dtk[i], now) == -1)
+			log_msg(MP_LOG_ALERT, "RAND_priv_bytes() failed: the session ticket key of "
+			    "the server in %s:%u was not renewed", dcf->servers[i].file, dcf->servers[i].line);
+}
+
+/* The log context from the handler's strings, escaped (tlsd_req_text): they
+ * came over a socket, or through argv, and a newline in one would forge a
+ * log line. Sizes: log.c keeps a 16-character session id, and a client and
+ * server text as long as the request's fields. */
+static void
+log_context(const char *sid, const char *client, const char *local)
+{
+	char t[sizeof ((struct tlsd_req *)0)->local];
+
+	if (sid != NULL) {
+		tlsd_req_text(t, 17, sid, strlen(sid));
+		log_set_session_id(t);
+	}
+	if (client != NULL) {
+		tlsd_req_text(t, sizeof ((struct tlsd_req *)0)->client, client, strlen(client));
+		log_set_client(t);
+	}
+	if (local != NULL) {
+		tlsd_req_text(t, sizeof t, local, strlen(local));
+		log_set_server(t);
+	}
+}
 
 static int
 daemon_serve(size_t server, const struct tlsd_req *r)
 {
 	const struct mp_server *srv = &dcf->servers[server];
 
-	log_set_session_id(r->sid);
-	log_set_client(r->client);
-	log_set_server(r->local);
+	log_context(r->sid, r->client, r->local);
 	log_conf_use(dcf, srv, false);
 	return serve(srv, dsrv[server]);
+}
+
+/* The uid the kernel shows for a uid this user namespace cannot map (under
+ * PrivateUsers=, every peer but root and ourselves): nobody, 65534. */
+static unsigned long
+overflow_uid(void)
+{
+	FILE *f = fopen("/proc/sys/kernel/overflowuid", "re");
+	unsigned long u = 65534;
+
+	if (f != NULL) {
+		if (fscanf(f, "%lu", &u) != 1)
+			u = 65534;
+		fclose(f);
+	}
+	return u;
 }
 
 /* The listening socket systemd passed (LISTEN_FDS=1), or -1. */
@@ -179,14 +287,22 @@ run_daemon(const char *path)
 		log_msg(MP_LOG_EMERG, "-D needs a listening socket from systemd (LISTEN_FDS=1)");
 		return 100;
 	}
+	/* the daemon serves its own uid: as nobody that would be every user it
+	 * cannot tell apart from nobody (see tlsd_daemon.c) */
+	if ((unsigned long)geteuid() == overflow_uid() || geteuid() == 65534) {
+		log_msg(MP_LOG_EMERG, "-D must not run as uid %lu (nobody): give it the handlers' own user",
+		    (unsigned long)geteuid());
+		return 100;
+	}
 	if (conf_load(&cf, path, err, sizeof err) == -1) {
 		log_msg(MP_LOG_EMERG, "%s", err);
 		return 100;
 	}
 	dcf = &cf;
 	dsrv = calloc(cf.nservers ? cf.nservers : 1, sizeof *dsrv);
+	dtk = calloc(cf.nservers ? cf.nservers : 1, sizeof *dtk);
 	ready = calloc(cf.nservers ? cf.nservers : 1, 1);
-	if (dsrv == NULL || ready == NULL) {
+	if (dsrv == NULL || dtk == NULL || ready == NULL) {
 		log_msg(MP_LOG_EMERG, "out of memory");
 		return 111;
 	}
@@ -199,10 +315,9 @@ run_daemon(const char *path)
 			log_msg(MP_LOG_EMERG, "%s", err);
 			return 100;
 		}
-		dsrv[i] = tls_server();
-		if (dsrv[i] == NULL || tls_configure(dsrv[i], cfg) == -1) {
-			log_msg(MP_LOG_EMERG, "tls_configure() failed for the server in %s:%u: %s",
-			    cf.servers[i].file, cf.servers[i].line, dsrv[i] ? tls_error(dsrv[i]) : "no memory");
+		if ((dsrv[i] = server_context(&cf.servers[i], cfg, true, &dtk[i], err, sizeof err)) == NULL) {
+			log_msg(MP_LOG_EMERG, "%s for the server in %s:%u", err, cf.servers[i].file,
+			    cf.servers[i].line);
 			return 100;
 		}
 		tls_config_clear_keys(cfg);
@@ -211,28 +326,31 @@ run_daemon(const char *path)
 	}
 	log_msg(MP_LOG_NOTICE, "serving the %zu TLS servers of %s", nready, path);
 	malloc_trim(0);
-	return tlsd_daemon_run(lfd, &cf, ready, daemon_serve) == 0 ? 0 : 111;
+	return tlsd_daemon_run(lfd, &cf, ready, daemon_prefork, daemon_serve) == 0 ? 0 : 111;
 }
 
 int
 main(int argc, char **argv)
 {
-	const char *path = NULL, *client = NULL, *server = NULL;
+	const char *path = NULL, *sid = NULL, *client = NULL, *server = NULL;
 	long idx = -1;
+	const char *digest = NULL;
 	struct mp_conf cf;
 	const struct mp_server *srv;
 	struct tls_config *cfg;
 	struct tls *tsrv;
+	struct tlsd_tickets *tk = NULL;
 	char err[1024];
 	int ch, rc;
 	bool daemon = false;
 
-	while ((ch = getopt(argc, argv, "Dc:s:i:C:S:")) != -1) {
+	while ((ch = getopt(argc, argv, "Dc:d:s:i:C:S:")) != -1) {
 		switch (ch) {
 		case 'D': daemon = true; break;
+		case 'd': digest = optarg; break;
 		case 'c': path = optarg; break;
 		case 's': idx = strtol(optarg, NULL, 10); break;
-		case 'i': log_set_session_id(optarg); break;
+		case 'i': sid = optarg; break;
 		case 'C': client = optarg; break;
 		case 'S': server = optarg; break;
 		default: usage();
@@ -242,31 +360,40 @@ main(int argc, char **argv)
 		usage();
 	signal(SIGPIPE, SIG_IGN);
 	log_init("mailproxy-tls");
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) == -1) {
+		log_msg(MP_LOG_EMERG, "prctl(PR_SET_DUMPABLE) failed (%d: %s)", errno, strerror(errno));
+		return 111;
+	}
 	if (daemon)
 		return run_daemon(path);
-	if (client != NULL)
-		log_set_client(client);
-	if (server != NULL)
-		log_set_server(server);
+	log_context(sid, client, server);
 
+	/* alert, not emerg: a session's failure is not the system's, and
+	 * syslog would write emerg to every terminal, once per connection */
 	if (conf_load(&cf, path, err, sizeof err) == -1) {
-		log_msg(MP_LOG_EMERG, "%s", err);
+		log_msg(MP_LOG_ALERT, "%s", err);
+		return 100;
+	}
+	/* the handler read these files too: a change in between could make its
+	 * server index name another server, with another certificate */
+	if (digest != NULL && strtoull(digest, NULL, 16) != cf.digest) {
+		log_conf_use(&cf, NULL, false);
+		log_msg(MP_LOG_ALERT, "%s changed after the handler read it: TLS session refused", path);
 		return 100;
 	}
 	if ((size_t)idx >= cf.nservers) {
-		log_msg(MP_LOG_EMERG, "no server %ld in %s", idx, path);
+		log_msg(MP_LOG_ALERT, "no server %ld in %s", idx, path);
 		return 100;
 	}
 	srv = &cf.servers[idx];
 	log_conf_use(&cf, srv, false);
 
 	if (tlsd_config_build(srv, &cfg, err, sizeof err) == -1) {
-		log_msg(MP_LOG_EMERG, "%s", err);
+		log_msg(MP_LOG_ALERT, "%s", err);
 		return 100;
 	}
-	tsrv = tls_server();
-	if (tsrv == NULL || tls_configure(tsrv, cfg) == -1) {
-		log_msg(MP_LOG_EMERG, "tls_configure() failed: %s", tsrv ? tls_error(tsrv) : "no memory");
+	if ((tsrv = server_context(srv, cfg, false, &tk, err, sizeof err)) == NULL) {
+		log_msg(MP_LOG_ALERT, "%s", err);
 		rc = 100;
 	} else {
 		/* the SSL_CTX holds the key now: no PEM copy of it stays for the session */
@@ -276,6 +403,7 @@ main(int argc, char **argv)
 	tls_config_clear_keys(cfg);	/* again for the error path */
 	tls_config_free(cfg);
 	tls_free(tsrv);
+	tlsd_tickets_free(tk);
 	close(1);
 	close(0);
 	return rc == 0 ? reap() : rc;

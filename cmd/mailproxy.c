@@ -1,7 +1,9 @@
+/* SPDX-License-Identifier: ISC */
 /* mailproxy: serve one mail client connection (systemd Accept=yes or inetd),
  * or check the configuration with -t. */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,17 +13,15 @@
 #include "conf.h"
 #include "conn.h"
 #include "conn_opts.h"
+#include "frontend.h"
 #include "io.h"
 #include "libexec.h"
 #include "log.h"
 #include "log_conf.h"
-#include "imap.h"
-#include "pop3.h"
 #include "proxy_proto.h"
 #include "sandbox.h"
 #include "session.h"
 #include "units.h"
-#include "smtp.h"
 #include "tls_start.h"
 
 #ifndef MP_CONF_PATH
@@ -53,6 +53,21 @@ check_logs(const struct mp_log_target *t, size_t n)
 		close(fd);
 	}
 	return 0;
+}
+
+/* The handler's filter, allowing the exec of mailproxy-tls and the relay. */
+static int
+sandbox_handler(void)
+{
+	static const char *const progs[] = { "mailproxy-tls", "mailproxy-relay" };
+	char path[PATH_MAX];
+
+	for (size_t i = 0; i < sizeof progs / sizeof progs[0]; i++) {
+		libexec_path(progs[i], path, sizeof path);
+		if (sandbox_exec_allow(path) == -1)
+			return -1;
+	}
+	return sandbox_enter(SANDBOX_HANDLER);
 }
 
 static bool
@@ -105,6 +120,8 @@ main(int argc, char **argv)
 	char err[1024];
 	int ch;
 
+	/* first of all: under inetd stderr is the client (see lib/log.c) */
+	log_init("mailproxy");
 	while ((ch = getopt(argc, argv, "c:tT:vh")) != -1) {
 		switch (ch) {
 		case 'c':
@@ -127,12 +144,16 @@ main(int argc, char **argv)
 		usage();
 
 	signal(SIGPIPE, SIG_IGN);
-	log_init("mailproxy");
 
 	if (conf_load(&cf, path, err, sizeof err) == -1) {
-		fprintf(stderr, "mailproxy: [emerg] %s\n", err);
-		if (test)
-			fprintf(stderr, "mailproxy: configuration file %s test failed\n", path);
+		if (test || gen != NULL) {
+			fprintf(stderr, "mailproxy: [emerg] %s\n", err);
+			if (test)
+				fprintf(stderr, "mailproxy: configuration file %s test failed\n", path);
+			return 1;
+		}
+		/* every connection says it again: alert, as emerg goes to every terminal */
+		log_msg(MP_LOG_ALERT, "%s", err);
 		return 1;
 	}
 	if (test)
@@ -140,13 +161,19 @@ main(int argc, char **argv)
 	if (gen != NULL)
 		return units_run(&cf, gen, path, stdout, stderr);
 
-	if (conn_get(&conn, err, sizeof err) == -1) {
-		fprintf(stderr, "mailproxy: %s\n", err);
+	switch (conn_get(&conn, err, sizeof err)) {
+	case 0:
+		break;
+	case CONN_GONE:
+		log_msg(MP_LOG_INFO, "client closed connection before it was served");
+		return 0;
+	default:
+		log_msg(MP_LOG_ALERT, "%s", err);
 		return 1;
 	}
 	/* every read and write of the handler is bounded by a deadline */
 	if (io_set_nonblock(conn.fd, 1) == -1) {
-		fprintf(stderr, "mailproxy: fcntl(O_NONBLOCK): %s\n", strerror(errno));
+		log_msg(MP_LOG_ALERT, "fcntl(O_NONBLOCK) failed (%d: %s)", errno, strerror(errno));
 		return 1;
 	}
 	ls = conf_find_listen(&cf, (struct sockaddr *)&conn.local, conn.locallen);
@@ -163,15 +190,20 @@ main(int argc, char **argv)
 	}
 #endif
 	log_conf_use(&cf, ls->server, true);
+	/* as nginx: the first line before the session's context */
+	log_msg(MP_LOG_INFO, "client %s connected to %s", conn.peer_text, conn.local_text);
 	log_set_client(conn.peer_ip);
 	log_set_server(conn.local_text);
-	log_msg(MP_LOG_INFO, "client %s connected to %s", conn.peer_text, conn.local_text);
+	log_set_action("in auth state");
 	/* inetd and xinetd cannot set the listen line's socket parameters: we do */
 	if (conn.fd == 0 && conn_apply_listen(conn.fd, ls, err, sizeof err) == -1)
 		log_msg(MP_LOG_WARN, "%s", err);
-	/* from here on the handler only talks: see lib/sandbox.c */
-	if (sandbox_enter(SANDBOX_HANDLER) == -1)
+	/* from here on the handler only talks, and executes no program but
+	 * these two: see lib/sandbox.c; without its filter it does not serve */
+	if (sandbox_handler() == -1) {
 		log_msg(MP_LOG_ALERT, "seccomp filter not installed (%d: %s)", errno, strerror(errno));
+		return 1;
+	}
 
 	memset(&s, 0, sizeof s);
 	s.cf = &cf;
@@ -186,16 +218,5 @@ main(int argc, char **argv)
 	if (ls->proxy_protocol && proxy_accept(&s) == -1)
 		return 0;
 
-	switch (s.srv->protocol) {
-	case MP_PROTO_IMAP:
-		return imap_serve(&s);
-	case MP_PROTO_POP3:
-		return pop3_serve(&s);
-	case MP_PROTO_SMTP:
-		return smtp_serve(&s);
-	default:
-		log_msg(MP_LOG_ERR, "protocol of server %s:%u is not supported by this build",
-		    s.srv->file, s.srv->line);
-		return 1;
-	}
+	return session_serve(&s);
 }

@@ -1,4 +1,4 @@
-/* ISC license. */
+/* SPDX-License-Identifier: ISC */
 /* arena.c: bump allocation from malloc'ed chunks, freed all together.
  * One parse of the configuration usually fits in the first chunk, so a
  * connection costs one malloc for its whole configuration. */

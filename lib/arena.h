@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* arena.h: a bump allocator. Everything the configuration points to lives in
  * one arena and is released at once (or never: the handler exits after one
  * connection). Not thread-safe; nothing here is. */

@@ -1,8 +1,10 @@
-/* auth_http.h: nginx's auth_http protocol (spec section 2), in three parts
- * that share only these types: the request builder (auth_http_request.c),
- * the incremental reply parser and outcome rules (auth_http_reply.c), and
- * the transport that moves the bytes (auth_http_transport.c, the only part
- * that knows about libcurl). Builder and parser do no I/O and no malloc. */
+/* SPDX-License-Identifier: ISC */
+/* auth_http.h: nginx's auth_http protocol (doc/wire.md#auth-request to
+ * #auth-transport), in three parts that share only these types: the request
+ * builder (auth_http_request.c), the incremental reply parser and outcome
+ * rules (auth_http_reply.c), and the transport that moves the bytes
+ * (auth_http_transport.c, the only part that knows about libcurl). Builder
+ * and parser do no I/O and no malloc. */
 #ifndef MP_AUTH_HTTP_H
 #define MP_AUTH_HTTP_H
 
@@ -116,7 +118,7 @@ auth_span_ptr(const struct auth_reply *r, struct auth_span s)
 	return r->buf + s.off;
 }
 
-/* ---- outcome (spec 2.4) ----------------------------------------------- */
+/* ---- outcome (doc/wire.md#auth-outcome) ------------------------------- */
 
 enum auth_outcome {
 	AUTH_OK = 0,		/* connect to res.sa; log name res.upstream */
@@ -139,7 +141,8 @@ struct auth_result {
 	/* AUTH_ERROR and AUTH_RETRY_WAIT: the delay in seconds. For AUTH_ERROR
 	 * with wait_sec 0: reply and close. With wait_sec > 0: wait, then reply
 	 * and continue the session, unless retry is set: then resend the
-	 * request instead and say nothing (nginx quirk, spec 7.16). */
+	 * request instead and say nothing (nginx's sticky WAIT,
+	 * doc/wire.md#auth-wait). */
 	int64_t wait_sec;
 	bool retry;
 	/* AUTH_OK */

@@ -1,10 +1,10 @@
-/* ISC license. */
-/* auth_http_reply.c: the auth server's reply (spec 2.3, 2.4). A resumable
- * byte state machine over one 1 KiB buffer, as nginx reads it: an optional
- * "HTTP/" status line that is skipped whole, then header lines up to the
- * empty line. A line may arrive split over any number of feeds. Then the
- * outcome, in nginx's order, with nginx's address and number parsers.
- * No I/O, no allocation, no logging. */
+/* SPDX-License-Identifier: ISC */
+/* auth_http_reply.c: the auth server's reply (doc/wire.md#auth-reply,
+ * #auth-outcome). A resumable byte state machine over one 1 KiB buffer, as
+ * nginx reads it: an optional "HTTP/" status line that is skipped whole, then
+ * header lines up to the empty line. A line may arrive split over any number
+ * of feeds. Then the outcome, in nginx's order, with nginx's address and
+ * number parsers. No I/O, no allocation, no logging. */
 
 #include <string.h>
 #include <arpa/inet.h>

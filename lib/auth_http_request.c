@@ -1,9 +1,9 @@
-/* ISC license. */
+/* SPDX-License-Identifier: ISC */
 /* auth_http_request.c: the auth_http request, byte for byte as nginx builds
- * it (spec 2.2): fixed header order, Auth-User/Auth-Pass/Auth-SSL-Cert
- * escaped with NGX_ESCAPE_MAIL_AUTH, everything else sent as is. Values that
- * are sent as is must not hold CR, LF or NUL; such a request is refused
- * rather than let a value end a header line early. */
+ * it (doc/wire.md#auth-request): fixed header order, Auth-User, Auth-Pass
+ * and Auth-SSL-Cert escaped with NGX_ESCAPE_MAIL_AUTH, everything else sent
+ * as is. Values that are sent as is must not hold CR, LF or NUL; such a
+ * request is refused rather than let a value end a header line early. */
 
 #include <errno.h>
 #include <stdio.h>

@@ -1,4 +1,4 @@
-/* ISC license. */
+/* SPDX-License-Identifier: ISC */
 /* auth_http_transport.c: one auth_http exchange, and the only file that
  * knows about libcurl. The request bytes are auth_http_build()'s (HTTP/1.0,
  * nothing added) and the reply goes to the parser as it comes, so replies

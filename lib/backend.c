@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* backend.c: connect, send and read for the backend login dialogues.
  * The reader peeks before it consumes, so it takes exactly one reply off the
  * socket: the bytes behind it (say, an IDLE update that raced the LOGIN
@@ -8,6 +9,7 @@
 #include <unistd.h>
 
 #include "backend.h"
+#include "log_debug.h"
 #include "clock.h"
 #include "io.h"
 #include "log.h"
@@ -129,8 +131,40 @@ backend_read_reply(int fd, backend_frame_fn *frame, const void *arg,
 		if (consume(fd, b->p + b->len, take) == -1)
 			return BACKEND_ERROR;
 		b->len += take;
-		if (end != 0)
+		if (end != 0) {
+			log_debug_upstream_reply(b->p, b->len);
 			return BACKEND_OK;
+		}
+	}
+}
+
+enum backend_result
+backend_dialogue(int fd, const struct backend_dialogue *d, void *arg,
+    struct backend_buf *b, int64_t deadline, int *own)
+{
+	for (;;) {
+		struct iovec iov[3];
+		int iovcnt, st;
+		enum backend_result r;
+
+		r = backend_read_reply(fd, d->frame, arg, b, deadline);
+		if (r != BACKEND_OK)
+			return r;
+		st = d->step(arg, b->p, b->len, iov, &iovcnt);
+		if (st == BACKEND_STEP_ACCEPT)
+			return BACKEND_OK;
+		if (st == BACKEND_STEP_REJECT)
+			return BACKEND_REJECTED;
+		if (st != BACKEND_STEP_NEXT) {
+			if (own != NULL)
+				*own = st;
+			errno = EINVAL;
+			return BACKEND_INVALID;
+		}
+		log_debug_upstream_send(iov, iovcnt, d->secret_from(arg, iov, iovcnt));
+		r = backend_send(fd, iov, iovcnt, deadline);
+		if (r != BACKEND_OK)
+			return r;
 	}
 }
 
@@ -199,6 +233,8 @@ backend_log_result(enum backend_result r, const struct backend_buf *b, int passe
 		break;
 	case BACKEND_INVALID:
 		log_msg(MP_LOG_ERR, "upstream login not attempted: invalid login data");
+		break;
+	case BACKEND_ABORTED:
 		break;
 	}
 	errno = saved;

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* backend.h: the handler's side of a backend connection before the relay:
  * connect within a deadline, send one command in one write, and read one
  * reply into the proxy_buffer without ever reading past its end, so that
@@ -19,7 +20,8 @@ enum backend_result {
 	BACKEND_EOF,		/* the backend closed the connection */
 	BACKEND_ERROR,		/* read/write error (errno), or a write that was not sent at once */
 	BACKEND_TOO_LONG,	/* the reply does not fit the buffer; partial bytes in it */
-	BACKEND_INVALID		/* the caller's arguments cannot be sent (errno EINVAL) */
+	BACKEND_INVALID,	/* the caller's arguments cannot be sent (errno EINVAL) */
+	BACKEND_ABORTED		/* not attempted or given up, the reason already logged */
 };
 
 /* The proxy_buffer: the caller owns the memory (cap bytes); len is the
@@ -47,6 +49,34 @@ enum backend_result backend_send(int fd, struct iovec *iov, int iovcnt, int64_t 
  * reply's bytes are taken from FD (peek, then consume), so FD must be a socket. */
 enum backend_result backend_read_reply(int fd, backend_frame_fn *frame, const void *arg,
     struct backend_buf *b, int64_t deadline);
+
+/* What a step of a login dialogue says of a complete reply. The first three
+ * are every dialogue's; a dialogue may add its own after them (errors). */
+enum backend_step {
+	BACKEND_STEP_NEXT,	/* accepted: send the command in iov, state advanced */
+	BACKEND_STEP_ACCEPT,	/* the final reply accepted: logged in */
+	BACKEND_STEP_REJECT,	/* not what this state expects */
+	BACKEND_STEP_OWN	/* the first value of a dialogue's own */
+};
+
+/* A protocol's login dialogue, for backend_dialogue(); each gets ARG. */
+struct backend_dialogue {
+	backend_frame_fn *frame;
+	/* judge the complete reply P[0..N); on BACKEND_STEP_NEXT the command
+	 * to send is IOV[0..*IOVCNT) */
+	int (*step)(void *arg, const char *p, size_t n, struct iovec iov[3], int *iovcnt);
+	/* the first iov of that command that holds a credential (the debug
+	 * log counts it and the rest, never shows them); IOVCNT: none */
+	int (*secret_from)(const void *arg, const struct iovec *iov, int iovcnt);
+};
+
+/* The login loop every protocol shares: read a reply framed by D's frame,
+ * judge it with its step, send the next command, until a step accepts
+ * (BACKEND_OK), rejects (BACKEND_REJECTED, the reply in B) or says
+ * something of its own (BACKEND_INVALID with errno EINVAL, the value in
+ * *OWN if OWN is not NULL). */
+enum backend_result backend_dialogue(int fd, const struct backend_dialogue *d, void *arg,
+    struct backend_buf *b, int64_t deadline, int *own);
 
 /* nginx's framing: the first CRLF at which the reply is at least 4 bytes long. */
 size_t backend_frame_line(const void *arg, const char *p, size_t n);

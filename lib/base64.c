@@ -1,4 +1,4 @@
-/* ISC license. */
+/* SPDX-License-Identifier: ISC */
 /* base64.c: base64 encoding and nginx-compatible lenient decoding (see
  * base64.h for the exact rules). */
 #include <errno.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* base64.h: RFC 4648 base64 with nginx's ngx_decode_base64() leniency.
  *
  * Decoding stops at the first '=' (everything after it is ignored), padding

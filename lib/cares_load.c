@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* cares_load.c: resolve the c-ares entry points the resolver uses. */
 #include <dlfcn.h>
 #include <stdio.h>

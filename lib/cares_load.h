@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* cares_load.h: c-ares, loaded with dlopen(3) the first time an SMTP
  * session has a resolver to ask. IMAP, POP3 and SMTP without `resolver`
  * never map the library: every connection pays for what the handler loads.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* clock.c: deadlines are absolute monotonic milliseconds, so a slow peer
  * cannot stretch a phase by trickling bytes. */
 #include <time.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* clock.h: monotonic milliseconds for deadlines. */
 #ifndef MP_CLOCK_H
 #define MP_CLOCK_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* conf.h: the parsed configuration. nginx's mail{} grammar and directives,
  * read once per connection, so the result is plain data in one arena. */
 #ifndef MP_CONF_H
@@ -32,9 +33,20 @@ struct mp_strlist {
 	const char **v;
 };
 
+/* error_log syslog:server=...,facility=...,severity=...,tag=...,nohostname */
+struct mp_syslog {
+	struct sockaddr_storage sa;	/* the collector: IPv4, IPv6 or unix: */
+	socklen_t salen;		/* 0 while a host name waits to be resolved */
+	int facility;			/* 0..23; default 23 (local7) */
+	int severity;			/* accepted and checked; nginx ignores it here */
+	char tag[33];			/* RFC 3164: up to 32 alphanumerics; "nginx" */
+	bool nohostname;
+};
+
 struct mp_log_target {
 	const char *path;	/* file path, "stderr", or "syslog:..." as written */
 	int level;		/* enum mp_loglevel; default MP_LOG_ERR */
+	struct mp_syslog *syslog;	/* a syslog: target, parsed; else NULL */
 };
 
 struct mp_listen {

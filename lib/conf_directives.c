@@ -1,4 +1,4 @@
-/* ISC license. */
+/* SPDX-License-Identifier: ISC */
 /* conf_directives.c: every directive mailproxy knows, with nginx's contexts
  * and argument counts, and the generic setters (nginx's ngx_conf_set_*_slot)
  * that write one field of struct mp_server. A field's offset and size also

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* conf_int.h: what the conf_*.c files share; not for the rest of mailproxy.
  * The parser follows nginx's ngx_conf_file.c: a tokenizer that returns one
  * directive (its words) at a time, a driver that looks the name up in a

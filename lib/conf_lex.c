@@ -1,4 +1,4 @@
-/* ISC license. */
+/* SPDX-License-Identifier: ISC */
 /* conf_lex.c: nginx's configuration tokenizer (ngx_conf_read_token()).
  * Reads one directive: its words up to ";", "{" or a lone "}". Words are
  * unescaped and NUL-terminated in place, in the file buffer, so a token

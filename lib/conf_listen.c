@@ -1,4 +1,4 @@
-/* ISC license. */
+/* SPDX-License-Identifier: ISC */
 /* conf_listen.c: the "listen" directive (ngx_mail_core_listen()) and the
  * lookup of the listen entry, hence the server, that an accepted socket
  * belongs to. A host name is resolved here, each address becoming its own
@@ -11,6 +11,7 @@
 #include <sys/un.h>
 
 #include "conf_int.h"
+#include "protocol.h"
 
 /* Every connection parses the configuration; nginx has no cap. */
 #define CONF_MAX_LISTENS 1024
@@ -18,15 +19,9 @@
 
 int conf_proto_by_port(unsigned port)
 {
-	switch (port) {
-	case 143: case 993:
-		return MP_PROTO_IMAP;
-	case 110: case 995:
-		return MP_PROTO_POP3;
-	case 25: case 465: case 587:
-		return MP_PROTO_SMTP;
-	}
-	return MP_PROTO_NONE;
+	const struct mp_protocol *p = protocol_by_port(port);
+
+	return p != NULL ? (int)p->id : MP_PROTO_NONE;
 }
 
 static int same_addr(const struct sockaddr *a, const struct sockaddr *b)

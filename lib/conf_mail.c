@@ -1,4 +1,4 @@
-/* ISC license. */
+/* SPDX-License-Identifier: ISC */
 /* conf_mail.c: the mail directives that are more than one slot: protocol,
  * error_log, resolver, auth_http, auth_http_header, set_real_ip_from,
  * starttls and ssl_session_cache, with nginx's checks and messages. */
@@ -8,19 +8,17 @@
 #include <sys/socket.h>
 
 #include "conf_int.h"
+#include "log_syslog.h"
+#include "protocol.h"
 
 int conf_set_protocol(struct conf_parse *ps, const struct conf_dir *d, struct conf_srv *c)
 {
 	const char *v = ps->args[1].s;
+	const struct mp_protocol *p = protocol_by_name(v);
 
-	if (strcmp(v, "imap") == 0)
-		c->s.protocol = MP_PROTO_IMAP;
-	else if (strcmp(v, "pop3") == 0)
-		c->s.protocol = MP_PROTO_POP3;
-	else if (strcmp(v, "smtp") == 0)
-		c->s.protocol = MP_PROTO_SMTP;
-	else
+	if (p == NULL)
 		return conf_error(ps, "unknown protocol \"%s\"", v);
+	c->s.protocol = p->id;
 	return 0;
 }
 
@@ -69,17 +67,52 @@ static int log_level(struct conf_parse *ps, int *level)
 	return 0;
 }
 
+/* syslog:SPEC: a host name in server= is resolved now, as nginx does when
+ * it reads its configuration; the first address is the collector. */
+static int syslog_target(struct conf_parse *ps, const char *spec, struct mp_syslog *sl)
+{
+	char err[512], host[SYSLOG_HOST_MAX];
+	struct addrinfo hints = { .ai_socktype = SOCK_DGRAM }, *res;
+	in_port_t port;
+	int rc = syslog_parse(spec, sl, host, sizeof host, err, sizeof err);
+
+	if (rc == -1)
+		return conf_error(ps, "%s", err);
+	if (rc == 0)
+		return 0;
+	port = ((struct sockaddr_in *)&sl->sa)->sin_port;
+	if ((ps->flags & CONF_NORESOLVE) || getaddrinfo(host, NULL, &hints, &res) != 0)
+		return conf_error(ps, "host not found in syslog server \"%s\"", host);
+	if ((res->ai_family == AF_INET || res->ai_family == AF_INET6) && res->ai_addrlen <= sizeof sl->sa) {
+		memcpy(&sl->sa, res->ai_addr, res->ai_addrlen);
+		sl->salen = res->ai_addrlen;
+		/* sin_port and sin6_port sit at the same offset */
+		((struct sockaddr_in *)&sl->sa)->sin_port = port;
+	}
+	freeaddrinfo(res);
+	if (sl->salen == 0)
+		return conf_error(ps, "host not found in syslog server \"%s\"", host);
+	return 0;
+}
+
 /* error_log FILE [LEVEL]: main, mail or server; every line is kept. */
 int conf_set_error_log(struct conf_parse *ps, const struct conf_dir *d, struct conf_srv *c)
 {
 	struct mp_log_target **v = c ? &c->s.error_log : &ps->cf->error_log, *t;
 	size_t *n = c ? &c->s.nerror_log : &ps->cf->nerror_log;
 	const char *path = ps->args[1].s;
+	struct mp_syslog *sl = NULL;
 	int level;
 
 	if (log_level(ps, &level) < 0)
 		return -1;
-	if (strcmp(path, "stderr") != 0 && strncmp(path, "syslog:", 7) != 0) {
+	if (strncmp(path, "syslog:", 7) == 0) {
+		sl = arena_zalloc(ps->a, sizeof *sl);
+		if (sl == NULL)
+			return conf_nomem(ps);
+		if (syslog_target(ps, path + 7, sl) == -1)
+			return -1;
+	} else if (strcmp(path, "stderr") != 0) {
 		path = conf_full_name(ps, path, ps->args[1].len);
 		if (path == NULL)
 			return conf_nomem(ps);
@@ -94,6 +127,7 @@ int conf_set_error_log(struct conf_parse *ps, const struct conf_dir *d, struct c
 		return conf_nomem(ps);
 	t->path = path;
 	t->level = level;
+	t->syslog = sl;
 	return 0;
 }
 

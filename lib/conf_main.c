@@ -1,4 +1,4 @@
-/* ISC license. */
+/* SPDX-License-Identifier: ISC */
 /* conf_main.c: the main context -- the blocks (mail, server, and the
  * skipped events, http, stream), include, and nginx's process directives,
  * which a per-connection handler accepts and ignores. */

@@ -1,4 +1,4 @@
-/* ISC license. */
+/* SPDX-License-Identifier: ISC */
 /* conf_merge.c: what nginx does when mail{} closes. Each server takes from
  * the mail level whatever it did not set itself (lists all or nothing),
  * then the checks run module by module as nginx orders them -- core
@@ -11,6 +11,8 @@
 #include <unistd.h>
 
 #include "conf_int.h"
+#include "protocol.h"
+#include "sasl.h"
 
 static void inherit(struct conf_srv *c, const struct conf_srv *mail)
 {
@@ -50,6 +52,21 @@ static const char *hostname(struct conf_parse *ps)
 	return h;
 }
 
+/* APOP and CRAM-MD5 send "<random.time@server_name>": a name too long for
+ * the salt is refused here, the same way for every protocol, rather than
+ * when a client asks for it. */
+static int check_salt(struct conf_parse *ps, struct conf_srv *c)
+{
+	const struct mp_protocol *p = protocol_get(c->s.protocol);
+
+	if (p == NULL || !(p->auth_methods(&c->s) & p->salt_methods) ||
+	    strlen(c->s.server_name) <= SASL_SERVER_NAME_MAX)
+		return 0;
+	return conf_error_noloc(ps, "\"server_name\" is longer than %d bytes, too long for "
+	    "the APOP and CRAM-MD5 salt, for server in %s:%u", SASL_SERVER_NAME_MAX,
+	    c->s.file, c->s.line);
+}
+
 static int check_core(struct conf_parse *ps, struct conf_srv *c)
 {
 	if (c->s.server_name == NULL || c->s.server_name[0] == '\0') {
@@ -60,7 +77,7 @@ static int check_core(struct conf_parse *ps, struct conf_srv *c)
 	if (c->s.protocol == MP_PROTO_NONE)
 		return conf_error_noloc(ps, "unknown mail protocol for server in %s:%u",
 		    c->s.file, c->s.line);
-	return 0;
+	return check_salt(ps, c);
 }
 
 static int check_ssl(struct conf_parse *ps, struct conf_srv *c)

@@ -1,4 +1,4 @@
-/* ISC license. */
+/* SPDX-License-Identifier: ISC */
 /* conf_parse.c: the driver, as nginx's ngx_conf_parse() and
  * ngx_conf_handler(): read a file whole (one open, fstat, read), take
  * directives from the tokenizer, look each up, check where it is and how

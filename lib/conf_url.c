@@ -1,4 +1,4 @@
-/* ISC license. */
+/* SPDX-License-Identifier: ISC */
 /* conf_url.c: nginx's ngx_parse_url() for listen, auth_http and resolver
  * addresses: "unix:/path[:/uri]", "[v6][:port][/uri]", "host[:port][/uri]",
  * for listen also "port", "*:port" and port ranges "a-b", and for auth_http

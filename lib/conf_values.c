@@ -1,4 +1,4 @@
-/* ISC license. */
+/* SPDX-License-Identifier: ISC */
 /* conf_values.c: nginx's value syntaxes. Numbers are plain decimal digits
  * (no sign, no spaces); sizes take k/K or m/M; times are a sequence of
  * number+unit from the largest unit down (y M w d h m s ms), spaces

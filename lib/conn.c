@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* conn.c: find the client socket and name both of its ends.
  *
  * The socket activation protocol (sd_listen_fds(3)) is read here in a few
@@ -170,6 +171,9 @@ conn_get(struct conn *c, char *err, size_t errlen)
 	c->peerlen = sizeof c->peer;
 	if (getsockname(c->fd, (struct sockaddr *)&c->local, &c->locallen) == -1 ||
 	    getpeername(c->fd, (struct sockaddr *)&c->peer, &c->peerlen) == -1) {
+		/* an accepted socket whose peer reset it at once */
+		if (errno == ENOTCONN)
+			return CONN_GONE;
 		snprintf(err, errlen, "fd %d is not a connected socket: %s", c->fd, strerror(errno));
 		return -1;
 	}

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* conn.h: the one client connection this process serves, however it was
  * handed over (systemd socket activation: fd 3; inetd: fd 0). */
 #ifndef MP_CONN_H
@@ -15,8 +16,11 @@ struct conn {
 	char local_text[160];	/* "127.0.0.1:143", "[::1]:143", "unix:/run/x" */
 };
 
-/* Find the connection: LISTEN_FDS=1 (fd 3) or a socket on fd 0. Returns -1
- * with a message in ERR when there is no connected stream socket. */
+/* Find the connection: LISTEN_FDS=1 (fd 3) or a socket on fd 0. Returns 0;
+ * CONN_GONE when the client reset the connection between its accept and
+ * now (nothing to serve, not a failure); -1 with a message in ERR when
+ * there is no connected stream socket. */
+#define CONN_GONE 1
 int conn_get(struct conn *c, char *err, size_t errlen);
 
 /* sd_listen_fds(1): how many sockets systemd passed from fd 3 on (0 when

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* conn_opts.c: a listen line's socket parameters, applied to the accepted
  * connection. systemd's socket unit sets them on the listening socket,
  * whose connections inherit them; inetd and xinetd have no such settings

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* conn_opts.h: the listen line's socket parameters on an accepted connection. */
 #ifndef MP_CONN_OPTS_H
 #define MP_CONN_OPTS_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* handoff.c: connect to the backend the auth server named, and after the
  * login hand both sockets to mailproxy-relay by exec: the relay keeps the
  * fds, nothing else of this process survives. */
@@ -14,7 +15,9 @@
 #include "libexec.h"
 #include "log.h"
 #include "log_conf.h"
+#include "log_syslog.h"
 #include "proxy_proto.h"
+#include "sandbox.h"
 #include "session.h"
 
 int
@@ -22,12 +25,15 @@ session_connect_backend(struct session *s)
 {
 	/* `timeout` bounds the whole backend login, from connect on */
 	s->deadline = mp_now_ms() + s->srv->timeout_ms;
+	log_set_action("connecting to upstream");
 	s->bfd = backend_connect((struct sockaddr *)&s->upstream, s->upstreamlen, s->deadline);
 	if (s->bfd == -1) {
 		log_msg(MP_LOG_ERR, "connect() to upstream failed (%d: %s)", errno, strerror(errno));
 		return -1;
 	}
-	/* proxy_protocol on|v2: the header goes first, in one write (spec 3.6) */
+	log_set_action("reading response from upstream");
+	/* proxy_protocol on|v2: the header goes first, in one write
+	 * (doc/wire.md#proxy-protocol-send) */
 	if (s->srv->proxy_protocol != 0 && proxy_send_header(s) == -1)
 		return -1;
 	return 0;
@@ -88,7 +94,13 @@ session_exec_relay(struct session *s, const char *pending, size_t npending)
 		argv[ac++] = unconst("-L"); argv[ac++] = unconst("stderr:4");
 	}
 	for (size_t i = 0; i < nt && i < 8; i++) {
-		snprintf(targets[i], sizeof targets[i], "%s:%d", t[i].path, t[i].level);
+		char spec[PATH_MAX];
+
+		/* a syslog: target goes by address: the relay resolves nothing */
+		if (t[i].syslog != NULL && syslog_spec(t[i].syslog, spec, sizeof spec) == 0)
+			snprintf(targets[i], sizeof targets[i], "%s:%d", spec, t[i].level);
+		else
+			snprintf(targets[i], sizeof targets[i], "%s:%d", t[i].path, t[i].level);
 		argv[ac++] = unconst("-L");
 		argv[ac++] = unconst(targets[i]);
 	}
@@ -106,7 +118,7 @@ session_exec_relay(struct session *s, const char *pending, size_t npending)
 		close(s->cfd);
 	if (s->bfd != 0 && s->bfd != 3)
 		close(s->bfd);
-	execv(path, argv);
+	execv(sandbox_exec_path(path), argv);
 	log_msg(MP_LOG_ALERT, "execv(\"%s\") failed: %s", path, strerror(errno));
 	return -1;
 }

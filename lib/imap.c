@@ -1,45 +1,30 @@
+/* SPDX-License-Identifier: ISC */
 /* imap.c: the IMAP pre-authentication dialogue (nginx's imap handler):
- * greeting, CAPABILITY, NOOP, LOGOUT, LOGIN, AUTHENTICATE, then the auth
- * request, the backend login and the hand-off to the relay. AUTHENTICATE
- * and its SASL steps are in imap_auth.c. */
-#include <errno.h>
-#include <stdio.h>
-#include <stdlib.h>
+ * greeting, CAPABILITY, NOOP, LOGOUT, STARTTLS, LOGIN and AUTHENTICATE
+ * (the SASL exchange is sasl_session.c's), tags and literals, and the
+ * backend login of imap_backend.c. */
 #include <string.h>
 
 #include "clock.h"
-#include "imap.h"
+#include "frontend.h"
 #include "imap_backend.h"
-#include "imap_int.h"
 #include "log.h"
-#include "session.h"
+#include "log_debug.h"
 
 static const char greeting[] = "* OK IMAP4 ready\r\n";
-static const char internal_error[] = "* BAD internal server error\r\n";
-static const char cert_missing[] = "* BYE No required SSL certificate\r\n";
-static const char cert_error[] = "* BYE SSL certificate error\r\n";
 
-static int
-tagged(struct imap *im, const char *text)
+static enum session_next
+tagged(struct session *s, const char *text)
 {
-	return session_reply3(im->s, "", 0, im->tag, im->taglen, text, strlen(text));
+	return session_reply3(s, "", 0, s->tag, s->taglen, text, strlen(text)) == 0 ?
+	    NEXT_READ : NEXT_CLOSE;
 }
 
-int
-imap_bad(struct imap *im)
+static enum session_next
+capability(struct session *s)
 {
-	return tagged(im, "BAD invalid command\r\n");
-}
-
-static int
-capability(struct imap *im)
-{
-	const struct mp_server *srv = im->s->srv;
-	int starttls = im->s->tls ? MP_STARTTLS_OFF : srv->ssl.starttls;
-	static const struct { unsigned bit; const char *name; } methods[] = {
-		{ MP_AUTH_PLAIN, " AUTH=PLAIN" }, { MP_AUTH_LOGIN, " AUTH=LOGIN" },
-		{ MP_AUTH_CRAM_MD5, " AUTH=CRAM-MD5" }, { MP_AUTH_EXTERNAL, " AUTH=EXTERNAL" },
-	};
+	const struct mp_server *srv = s->srv;
+	int starttls = s->tls ? MP_STARTTLS_OFF : srv->ssl.starttls;
 	char line[2048];
 	size_t n = 0;
 
@@ -52,168 +37,92 @@ capability(struct imap *im)
 	if (starttls == MP_STARTTLS_ONLY) {
 		ADD(" STARTTLS LOGINDISABLED");
 	} else {
-		for (size_t i = 0; i < sizeof methods / sizeof methods[0]; i++)
-			if (srv->imap_auth & methods[i].bit)
-				ADD(methods[i].name);
+		for (size_t i = 0; i < sizeof sasl_names / sizeof sasl_names[0]; i++)
+			if (srv->imap_auth & sasl_names[i].bit) {
+				ADD(" AUTH=");
+				ADD(sasl_names[i].name);
+			}
 		if (starttls == MP_STARTTLS_ON)
 			ADD(" STARTTLS");
 	}
 	ADD("\r\n");
 #undef ADD
-	return session_reply3(im->s, line, n, im->tag, im->taglen, "OK completed\r\n", 14);
+	return session_reply3(s, line, n, s->tag, s->taglen, "OK completed\r\n", 14) == 0 ?
+	    NEXT_READ : NEXT_CLOSE;
 }
 
 static void
-set_tag(struct imap *im)
+set_tag(struct session *s, const struct imap_parser *p)
 {
-	if (im->p.taglen == 0) {
-		memcpy(im->tag, "* ", 2);
-		im->taglen = 2;
+	if (p->taglen == 0) {
+		memcpy(s->tag, "* ", 2);
+		s->taglen = 2;
 		return;
 	}
-	im->taglen = im->p.taglen < sizeof im->tag ? im->p.taglen : sizeof im->tag;
-	memcpy(im->tag, im->p.tag, im->taglen);
+	s->taglen = p->taglen < sizeof s->tag ? p->taglen : sizeof s->tag;
+	memcpy(s->tag, p->tag, s->taglen);
 }
 
-/* Everything after the authenticating command goes to the backend. */
-static int
-authenticate_and_relay(struct imap *im)
+/* A complete command in the not-authenticated state. */
+static enum session_next
+command(struct session *s, const struct imap_parser *p)
 {
-	struct session *s = im->s;
-	struct auth_failure f;
-	struct imap_backend ib;
-	struct backend_buf b;
-	enum backend_result rc;
-
-	switch (session_auth(s, "imap", &f)) {
-	case SA_OK:
-		break;
-	case SA_FAIL:
-		im->state = IMAP_START;
-		s->deadline = mp_now_ms() + s->srv->timeout_ms;
-		if (session_reply3(im->s, im->tag, im->taglen, "NO ", 3, f.text, f.textlen) == -1 ||
-		    session_reply(s, "\r\n", 2) == -1)
-			return 0;
-		return 1;	/* the session goes on */
-	case SA_FAIL_CLOSE:
-		(void)(session_reply3(im->s, im->tag, im->taglen, "NO ", 3, f.text, f.textlen) == 0 &&
-		    session_reply(s, "\r\n", 2) == 0);
-		return 0;
-	default:
-		(void)session_reply(s, internal_error, sizeof internal_error - 1);
-		return 0;
-	}
-
-	if (session_connect_backend(s) == -1) {
-		(void)session_reply(s, internal_error, sizeof internal_error - 1);
-		return 0;
-	}
-	b.cap = s->srv->proxy_buffer;
-	b.len = 0;
-	b.p = malloc(b.cap);
-	if (b.p == NULL || imap_backend_init(&ib, im->tag, im->taglen, s->login, s->loginlen,
-	    s->pass, s->passlen) == -1) {
-		free(b.p);
-		log_msg(MP_LOG_ALERT, "backend login could not start");
-		(void)session_reply(s, internal_error, sizeof internal_error - 1);
-		return 0;
-	}
-	rc = imap_backend_login(s->bfd, &ib, &b, s->deadline);
-	explicit_bzero(s->pass, s->credcap);
-	if (rc == BACKEND_OK) {
-		log_msg(MP_LOG_INFO, "client logged in");
-		if (session_reply(s, b.p, b.len) == 0)
-			(void)session_exec_relay(s, s->buf, s->len);
-	} else {
-		bool pass = rc == BACKEND_REJECTED && s->srv->proxy_pass_error_message;
-
-		backend_log_result(rc, &b, pass);
-		if (pass)
-			(void)session_reply(s, b.p, b.len);
-		else
-			(void)session_reply(s, internal_error, sizeof internal_error - 1);
-	}
-	free(b.p);
-	return 0;
-}
-
-/* A complete command in the not-authenticated state. Returns 1 to go on,
- * 0 to close. */
-static int
-command(struct imap *im)
-{
-	struct session *s = im->s;
-	struct imap_parser *p = &im->p;
-
 	switch (p->cmd) {
 	case IMAP_CMD_CAPABILITY:
-		return capability(im) == 0;
+		return capability(s);
 	case IMAP_CMD_NOOP:
-		return tagged(im, "OK completed\r\n") == 0;
+		return tagged(s, "OK completed\r\n");
 	case IMAP_CMD_LOGOUT:
-		(void)session_reply3(im->s, "* BYE\r\n", 7, im->tag, im->taglen, "OK completed\r\n", 14);
-		return 0;
+		(void)session_reply3(s, "* BYE\r\n", 7, s->tag, s->taglen, "OK completed\r\n", 14);
+		return NEXT_CLOSE;
 	case IMAP_CMD_STARTTLS:
 		if (s->tls || s->srv->ssl.starttls == MP_STARTTLS_OFF)
-			return imap_bad(im) == 0;
+			return session_invalid(s);
 		/* whatever came behind STARTTLS is never executed (CVE-2014-3556) */
 		s->len = 0;
-		if (tagged(im, "OK completed\r\n") == -1 ||
-		    session_tls(s, cert_missing, cert_error) == -1)
-			return 0;
-		return 1;
+		if (tagged(s, "OK completed\r\n") == NEXT_CLOSE || session_tls(s) == -1)
+			return NEXT_CLOSE;
+		return NEXT_READ;
 	case IMAP_CMD_LOGIN:
 		if (!session_login_allowed(s) || p->nargs != 2 || p->args[0].len == 0)
-			return imap_bad(im) == 0;
+			return session_invalid(s);
 		session_set_login(s, p->args[0].p, p->args[0].len);
 		session_set_pass(s, p->args[1].p, p->args[1].len);
-		s->method = "plain";
-		return 2;
+		s->method = METHOD_PLAIN;
+		return NEXT_AUTH;
 	case IMAP_CMD_AUTHENTICATE:
-		return 3;
+		if (p->nargs == 0)
+			return session_invalid(s);
+		return sasl_session_start(s, p->args[0].p, p->args[0].len, p->nargs,
+		    p->nargs > 1 ? p->args[1].p : NULL, p->nargs > 1 ? p->args[1].len : 0);
 	default:
-		return imap_bad(im) == 0;
+		return session_invalid(s);
 	}
 }
 
-static int
-too_long(struct imap *im)
+int
+imap_run(struct session *s)
 {
-	log_msg(MP_LOG_INFO, "client sent too long command");
-	set_tag(im);
-	(void)imap_bad(im);
-	return 0;
-}
-
-static int
-imap_run(struct imap *im)
-{
-	struct session *s = im->s;
+	struct imap_parser p;
 	size_t off = 0;	/* an AUTHENTICATE exchange stays in the buffer, as in nginx */
 
-	imap_parser_init(&im->p);
-	memcpy(im->tag, "* ", 2);
-	im->taglen = 2;
+	imap_parser_init(&p);
+	memcpy(s->tag, "* ", 2);
+	s->taglen = 2;
 
-	if (s->ls->ssl && session_tls(s, cert_missing, cert_error) == -1)
+	if (session_start(s) == -1 || session_greet(s, greeting, sizeof greeting - 1) == -1)
 		return 0;
-	if (session_reply(s, greeting, sizeof greeting - 1) == -1)
-		return 0;
-	s->deadline = mp_now_ms() + s->srv->timeout_ms;
-
 	for (;;) {
-		static const struct imap_arg empty = { "", 0 };
+		enum session_next next;
 		size_t used = 0;
-		int rc, r;
+		int rc;
 
-		rc = imap_parse(&im->p, s->buf + off, s->len - off, &used);
+		rc = imap_parse(&p, s->buf + off, s->len - off, &used);
 		switch (rc) {
 		case IMAP_AGAIN:
-			r = session_fill(s);
-			if (r == 0)
+			set_tag(s, &p);	/* for "too long command" */
+			if (session_read(s) == NEXT_CLOSE)
 				return 0;
-			if (r == -1)
-				return too_long(im);
 			continue;
 		case IMAP_LITERAL:
 			if (session_reply(s, "+ OK\r\n", 6) == -1)
@@ -221,81 +130,56 @@ imap_run(struct imap *im)
 			continue;
 		case IMAP_INVALID:
 		case IMAP_INVALID_CLOSE:
-			set_tag(im);
-			im->state = IMAP_START;
-			s->errors++;
-			r = imap_bad(im);
+			set_tag(s, &p);
+			if (rc == IMAP_INVALID_CLOSE) {
+				s->errors++;
+				next = session_invalid(s);
+			} else {
+				next = session_error(s);
+			}
 			session_consume(s, off + used);
 			off = 0;
-			imap_parser_next(&im->p);
-			session_forget_credentials(s, im->dec);
-			if (r == -1 || rc == IMAP_INVALID_CLOSE)
+			imap_parser_next(&p);
+			session_forget_credentials(s);
+			if (next == NEXT_CLOSE || rc == IMAP_INVALID_CLOSE)
 				return 0;
-			if (s->errors >= s->srv->max_errors) {
-				log_msg(MP_LOG_INFO, "client sent too many invalid commands");
-				return 0;
-			}
 			continue;
 		default:
 			break;
 		}
 
-		set_tag(im);
-		if (im->state == IMAP_START) {
-			r = command(im);
-			if (r == 3)
-				r = imap_authenticate(im, im->p.args, im->p.nargs);
-		} else {
-			r = imap_auth_step(im, im->p.nargs > 0 ? &im->p.args[0] : &empty);
-		}
-		if (im->state != IMAP_START) {
+		set_tag(s, &p);
+		log_debug_imap(&p, s->sasl != SASL_IDLE);
+		if (s->sasl == SASL_IDLE)
+			next = command(s, &p);
+		else
+			next = sasl_session_step(s, p.nargs > 0 ? p.args[0].p : "",
+			    p.nargs > 0 ? p.args[0].len : 0);
+		if (s->sasl != SASL_IDLE) {
 			/* a challenge went out: the response follows this line */
 			off += used;
-			imap_parser_sasl(&im->p);
-			im->p.before = off;
+			imap_parser_sasl(&p);
+			p.before = off;
 		} else {
 			session_consume(s, off + used);
 			off = 0;
-			imap_parser_next(&im->p);
+			imap_parser_next(&p);
 		}
-		if (r == 2)
-			r = authenticate_and_relay(im);
-		if (r == 0)
+		/* everything after the authenticating command goes to the backend */
+		if (session_settle(s, next, s->buf, s->len, false) == NEXT_CLOSE)
 			return 0;
-		/* credentials live only inside an AUTHENTICATE exchange */
-		if (im->state == IMAP_START)
-			session_forget_credentials(s, im->dec);
 	}
 }
 
-int
-imap_serve(struct session *s)
+/* LOGIN with the client's tag, login and password as literals */
+enum backend_result
+imap_login(struct session *s, struct backend_buf *b)
 {
-	struct imap im;
-	size_t cap = s->srv->imap_client_buffer;
-	int rc = 1;
+	struct imap_backend ib;
 
-	memset(&im, 0, sizeof im);
-	im.s = s;
-	s->cap = cap;
-	/* credentials also hold what the auth server may send back (1 KiB) */
-	s->credcap = cap > 1100 ? cap : 1100;
-	s->buf = malloc(cap);
-	s->login = malloc(s->credcap);
-	s->pass = malloc(s->credcap);
-	im.dec = malloc(s->credcap);
-	if (s->buf == NULL || s->login == NULL || s->pass == NULL || im.dec == NULL)
-		log_msg(MP_LOG_ALERT, "out of memory");
-	else
-		rc = imap_run(&im);
-	if (s->pass != NULL)
-		explicit_bzero(s->pass, s->credcap);
-	if (im.dec != NULL)
-		explicit_bzero(im.dec, s->credcap);
-	free(s->buf);
-	free(s->login);
-	free(s->pass);
-	free(im.dec);
-	s->buf = s->login = s->pass = NULL;
-	return rc;
+	if (imap_backend_init(&ib, s->tag, s->taglen, s->login, s->loginlen,
+	    s->pass, s->passlen) == 0)
+		return imap_backend_login(s->bfd, &ib, b, s->deadline);
+	log_msg(MP_LOG_ALERT, "backend login could not start");
+	return BACKEND_ABORTED;
 }

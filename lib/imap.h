@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* imap.h: the IMAP front end. */
 #ifndef MP_IMAP_H
 #define MP_IMAP_H

@@ -1,4 +1,6 @@
-/* imap_backend.c: the IMAP backend login of spec 3.6.2 as a state machine.
+/* SPDX-License-Identifier: ISC */
+/* imap_backend.c: the IMAP backend login as a state machine
+ * (doc/wire.md#imap-backend-login).
  * Like nginx, only the first bytes of each reply are judged; the login and
  * password go as synchronizing literals, so they need no quoting. */
 #include <errno.h>
@@ -113,6 +115,23 @@ imap_backend_step(struct imap_backend *ib, const char *p, size_t n,
 	return IMAP_BK_REJECT;
 }
 
+static int
+step(void *ib, const char *p, size_t n, struct iovec iov[3], int *iovcnt)
+{
+	return imap_backend_step(ib, p, n, iov, iovcnt);
+}
+
+/* the password goes alone, as a literal */
+static int
+secret_from(const void *arg, const struct iovec *iov, int iovcnt)
+{
+	const struct imap_backend *ib = arg;
+
+	return iov[0].iov_base == (const void *)ib->pass ? 0 : iovcnt;
+}
+
+static const struct backend_dialogue dialogue = { imap_backend_frame, step, secret_from };
+
 enum backend_result
 imap_backend_login(int fd, struct imap_backend *ib, struct backend_buf *b, int64_t deadline)
 {
@@ -121,24 +140,5 @@ imap_backend_login(int fd, struct imap_backend *ib, struct backend_buf *b, int64
 		errno = EINVAL;
 		return BACKEND_INVALID;
 	}
-	for (;;) {
-		struct iovec iov[2];
-		int iovcnt;
-		enum backend_result r;
-
-		r = backend_read_reply(fd, imap_backend_frame, ib, b, deadline);
-		if (r != BACKEND_OK)
-			return r;
-		switch (imap_backend_step(ib, b->p, b->len, iov, &iovcnt)) {
-		case IMAP_BK_ACCEPT:
-			return BACKEND_OK;
-		case IMAP_BK_REJECT:
-			return BACKEND_REJECTED;
-		case IMAP_BK_NEXT:
-			break;
-		}
-		r = backend_send(fd, iov, iovcnt, deadline);
-		if (r != BACKEND_OK)
-			return r;
-	}
+	return backend_dialogue(fd, &dialogue, ib, b, deadline, NULL);
 }

@@ -1,4 +1,6 @@
-/* imap_backend.h: log in to an IMAP backend as nginx does (spec 3.6.2):
+/* SPDX-License-Identifier: ISC */
+/* imap_backend.h: log in to an IMAP backend as nginx does
+ * (doc/wire.md#imap-backend-login):
  *
  *   S: * OK ...                       C: <tag>LOGIN {len(login)}
  *   S: + ...                          C: <login> {len(password)}
@@ -27,9 +29,9 @@ enum imap_bk_state {
 };
 
 enum imap_bk_step {
-	IMAP_BK_NEXT,		/* accepted: send the command in iov, state advanced */
-	IMAP_BK_ACCEPT,		/* the final reply accepted: logged in */
-	IMAP_BK_REJECT		/* not what this state expects */
+	IMAP_BK_NEXT = BACKEND_STEP_NEXT,
+	IMAP_BK_ACCEPT = BACKEND_STEP_ACCEPT,
+	IMAP_BK_REJECT = BACKEND_STEP_REJECT
 };
 
 struct imap_backend {

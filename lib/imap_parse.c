@@ -1,4 +1,4 @@
-/* ISC license. */
+/* SPDX-License-Identifier: ISC */
 /* imap_parse.c: the IMAP command line state machine; grammar, quirks and
  * calling convention are in imap_parse.h. State lives in offsets, never in
  * pointers, so a command split at any byte parses as if it came whole. */

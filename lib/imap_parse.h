@@ -1,18 +1,19 @@
+/* SPDX-License-Identifier: ISC */
 /* imap_parse.h: nginx's IMAP command parser (ngx_mail_imap_parse_command,
  * nginx 1.29.6+) as a pure, resumable state machine over the caller's
  * bounded command buffer. No I/O, no logging, no globals, no allocation.
  *
  * Grammar: tag SP+ command [SP+ arg]... line end.
  *   tag      1-32 of [A-Za-z0-9-._]; a line starting with SP has an empty
- *            tag, stored as the single space (quirk 15).
+ *            tag, stored as the single space (doc/wire.md#imap-grammar).
  *   command  NOOP LOGIN LOGOUT STARTTLS CAPABILITY AUTHENTICATE, any case;
  *            any other word is a parser error.
  *   arg      at most 3; atom (bytes up to SP/CR/LF), quoted "..." (spaces
  *            allowed, \x gives x, unescaped in place), literal {N} or {N+}
  *            CRLF + N bytes verbatim. After a literal only SP, CR, LF.
  *   line end CRLF or bare LF; a CR not followed by LF is a parser error.
- * nginx quirks kept on purpose:
- *   - {0} (and {}) takes one byte as the literal value (quirk 7);
+ * nginx quirks kept on purpose (doc/wire.md#imap-grammar, #imap-literals):
+ *   - {0} (and {}) takes one byte as the literal value (doc/wire.md#imap-literals);
  *   - CR/LF inside a quoted string end the argument (no closing quote
  *     needed) and leave nginx's "quoted" flag set, so in the NEXT command
  *     an atom behaves as quoted (spaces included, '"' ends it) until a '"'
@@ -20,7 +21,8 @@
  *     keeps that flag, imap_parser_init() clears it;
  *   - after a parser error the rest of the line is skipped; if it ends in
  *     "+}" (CR ignored) and the LF lies more than 4 bytes after the start
- *     of nginx's buffer, the result is IMAP_INVALID_CLOSE (quirk 8);
+ *     of nginx's buffer, the result is IMAP_INVALID_CLOSE
+ *     (doc/wire.md#imap-literals);
  *   - a literal length above SSIZE_MAX is a parser error (1.29.6).
  *
  * Use:

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* io.c: the handler talks to one client and one backend at a time, so plain
  * poll(2) per call is all the event loop it needs. */
 #include <errno.h>

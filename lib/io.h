@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* io.h: blocking-style reads and writes on non-blocking fds, bounded by an
  * absolute deadline (mp_now_ms() based; -1 = none). */
 #ifndef MP_IO_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* libexec.c: where the handler finds the programs it executes, and the
  * hand-over to mailproxy-full.
  *

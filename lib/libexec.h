@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* libexec.h: the programs the handler executes, and when the handler hands
  * a connection to its fuller build. */
 #ifndef MP_LIBEXEC_H

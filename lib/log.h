@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* log.h: one line per event, to stderr (journald) and/or error_log files.
  * Every line carries the session id and the session context, as nginx's
  * "client: ..., server: ..., login: ..., upstream: ..." tail. */
@@ -6,12 +7,19 @@
 
 #include "conf.h"
 
-/* PROG prefixes every line; the session id is made from the pid and time. */
+/* PROG prefixes every line; the session id is made from the pid and time.
+ * Call it first: when stderr is the client (inetd), fd 2 becomes the local
+ * syslog socket, else /dev/null, and "stderr" lines go there. */
 void log_init(const char *prog);
 
-/* Send lines at LEVEL or more severe (enum mp_loglevel) to PATH ("stderr"
- * or a file opened for append). Returns -1 with errno if PATH can't be opened. */
+/* Send lines at LEVEL or more severe (enum mp_loglevel) to PATH ("stderr",
+ * a file opened for append, or a numeric "syslog:..." spec: see syslog_spec()). Returns -1 with errno if PATH can't be opened. */
 int log_add_target(const char *path, int level);
+
+/* Send lines at LEVEL or more severe to the syslog collector SL (resolved),
+ * from a non-blocking datagram socket opened now: call it before the
+ * sandbox. Returns -1 with errno if there is no socket to be had. */
+int log_add_syslog(const struct mp_syslog *sl, int level);
 
 /* Drop every target and log to stderr at LEVEL only (start-up default: MP_LOG_INFO). */
 void log_reset(int level);
@@ -26,6 +34,13 @@ void log_set_client(const char *client);	/* "192.0.2.1" */
 void log_set_server(const char *server);	/* "0.0.0.0:143" */
 void log_set_login(const char *login, size_t len);
 void log_set_upstream(const char *upstream);	/* "127.0.0.1:10143" */
+
+/* What the session is doing, appended as nginx does: "... while ACTION, client: ...".
+ * A static string (nginx's phrases: "in auth state", "proxying"), or NULL for none. */
+void log_set_action(const char *action);
+
+/* Whether a line at LEVEL goes anywhere: skip building one that does not. */
+bool log_wants(int level);
 
 void log_msg(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

@@ -1,148 +1,130 @@
+/* SPDX-License-Identifier: ISC */
 /* pop3.c: the POP3 pre-authentication dialogue (nginx's pop3 handler):
- * greeting (with the APOP salt), the command loop and its state machine
- * (start, user, SASL steps), NOOP, QUIT, STLS, USER/PASS and APOP, and the
- * session's buffers. CAPA and the AUTH list are in pop3_capa.c, AUTH in
- * pop3_auth.c, the auth request, backend login and relay hand-off in
- * pop3_login.c.
+ * greeting (with the APOP salt), the command loop and its states (start,
+ * user; the SASL exchange of AUTH is sasl_session.c's), NOOP, QUIT, STLS,
+ * USER/PASS and APOP, and the backend login of pop3_backend.c. CAPA and
+ * the AUTH list are in pop3_capa.c.
  *
  * The command buffer is nginx's: 128 bytes, never compacted while it still
  * holds unprocessed bytes, emptied only when drained. So whether a
  * pipelined command is "too long" depends on what came before it in the
  * same buffer, exactly as in nginx. */
 #include <stdbool.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "clock.h"
+#include "frontend.h"
 #include "log.h"
-#include "pop3.h"
+#include "log_debug.h"
+#include "pop3_backend.h"
 #include "pop3_int.h"
-#include "sasl.h"
+#include "pop3_parse.h"
 
-enum pop3_next
-pop3_reply(struct pop3 *pp, const char *text, size_t n)
-{
-	return session_reply(pp->s, text, n) == 0 ? NEXT_READ : NEXT_CLOSE;
-}
+static const char greeting[] = "+OK POP3 ready\r\n";
+static const char ok[] = "+OK\r\n";
 
-enum pop3_next
-pop3_invalid(struct pop3 *pp)
-{
-	pp->state = POP3_START;
-	return pop3_reply(pp, pop3_invalid_command, sizeof pop3_invalid_command - 1);
-}
+/* Between USER and PASS: the state of the dialogue outside SASL. */
+struct pop3 {
+	struct pop3_parser p;
+	bool user;
+};
 
 /* STLS on a plain connection with starttls on|only: everything buffered
  * behind the command is dropped (plaintext injection, CVE-2014-3556), then
  * "+OK", the handshake, and the start state again without a new greeting. */
-static enum pop3_next
-stls(struct pop3 *pp)
+static enum session_next
+stls(struct session *s)
 {
-	struct session *s = pp->s;
-
 	if (s->tls || s->srv->ssl.starttls == MP_STARTTLS_OFF)
-		return pop3_invalid(pp);
+		return session_invalid(s);
 	s->len = 0;
-	if (pop3_reply(pp, pop3_ok, sizeof pop3_ok - 1) == NEXT_CLOSE ||
-	    session_tls(s, pop3_cert_missing, pop3_cert_error) == -1)
+	if (session_say(s, ok) == NEXT_CLOSE || session_tls(s) == -1)
 		return NEXT_CLOSE;
 	/* nginx arms `timeout` afresh for the handshake and keeps that timer */
 	s->deadline = mp_now_ms() + s->srv->timeout_ms;
 	return NEXT_READ;
 }
 
-/* A complete command line in the start or user state. */
-static enum pop3_next
-command(struct pop3 *pp)
+/* A complete command line in the user state: PASS, or USER again. */
+static enum session_next
+user_command(struct session *s, struct pop3 *pp)
 {
-	struct session *s = pp->s;
 	const struct pop3_parser *p = &pp->p;
 
-	if (pp->state == POP3_USER) {
-		switch (p->cmd) {
-		case POP3_CMD_PASS:
-			if (p->nargs != 1)
-				return pop3_invalid(pp);
-			session_set_pass(s, p->args[0].p, p->args[0].len);
-			s->method = "plain";
-			pp->state = POP3_START;
-			return NEXT_AUTH;
-		case POP3_CMD_CAPA:
-			return pop3_capa(pp, false);
-		case POP3_CMD_QUIT:
-			(void)pop3_reply(pp, pop3_ok, sizeof pop3_ok - 1);
-			return NEXT_CLOSE;
-		case POP3_CMD_NOOP:
-			return pop3_reply(pp, pop3_ok, sizeof pop3_ok - 1);
-		default:
-			return pop3_invalid(pp);	/* USER must be sent again */
-		}
+	pp->user = false;
+	switch (p->cmd) {
+	case POP3_CMD_PASS:
+		if (p->nargs != 1)
+			return session_invalid(s);
+		session_set_pass(s, p->args[0].p, p->args[0].len);
+		s->method = METHOD_PLAIN;
+		return NEXT_AUTH;
+	case POP3_CMD_CAPA:
+		pp->user = true;
+		return pop3_capa(s, false);
+	case POP3_CMD_QUIT:
+		return session_bye(s, ok);
+	case POP3_CMD_NOOP:
+		pp->user = true;
+		return session_say(s, ok);
+	default:
+		return session_invalid(s);	/* USER must be sent again */
 	}
+}
 
+/* A complete command line in the start state. */
+static enum session_next
+command(struct session *s, struct pop3 *pp)
+{
+	const struct pop3_parser *p = &pp->p;
+
+	if (pp->user)
+		return user_command(s, pp);
 	switch (p->cmd) {
 	case POP3_CMD_USER:
 		if (!session_login_allowed(s) || p->nargs != 1)
-			return pop3_invalid(pp);
+			return session_invalid(s);
 		session_set_login(s, p->args[0].p, p->args[0].len);
-		pp->state = POP3_USER;
-		return pop3_reply(pp, pop3_ok, sizeof pop3_ok - 1);
+		pp->user = true;
+		return session_say(s, ok);
 	case POP3_CMD_CAPA:
-		return pop3_capa(pp, true);
+		return pop3_capa(s, true);
 	case POP3_CMD_APOP:
 		if (!session_login_allowed(s) || p->nargs != 2 || !(s->srv->pop3_auth & MP_AUTH_APOP))
-			return pop3_invalid(pp);
+			return session_invalid(s);
 		session_set_login(s, p->args[0].p, p->args[0].len);
 		session_set_pass(s, p->args[1].p, p->args[1].len);	/* the digest */
-		s->method = "apop";
+		s->method = METHOD_APOP;
 		return NEXT_AUTH;
 	case POP3_CMD_AUTH:
-		return pop3_auth_start(pp, p->args, p->nargs);
+		if (p->nargs == 0 && session_login_allowed(s))
+			return pop3_auth_list(s);
+		return sasl_session_start(s, p->args[0].p, p->args[0].len, p->nargs,
+		    p->nargs > 1 ? p->args[1].p : NULL, p->nargs > 1 ? p->args[1].len : 0);
 	case POP3_CMD_QUIT:
-		(void)pop3_reply(pp, pop3_ok, sizeof pop3_ok - 1);
-		return NEXT_CLOSE;
+		return session_bye(s, ok);
 	case POP3_CMD_NOOP:
-		return pop3_reply(pp, pop3_ok, sizeof pop3_ok - 1);
+		return session_say(s, ok);
 	case POP3_CMD_STLS:
-		return stls(pp);
+		return stls(s);
 	default:
-		return pop3_invalid(pp);	/* PASS before USER */
+		return session_invalid(s);	/* PASS before USER */
 	}
 }
 
 static int
-setup(struct pop3 *pp, struct session *s)
+greet(struct session *s)
 {
-	memset(pp, 0, sizeof *pp);
-	pp->s = s;
-	s->cap = POP3_BUFFER;
-	s->len = 0;
-	/* credentials also hold what the auth server may send back (1 KiB) */
-	s->credcap = 1100;
-	s->buf = malloc(s->cap);
-	s->login = malloc(s->credcap);
-	s->pass = malloc(s->credcap);
-	pp->dec = malloc(s->credcap);
-	if (s->buf == NULL || s->login == NULL || s->pass == NULL || pp->dec == NULL) {
-		log_msg(MP_LOG_ALERT, "out of memory");
-		return -1;
-	}
-	pop3_parser_init(&pp->p);
-	return 0;
-}
+	char line[sizeof greeting + sizeof s->salt];
+	size_t n = sizeof greeting - 1;
 
-static int
-send_greeting(struct session *s)
-{
-	char line[sizeof pop3_greeting + sizeof s->salt];
-	size_t n = sizeof pop3_greeting - 1;
-
-	memcpy(line, pop3_greeting, n);
-	if (s->srv->pop3_auth & (MP_AUTH_APOP | MP_AUTH_CRAM_MD5)) {
+	memcpy(line, greeting, n);
+	if (s->srv->pop3_auth & s->proto->salt_methods) {
 		s->saltlen = sasl_salt(s->salt, sizeof s->salt, s->srv->server_name);
 		s->salt_greeting = true;
 		if (s->saltlen == 0) {
-			log_msg(MP_LOG_ERR, "server_name is too long for an APOP salt");
-			(void)session_reply(s, pop3_internal_error, sizeof pop3_internal_error - 1);
+			log_msg(MP_LOG_ERR, "no salt for the APOP greeting");
+			(void)session_say(s, s->proto->internal_error);
 			return -1;
 		}
 		/* "+OK POP3 ready <salt>\r\n": the salt brings its own CRLF */
@@ -150,85 +132,40 @@ send_greeting(struct session *s)
 		memcpy(line + n - 1, s->salt, s->saltlen);
 		n += s->saltlen - 1;
 	}
-	return session_reply(s, line, n);
+	return session_greet(s, line, n);
 }
-
-/* Everything setup() allocated; the credentials are wiped first. */
-static void
-teardown(struct pop3 *pp, struct session *s)
-{
-	if (s->login != NULL)
-		explicit_bzero(s->login, s->credcap);
-	if (s->pass != NULL)
-		explicit_bzero(s->pass, s->credcap);
-	if (pp->dec != NULL)
-		explicit_bzero(pp->dec, s->credcap);
-	free(s->buf);
-	free(s->login);
-	free(s->pass);
-	free(pp->dec);
-	s->buf = s->login = s->pass = pp->dec = NULL;
-	s->len = 0;
-}
-
-static int serve(struct pop3 *pp, struct session *s);
 
 int
-pop3_serve(struct session *s)
+pop3_run(struct session *s)
 {
 	struct pop3 pp;
-	int rc;
-
-	if (setup(&pp, s) == -1) {
-		teardown(&pp, s);
-		return 1;
-	}
-	rc = serve(&pp, s);
-	teardown(&pp, s);
-	return rc;
-}
-
-static int
-serve(struct pop3 *pp, struct session *s)
-{
 	size_t off = 0;	/* start of the current line in nginx's buffer */
 
-	if (s->ls->ssl && session_tls(s, pop3_cert_missing, pop3_cert_error) == -1)
+	memset(&pp, 0, sizeof pp);
+	pop3_parser_init(&pp.p);
+	if (session_start(s) == -1 || greet(s) == -1)
 		return 0;
-	if (send_greeting(s) == -1)
-		return 0;
-	s->deadline = mp_now_ms() + s->srv->timeout_ms;
-
 	for (;;) {
-		static const struct pop3_arg empty = { "", 0 };
-		enum pop3_next next;
+		enum session_next next;
 		size_t used = 0;
-		int rc, r;
+		int rc = pop3_parse(&pp.p, s->buf + off, s->len - off, &used);
 
-		rc = pop3_parse(&pp->p, s->buf + off, s->len - off, &used);
 		if (rc == POP3_AGAIN) {
-			r = session_fill(s);
-			if (r == 0)
+			if (session_read(s) == NEXT_CLOSE)
 				return 0;
-			if (r == -1) {
-				log_msg(MP_LOG_INFO, "client sent too long command");
-				(void)session_reply(s, pop3_invalid_command, sizeof pop3_invalid_command - 1);
-				return 0;
-			}
 			continue;
 		}
 		off += used;
+		if (rc == POP3_DONE)
+			log_debug_pop3(&pp.p, s->sasl != SASL_IDLE);
 		if (rc == POP3_INVALID) {
-			s->errors++;
-			next = pop3_invalid(pp);
-			if (next != NEXT_CLOSE && s->errors >= s->srv->max_errors) {
-				log_msg(MP_LOG_INFO, "client sent too many invalid commands");
-				next = NEXT_CLOSE;
-			}
-		} else if (pp->state == POP3_START || pp->state == POP3_USER) {
-			next = command(pp);
+			pp.user = false;
+			next = session_error(s);
+		} else if (s->sasl == SASL_IDLE) {
+			next = command(s, &pp);
 		} else {
-			next = pop3_auth_step(pp, pp->p.nargs > 0 ? &pp->p.args[0] : &empty);
+			next = sasl_session_step(s, pp.p.nargs > 0 ? pp.p.args[0].p : "",
+			    pp.p.nargs > 0 ? pp.p.args[0].len : 0);
 		}
 
 		/* nginx empties its buffer only once every byte in it is processed
@@ -237,19 +174,27 @@ serve(struct pop3 *pp, struct session *s)
 			s->len = 0;
 			off = 0;
 		}
-		if (next == NEXT_AUTH) {
-			pp->state = POP3_START;
-			next = pop3_authenticate_and_relay(pp, s->buf + off, s->len - off);
-		}
-		if (next == NEXT_CLOSE)
+		/* credentials live between USER and PASS too */
+		if (session_settle(s, next, s->buf + off, s->len - off, pp.user) == NEXT_CLOSE)
 			return 0;
-		/* credentials live only between USER and PASS or inside an AUTH
-		 * exchange */
-		if (pp->state == POP3_START)
-			session_forget_credentials(s, pp->dec);
-		if (pp->state == POP3_START || pp->state == POP3_USER)
-			pop3_parser_init(&pp->p);
+		if (s->sasl == SASL_IDLE)
+			pop3_parser_init(&pp.p);
 		else
-			pop3_parser_sasl(&pp->p);
+			pop3_parser_sasl(&pp.p);
 	}
+}
+
+/* USER and PASS, whatever the client's method; the parser let CR or LF
+ * into neither, but the auth server's Auth-User and Auth-Pass may carry them */
+enum backend_result
+pop3_login(struct session *s, struct backend_buf *b)
+{
+	struct pop3_backend pb;
+
+	if (pop3_backend_init(&pb, s->login, s->loginlen, s->pass, s->passlen) == -1) {
+		log_msg(MP_LOG_ERR, "login or password with CR or LF cannot be sent to a "
+		    "POP3 backend");
+		return BACKEND_ABORTED;
+	}
+	return pop3_backend_login(s->bfd, &pb, b, s->deadline);
 }

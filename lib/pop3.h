@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* pop3.h: the POP3 front end. */
 #ifndef MP_POP3_H
 #define MP_POP3_H

@@ -1,4 +1,6 @@
-/* pop3_backend.c: the POP3 backend login of spec 3.6.1 as a state machine.
+/* SPDX-License-Identifier: ISC */
+/* pop3_backend.c: the POP3 backend login as a state machine
+ * (doc/wire.md#pop3-backend-login).
  * Like nginx, only the first three bytes of each reply are judged. */
 #include <errno.h>
 #include <string.h>
@@ -74,6 +76,23 @@ pop3_backend_step(struct pop3_backend *pb, const char *p, size_t n,
 	return POP3_BK_REJECT;
 }
 
+static int
+step(void *pb, const char *p, size_t n, struct iovec iov[3], int *iovcnt)
+{
+	return pop3_backend_step(pb, p, n, iov, iovcnt);
+}
+
+/* "PASS " is shown, the password is not */
+static int
+secret_from(const void *arg, const struct iovec *iov, int iovcnt)
+{
+	const struct pop3_backend *pb = arg;
+
+	return iovcnt > 1 && iov[1].iov_base == (const void *)pb->pass ? 1 : iovcnt;
+}
+
+static const struct backend_dialogue dialogue = { backend_frame_line, step, secret_from };
+
 enum backend_result
 pop3_backend_login(int fd, struct pop3_backend *pb, struct backend_buf *b, int64_t deadline)
 {
@@ -82,24 +101,5 @@ pop3_backend_login(int fd, struct pop3_backend *pb, struct backend_buf *b, int64
 		errno = EINVAL;
 		return BACKEND_INVALID;
 	}
-	for (;;) {
-		struct iovec iov[3];
-		int iovcnt;
-		enum backend_result r;
-
-		r = backend_read_reply(fd, backend_frame_line, NULL, b, deadline);
-		if (r != BACKEND_OK)
-			return r;
-		switch (pop3_backend_step(pb, b->p, b->len, iov, &iovcnt)) {
-		case POP3_BK_ACCEPT:
-			return BACKEND_OK;
-		case POP3_BK_REJECT:
-			return BACKEND_REJECTED;
-		case POP3_BK_NEXT:
-			break;
-		}
-		r = backend_send(fd, iov, iovcnt, deadline);
-		if (r != BACKEND_OK)
-			return r;
-	}
+	return backend_dialogue(fd, &dialogue, pb, b, deadline, NULL);
 }

@@ -1,4 +1,6 @@
-/* pop3_backend.h: log in to a POP3 backend as nginx does (spec 3.6.1):
+/* SPDX-License-Identifier: ISC */
+/* pop3_backend.h: log in to a POP3 backend as nginx does
+ * (doc/wire.md#pop3-backend-login):
  *
  *   S: +OK ...                        C: USER <login>
  *   S: +OK ...                        C: PASS <password>
@@ -25,9 +27,9 @@ enum pop3_bk_state {
 };
 
 enum pop3_bk_step {
-	POP3_BK_NEXT,		/* accepted: send the command in iov, state advanced */
-	POP3_BK_ACCEPT,		/* the final reply accepted: logged in */
-	POP3_BK_REJECT		/* not what this state expects */
+	POP3_BK_NEXT = BACKEND_STEP_NEXT,
+	POP3_BK_ACCEPT = BACKEND_STEP_ACCEPT,
+	POP3_BK_REJECT = BACKEND_STEP_REJECT
 };
 
 struct pop3_backend {

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* pop3_capa.c: the POP3 multi-line lists: CAPA (RFC 2449) and the bare
  * AUTH list of SASL methods, in nginx's order and wording, each built in
  * one bounded buffer and sent in one write. */
@@ -5,12 +6,6 @@
 
 #include "log.h"
 #include "pop3_int.h"
-
-/* SASL methods in nginx's advertising order; "plain" also enables LOGIN. */
-static const struct { unsigned bit; const char *name; } methods[] = {
-	{ MP_AUTH_PLAIN, "PLAIN" }, { MP_AUTH_LOGIN, "LOGIN" },
-	{ MP_AUTH_CRAM_MD5, "CRAM-MD5" }, { MP_AUTH_EXTERNAL, "EXTERNAL" },
-};
 
 /* A multi-line reply assembled in one buffer, sent in one write. */
 struct out {
@@ -36,24 +31,15 @@ adds(struct out *o, const char *p)
 	add(o, p, strlen(p));
 }
 
-static enum pop3_next
-send_out(struct pop3 *pp, const struct out *o)
+static enum session_next
+send_out(struct session *s, const struct out *o)
 {
 	if (o->overflow) {
 		/* only a configuration with kilobytes of capabilities gets here */
 		log_msg(MP_LOG_ERR, "pop3_capabilities too long for a reply");
-		(void)session_reply(pp->s, pop3_internal_error, sizeof pop3_internal_error - 1);
-		return NEXT_CLOSE;
+		return session_bye(s, s->proto->internal_error);
 	}
-	return pop3_reply(pp, o->b, o->n);
-}
-
-unsigned
-pop3_enabled(const struct session *s)
-{
-	unsigned m = s->srv->pop3_auth;
-
-	return m & MP_AUTH_PLAIN ? m | MP_AUTH_LOGIN : m;
+	return session_reply(s, o->b, o->n) == 0 ? NEXT_READ : NEXT_CLOSE;
 }
 
 static bool
@@ -71,15 +57,15 @@ strcase_eq(const char *a, const char *b)
 
 /* CAPA; STLS_VARIANT is false in the "user" state, where nginx always
  * answers with the plain list. */
-enum pop3_next
-pop3_capa(struct pop3 *pp, bool stls_variant)
+enum session_next
+pop3_capa(struct session *s, bool stls_variant)
 {
-	const struct mp_server *srv = pp->s->srv;
-	int starttls = pp->s->tls || !stls_variant ? MP_STARTTLS_OFF : srv->ssl.starttls;
-	unsigned m = pop3_enabled(pp->s);
+	const struct mp_server *srv = s->srv;
+	int starttls = s->tls || !stls_variant ? MP_STARTTLS_OFF : srv->ssl.starttls;
+	unsigned m = s->proto->auth_methods(srv);
 	struct out o = { .n = 0 };
 
-	adds(&o, pop3_capa_head);
+	adds(&o, "+OK Capability list follows\r\n");
 	for (size_t i = 0; i < srv->pop3_capabilities.n; i++) {
 		/* the USER command is refused before TLS with starttls only */
 		if (starttls == MP_STARTTLS_ONLY && strcase_eq(srv->pop3_capabilities.v[i], "USER"))
@@ -89,32 +75,32 @@ pop3_capa(struct pop3 *pp, bool stls_variant)
 	}
 	if (starttls != MP_STARTTLS_ONLY) {
 		adds(&o, "SASL");
-		for (size_t i = 0; i < sizeof methods / sizeof methods[0]; i++)
-			if (m & methods[i].bit) {
+		for (size_t i = 0; i < sizeof sasl_names / sizeof sasl_names[0]; i++)
+			if (m & sasl_names[i].bit) {
 				adds(&o, " ");
-				adds(&o, methods[i].name);
+				adds(&o, sasl_names[i].name);
 			}
 		adds(&o, "\r\n");
 	}
 	if (starttls != MP_STARTTLS_OFF)
 		adds(&o, "STLS\r\n");
 	adds(&o, ".\r\n");
-	return send_out(pp, &o);
+	return send_out(s, &o);
 }
 
 /* Bare AUTH: the enabled SASL methods, one per line. */
-enum pop3_next
-pop3_auth_list(struct pop3 *pp)
+enum session_next
+pop3_auth_list(struct session *s)
 {
-	unsigned m = pop3_enabled(pp->s);
+	unsigned m = s->proto->auth_methods(s->srv);
 	struct out o = { .n = 0 };
 
-	adds(&o, pop3_methods_head);
-	for (size_t i = 0; i < sizeof methods / sizeof methods[0]; i++)
-		if (m & methods[i].bit) {
-			adds(&o, methods[i].name);
+	adds(&o, "+OK methods supported:\r\n");
+	for (size_t i = 0; i < sizeof sasl_names / sizeof sasl_names[0]; i++)
+		if (m & sasl_names[i].bit) {
+			adds(&o, sasl_names[i].name);
 			adds(&o, "\r\n");
 		}
 	adds(&o, ".\r\n");
-	return send_out(pp, &o);
+	return send_out(s, &o);
 }

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* pop3_parse.c: the POP3 command parser of pop3_parse.h. Every state
  * consumes one byte; the state and the argument offsets survive between
  * calls, so a line may arrive in any number of pieces. */

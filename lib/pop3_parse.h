@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* pop3_parse.h: nginx's POP3 command parser (ngx_mail_pop3_parse_command,
  * nginx 1.21+) as a pure, resumable state machine over the caller's
  * bounded command buffer. No I/O, no logging, no globals, no allocation.

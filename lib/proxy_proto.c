@@ -1,6 +1,7 @@
+/* SPDX-License-Identifier: ISC */
 /* proxy_proto.c: parse a PROXY protocol v1 or v2 header at the start of a
- * buffer, with nginx's acceptance rules (spec 3.9). Pure: no I/O, no
- * allocation, every read bounded by the input length.
+ * buffer, with nginx's acceptance rules (doc/wire.md#proxy-protocol-receive).
+ * Pure: no I/O, no allocation, every read bounded by the input length.
  *
  * v1 (nginx's reading, not the text of the PROXY spec): "PROXY UNKNOWN"
  * followed by anything up to a CRLF; or "PROXY TCP4 " / "PROXY TCP6 ", two

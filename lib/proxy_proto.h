@@ -1,4 +1,6 @@
-/* proxy_proto.h: the PROXY protocol (spec 3.9), v1 and v2, both ways.
+/* SPDX-License-Identifier: ISC */
+/* proxy_proto.h: the PROXY protocol (doc/wire.md#proxy-protocol), v1 and v2,
+ * both ways.
  *
  * In: pp_parse() is a pure parser over the first bytes of a connection,
  * with nginx's rules (ngx_proxy_protocol_read): no I/O, no malloc, never a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* proxy_read.c: read the client's PROXY header before anything else, as
  * nginx's mail handler does: wait (within `timeout`) until data is there,
  * peek at up to 4096 bytes once, parse, and take exactly the header's

@@ -1,7 +1,8 @@
+/* SPDX-License-Identifier: ISC */
 /* proxy_send.c: the PROXY header nginx writes to a backend right after the
- * connect (spec 3.6, 3.9): `proxy_protocol on` is v1, `v2` is the binary
- * form with a CRC32C TLV. "client" is the connection's client after
- * set_real_ip_from, "local" the address the client connected to (never
+ * connect (doc/wire.md#proxy-protocol-send): `proxy_protocol on` is v1, `v2`
+ * is the binary form with a CRC32C TLV. "client" is the connection's client
+ * after set_real_ip_from, "local" the address the client connected to (never
  * the PROXY header's destination).
  *
  * A v4-mapped IPv6 address (an IPv4 client on a dual-stack systemd socket)
@@ -10,7 +11,7 @@
  *
  * When the client connection is TLS (s->tls, the report in s->tlsinfo),
  * the v2 header carries, in this order and before the CRC32C TLV that stays
- * last (proxy-protocol.txt 2.2; spec 3.9):
+ * last (proxy-protocol.txt 2.2; doc/wire.md#proxy-protocol-send):
  *   AUTHORITY  the client's SNI, when it sent one
  *   ALPN       the protocol selected, when one was
  *   SSL        client flags, verify result, then the sub-TLVs

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* realip.c: set_real_ip_from matching and the client address replacement
  * (ngx_mail_realip_module). The new address is printed as nginx prints a
  * sockaddr, so an IPv6 source keeps nginx's text form. */

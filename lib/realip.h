@@ -1,4 +1,5 @@
-/* realip.h: set_real_ip_from (spec 1.8): whether the peer that sent a
+/* SPDX-License-Identifier: ISC */
+/* realip.h: set_real_ip_from (doc/wire.md#realip): whether the peer that sent a
  * PROXY header is believed, and if so the client becomes the header's
  * source for everything downstream (logs, Client-IP, the resolver,
  * XCLIENT ADDR, the PROXY header to the backend, the relay). */

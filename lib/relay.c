@@ -1,24 +1,36 @@
+/* SPDX-License-Identifier: ISC */
 /* relay.c: the proxying phase. One poll loop, two directions, each a fixed
- * buffer filled from its source and flushed to its destination; nothing is
- * allocated here. A direction is done when its source said EOF, its buffer
- * is flushed and its destination was shut down for writing; the session is
- * done when both are (nginx ends at the first EOF and may drop bytes still
- * queued the other way; keeping half-closes costs nothing and loses nothing).
+ * buffer filled from its source and flushed to its destination. A direction
+ * is done when its source said EOF, its buffer is flushed and its destination
+ * was shut down for writing; the session is done when both are (nginx ends at
+ * the first EOF and may drop bytes still queued the other way; keeping
+ * half-closes costs nothing and loses nothing).
  *
  * dir_fill()/dir_flush() are the only places that move bytes. Between two
  * sockets they splice(2): source -> pipe -> destination, so the bytes stay
  * in the kernel (page references move, nothing is copied to user space);
  * the pipe is the direction's buffer and an idle pipe holds no pages. A pipe
- * starts at the kernel's default and grows to 1 MiB when a transfer fills it
- * (one splice per megabyte instead of per 64 KiB: ~18% more throughput for a
- * bulk stream here); it shrinks back once the direction has been quiet for a
- * second, because the kernel charges a pipe's capacity, full or empty, to the
- * user (fs.pipe-user-pages-soft: 64 MiB by default, after which new pipes get
- * two pages), and every session of the service runs as the same user. The
- * read/write path through a buffer is for anything else (and for a kernel
- * that refuses the first splice). That buffer is the caller's, or when the
- * caller gave none, allocated here at the moment copying starts: a spliced
- * session never allocates, so an idle relay holds no heap pages for it. */
+ * is bounded twice: by bytes and by slots, one per page reference, so many
+ * small reads fill it with most of its bytes free. A splice into a pipe
+ * whose slots are taken fails with EAGAIN while the source stays readable:
+ * the direction then stops polling its source (it is "full") until a flush
+ * has moved bytes out, or the loop would spin for as long as the destination
+ * does not read.
+ *
+ * A pipe starts at the kernel's default and grows to 1 MiB when a transfer
+ * fills it (one splice per megabyte instead of per 64 KiB: ~18% more
+ * throughput for a bulk stream here); it shrinks back once the direction has
+ * been empty for a second, because the kernel charges a pipe's capacity,
+ * full or empty, to the user (fs.pipe-user-pages-soft: 64 MiB by default,
+ * after which new pipes get two pages), and every session of the service runs
+ * as the same user. The read/write path through a buffer is for anything
+ * else (and for a kernel that refuses the first splice). That buffer is the
+ * caller's, or when the caller gave none, malloc'd here when copying starts:
+ * a spliced session allocates nothing, so an idle relay holds no heap pages
+ * for it.
+ *
+ * proxy_timeout counts from the last byte moved either way (nginx's meaning):
+ * time spent waiting on a peer that does not read is idle time. */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -40,8 +52,9 @@ struct dir {
 	int pipe[2];		/* splice mode when pipe[0] != -1 */
 	size_t pcap, inpipe;	/* the pipe's size, and the bytes in it */
 	size_t pbase;		/* the size it was created with */
+	bool full;		/* its slots are taken: wait for a flush, not the source */
 	bool nogrow;		/* the kernel refused to grow it: do not ask again */
-	int64_t quiet;		/* when it was last seen busy (grown pipes only) */
+	int64_t quiet;		/* when it last became empty (grown pipes only) */
 	bool eof;		/* src sent EOF */
 	bool shut;		/* dst was shut down for writing */
 	uint64_t bytes;		/* written to dst */
@@ -51,7 +64,7 @@ static bool
 dir_wants_read(const struct dir *d)
 {
 	if (d->pipe[0] != -1)
-		return !d->eof && d->inpipe < d->pcap;
+		return !d->eof && !d->full && d->inpipe < d->pcap;
 	return !d->eof && d->len < d->cap;
 }
 
@@ -131,16 +144,16 @@ dir_grow(struct dir *d, int64_t now)
 	d->quiet = now;
 }
 
-/* Give a grown pipe back once it is empty and quiet; the milliseconds until
- * it should be looked at again, or -1 when it needs no look. */
+/* Give a grown pipe back once it has been empty for a while; the
+ * milliseconds until it should be looked at again, or -1 when it needs no
+ * look (a pipe with bytes in it is stamped when a flush empties it, so a
+ * direction blocked on its destination sleeps without a timer). */
 static int
 dir_shrink(struct dir *d, int64_t now)
 {
-	if (d->pipe[0] == -1 || d->pcap == d->pbase)
+	if (d->pipe[0] == -1 || d->pcap == d->pbase || d->inpipe > 0)
 		return -1;
-	if (d->inpipe > 0)
-		d->quiet = now;
-	else if (now - d->quiet >= PIPE_QUIET_MS) {
+	if (now - d->quiet >= PIPE_QUIET_MS) {
 		int sz = fcntl(d->pipe[1], F_SETPIPE_SZ, (int)d->pbase);
 
 		if (sz > 0)
@@ -169,6 +182,38 @@ dir_done(const struct dir *d)
 	return d->eof && d->off == d->len && d->shut;
 }
 
+/* The source polled readable, yet an empty pipe took nothing, or splice(2)
+ * said EOF: TCP urgent data stops splice at its mark, with EAGAIN while
+ * poll(2) keeps saying readable, or with 0 once a FIN has come behind it.
+ * read(2) tells a real EOF, steps over the mark, dropping the urgent byte as
+ * a read-based proxy (nginx) does, and what it read goes into the pipe: at
+ * most PIPE_BUF bytes into an empty pipe are written whole. Returns as
+ * dir_fill(). */
+static int
+dir_past_mark(struct dir *d)
+{
+	char b[512];
+	ssize_t n, w;
+
+	do
+		n = read(d->src, b, sizeof b);
+	while (n == -1 && errno == EINTR);
+	if (n == -1)
+		return errno == EAGAIN || errno == EWOULDBLOCK ? 0 : -1;
+	if (n == 0) {
+		d->eof = true;
+		return 1;
+	}
+	w = write(d->pipe[1], b, (size_t)n);
+	if (w != n) {
+		if (w >= 0)
+			errno = EIO;
+		return -1;
+	}
+	d->inpipe += (size_t)n;
+	return 1;
+}
+
 /* 1 moved bytes or saw EOF, 0 nothing to do now, -1 error (errno). */
 static int
 dir_fill(struct dir *d)
@@ -186,14 +231,17 @@ dir_fill(struct dir *d)
 			dir_unpipe(d);
 			return dir_fill(d);
 		}
-		if (n == -1)
-			return errno == EAGAIN || errno == EWOULDBLOCK ? 0 : -1;
-		if (n == 0)
-			d->eof = true;
-		else if ((size_t)n == d->pcap - d->inpipe)
+		if (n == -1 && errno != EAGAIN && errno != EWOULDBLOCK)
+			return -1;
+		if (n <= 0) {
+			/* EAGAIN, or 0 (EOF, or a FIN behind an urgent mark) */
+			if (d->inpipe == 0)
+				return dir_past_mark(d);
+			d->full = true;
+			return 0;
+		}
+		if ((size_t)n == d->pcap - d->inpipe)
 			dir_grow(d, mp_now_ms());
-		else if (d->pcap != d->pbase)
-			d->quiet = mp_now_ms();
 		d->inpipe += (size_t)n;
 		return 1;
 	}
@@ -230,7 +278,10 @@ dir_flush(struct dir *d)
 		}
 		d->inpipe -= (size_t)n;
 		d->bytes += (uint64_t)n;
+		d->full = false;	/* slots may be free: try the source again */
 		moved = 1;
+		if (d->inpipe == 0 && d->pcap != d->pbase)
+			d->quiet = mp_now_ms();
 	}
 	while (dir_wants_write(d)) {
 		ssize_t n = write(d->dst, d->buf + d->off, d->len - d->off);
@@ -263,6 +314,12 @@ set_nonblock(int fd)
 	if (fl == -1)
 		return -1;
 	return (fl & O_NONBLOCK) ? 0 : fcntl(fd, F_SETFL, fl | O_NONBLOCK);
+}
+
+static bool
+ready(const struct pollfd *p, short ev)
+{
+	return (p->events & ev) && (p->revents & (ev | POLLHUP | POLLERR));
 }
 
 /* Move bytes in D as far as its fds allow; the flags say which end polled ready. */
@@ -356,11 +413,17 @@ relay_run(const struct relay_conf *rc, struct relay_stats *st)
 			goto fail;
 		if (r == 0)
 			continue;	/* the deadlines are checked above */
-		/* POLLHUP/POLLERR count as ready: the read or write then reports it */
-		cr = pfd[0].revents != 0 && (pfd[0].events & POLLIN);
-		cw = pfd[0].revents != 0 && (pfd[0].events & POLLOUT);
-		br = pfd[1].revents != 0 && (pfd[1].events & POLLIN);
-		bw = pfd[1].revents != 0 && (pfd[1].events & POLLOUT);
+		if ((pfd[0].revents | pfd[1].revents) & POLLNVAL) {
+			errno = EBADF;
+			goto fail;
+		}
+		/* POLLHUP/POLLERR count as ready: the read or write then reports
+		 * it; a writable fd is not taken as readable, which would
+		 * count as a pipe with its slots taken */
+		cr = ready(&pfd[0], POLLIN);
+		cw = ready(&pfd[0], POLLOUT);
+		br = ready(&pfd[1], POLLIN);
+		bw = ready(&pfd[1], POLLOUT);
 		if (dir_step(&c2b, cr, bw, st, &last) == -1 || dir_step(&b2c, br, cw, st, &last) == -1)
 			goto fail;
 	}

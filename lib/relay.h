@@ -1,9 +1,13 @@
+/* SPDX-License-Identifier: ISC */
 /* relay.h: copy bytes both ways between the client and the backend after
  * the login, until both directions are done. Half-closes are propagated: EOF
  * from one side becomes shutdown(SHUT_WR) on the other once everything read
  * has been written, and the other direction goes on. Between sockets the
  * bytes go through a pipe per direction with splice(2) and never reach user
- * space; otherwise through the caller's buffers. */
+ * space (but for a few behind a TCP urgent mark, whose urgent byte is
+ * dropped, as read(2) drops it); otherwise through the caller's buffers. A
+ * direction whose destination does not read waits without polling its
+ * source. */
 #ifndef MP_RELAY_H
 #define MP_RELAY_H
 

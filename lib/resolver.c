@@ -1,11 +1,19 @@
+/* SPDX-License-Identifier: ISC */
 /* resolver.c: forward-confirmed reverse DNS of the SMTP client with c-ares,
- * deciding as nginx's mail SMTP module and resolver do (spec 3.5.2).
+ * deciding as nginx's mail SMTP module and resolver do
+ * (doc/wire.md#smtp-client-host).
  *
- * c-ares asks the `resolver` servers (UDP, TCP on truncation, the next
- * server on silence or a refused port); the answers are walked here so
- * that a PTR name is seen as DNS carried it and checked before use. Where
- * nginx's resolver ignores an unusable answer and lets the query time out,
- * the result here is the same [TEMPUNAVAIL] without the wait.
+ * c-ares asks one `resolver` server at a time (UDP, TCP on truncation);
+ * the answers are walked here so that a PTR name is seen as DNS carried it
+ * and checked before use. Where nginx's resolver ignores an unusable answer
+ * and lets the query time out, the result here is the same [TEMPUNAVAIL]
+ * without the wait.
+ *
+ * A process lives for one connection and cannot remember, as nginx's
+ * resolver does, which server is broken; so a server's failure (SERVFAIL,
+ * REFUSED, silence, a malformed answer, an empty PTR answer) costs a try
+ * of the next server within resolver_timeout, not the client's host name.
+ * An answer about the name (NXDOMAIN, a PTR name, addresses) is final.
  *
  * This file decides and logs; the pure helpers are in resolver_addr.c, the
  * answer walk in resolver_answer.c, the channel and its poll loop in
@@ -15,6 +23,7 @@
 
 #include "cares_load.h"
 #include "clock.h"
+#include "conn.h"
 #include "log.h"
 #include "proxy_proto.h"
 #include "resolver.h"
@@ -90,16 +99,87 @@ result(int rc, char *out, size_t cap, const char *name)
 	return rc;
 }
 
+/* The server failed, rather than answered about the name: ask the next. */
+static bool
+server_failed(const struct query *q)
+{
+	switch (q->status) {
+	case ARES_SUCCESS:
+		return q->type == T_PTR && !q->have_name;	/* empty, or only CNAMEs */
+	case ARES_ENOTFOUND:
+		return false;				/* NXDOMAIN */
+	case ARES_ENODATA:
+		return q->type == T_PTR;		/* a name without A is usual */
+	default:
+		return true;	/* SERVFAIL, REFUSED, FORMERR, silence, garbage */
+	}
+}
+
+static const char *
+status_text(const struct query *q)
+{
+	return q->status == ARES_SUCCESS || q->status == ARES_ENODATA ? "empty answer" :
+	    ngx_strerror(ngx_state(q->status));
+}
+
+/* Send the NQ queries for NAME to the servers in turn, from server FROM,
+ * until none has a server failure or DEADLINE passes. The time left is
+ * shared among the servers not yet asked; each failing server is logged
+ * once per lookup when another is asked after it. Returns the server that
+ * answered last. */
 static int
-lookup(const struct mp_server *srv, ares_channel ch, const struct sockaddr *client,
-    const char *ip, char *out, size_t cap)
+ask(const struct resolver_servers *rs, int from, const char *name, struct query *q, int nq,
+    int64_t deadline)
+{
+	int i = from;
+
+	for (int t = 0; t < rs->n; t++) {
+		int64_t left = deadline - mp_now_ms(), budget;
+		int failed = -1;
+		ares_channel ch;
+
+		i = (from + t) % rs->n;
+		if (left <= 0)
+			break;
+		budget = t + 1 < rs->n ? left / (rs->n - t) : left;
+		if (resolver_channel_open(rs, i, budget, &ch) == -1)
+			break;
+		for (int k = 0; k < nq; k++) {
+			if (t > 0 && !server_failed(&q[k]))
+				continue;
+			q[k].done = q[k].have_name = q[k].match = false;
+			q[k].status = 0;
+			q[k].naddrs = 0;
+			ares_query(ch, name, C_IN, q[k].type, resolver_on_answer, &q[k]);
+		}
+		resolver_run(ch, q, nq, mp_now_ms() + budget);
+		ares_destroy(ch);
+		for (int k = 0; k < nq && failed == -1; k++)
+			if (server_failed(&q[k]))
+				failed = k;
+		if (failed == -1)
+			break;
+		if (t + 1 < rs->n) {
+			char addr[80];
+
+			conn_addr_text((const struct sockaddr *)&rs->ss[i], addr, sizeof addr);
+			log_msg(MP_LOG_WARN, "resolver %s failed for \"%s\" (%s), "
+			    "asking the next", addr, name, status_text(&q[failed]));
+		}
+	}
+	return i;
+}
+
+static int
+lookup(const struct mp_server *srv, const struct resolver_servers *rs,
+    const struct sockaddr *client, const char *ip, char *out, size_t cap)
 {
 	static struct query ptr, fwd[2];
 	char qname[80], name[NAME_MAX_TEXT], shown[sizeof ptr.name * 4 + 8];
 	const uint8_t *want = NULL;
 	size_t wantlen = 0;
 	bool any_addrs = false;
-	int nq = 0, state = NGX_NXDOMAIN;
+	int nq = 0, state = NGX_NXDOMAIN, from;
 
 	resolver_client_bytes(client, &want, &wantlen);
 	if (resolver_ptr_qname(client, qname, sizeof qname) == -1)
@@ -107,8 +187,7 @@ lookup(const struct mp_server *srv, ares_channel ch, const struct sockaddr *clie
 
 	memset(&ptr, 0, sizeof ptr);
 	ptr.type = T_PTR;
-	ares_query(ch, qname, C_IN, T_PTR, resolver_on_answer, &ptr);
-	resolver_run(ch, &ptr, 1, mp_now_ms() + srv->resolver_timeout_ms);
+	from = ask(rs, rs->first, qname, &ptr, 1, mp_now_ms() + srv->resolver_timeout_ms);
 	if (ptr.status == ARES_SUCCESS && !ptr.have_name)
 		ptr.status = ARES_EBADRESP;	/* only CNAMEs or junk: nginx waits it out */
 	if (ptr.status != ARES_SUCCESS) {
@@ -135,9 +214,9 @@ lookup(const struct mp_server *srv, ares_channel ch, const struct sockaddr *clie
 	for (int i = 0; i < nq; i++) {
 		fwd[i].want = want;
 		fwd[i].wantlen = wantlen;
-		ares_query(ch, name, C_IN, fwd[i].type, resolver_on_answer, &fwd[i]);
 	}
-	resolver_run(ch, fwd, nq, mp_now_ms() + srv->resolver_timeout_ms);
+	/* the server that named the client is asked first for its addresses */
+	(void)ask(rs, from, name, fwd, nq, mp_now_ms() + srv->resolver_timeout_ms);
 	for (int i = 0; i < nq; i++) {
 		int st;
 
@@ -164,7 +243,7 @@ resolver_client_host(const struct mp_server *srv, const struct sockaddr *client,
 	const uint8_t *a;
 	size_t alen;
 	char ip[64], why[300];
-	ares_channel ch;
+	static struct resolver_servers rs;
 	int rc;
 
 	if (srv->resolver.n == 0)
@@ -178,12 +257,11 @@ resolver_client_host(const struct mp_server *srv, const struct sockaddr *client,
 	}
 	if (ares_library_init(ARES_LIB_INIT_ALL) != ARES_SUCCESS)
 		return result(RESOLVER_TEMPUNAVAIL, out, cap, NULL);
-	if (resolver_channel_open(srv, &ch) == -1) {
+	if (resolver_servers_load(srv, &rs) == -1) {
 		ares_library_cleanup();
 		return result(RESOLVER_TEMPUNAVAIL, out, cap, NULL);
 	}
-	rc = lookup(srv, ch, client, ip, out, cap);
-	ares_destroy(ch);
+	rc = lookup(srv, &rs, client, ip, out, cap);
 	ares_library_cleanup();
 	return rc;
 }

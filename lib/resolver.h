@@ -1,6 +1,7 @@
-/* resolver.h: the SMTP client host name (spec 3.5.2): forward-confirmed
- * reverse DNS through the `resolver` servers, with nginx's values and log
- * lines. Only SMTP resolves (Client-Host, XCLIENT NAME=).
+/* SPDX-License-Identifier: ISC */
+/* resolver.h: the SMTP client host name (doc/wire.md#smtp-client-host):
+ * forward-confirmed reverse DNS through the `resolver` servers, with nginx's
+ * values and log lines. Only SMTP resolves (Client-Host, XCLIENT NAME=).
  *
  * c-ares does the DNS (per-channel servers with ports, UDP with TCP
  * fallback, retries); this file only decides what nginx would. There is

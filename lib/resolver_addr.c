@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* resolver_addr.c: the resolver's pure helpers on addresses and names:
  * nginx's check on a PTR name, the client's address bytes, the PTR query
  * name, and a `resolver` word made into server addresses. No DNS is asked

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* resolver_answer.c: a DNS answer walked as it came, so that a PTR name
  * is seen as DNS carried it and checked before use: the first usable PTR
  * name, or how many A/AAAA addresses and whether the client is among them.

@@ -1,11 +1,13 @@
-/* resolver_channel.c: the c-ares side of a lookup: a channel on the
- * `resolver` servers (UDP, TCP on truncation, the next server on silence
- * or a refused port, nginx's 5 s between tries) and the poll loop that
- * drives it to a deadline. */
+/* SPDX-License-Identifier: ISC */
+/* resolver_channel.c: the c-ares side of a lookup: the `resolver`
+ * servers, a channel on one of them (UDP, TCP on truncation, one try) and
+ * the poll loop that drives it to a deadline. Which server is asked when
+ * is resolver.c's choice. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <stdint.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -15,73 +17,66 @@
 #include "resolver.h"
 #include "resolver_int.h"
 
-#define MAX_SERVERS 16
-
 int
-resolver_channel_open(const struct mp_server *srv, ares_channel *ch)
+resolver_servers_load(const struct mp_server *srv, struct resolver_servers *rs)
 {
-	static struct sockaddr_storage ss[MAX_SERVERS];
-	static struct ares_addr_port_node nodes[MAX_SERVERS];
-	struct ares_options opt;
-	char lookups[] = "b", resolvconf[] = "/dev/null";
-	int64_t per_try;
-	int n = 0, first, rc;
-
-	for (size_t i = 0; i < srv->resolver.n && n < MAX_SERVERS; i++) {
-		int k = resolver_parse_server(srv->resolver.v[i], ss + n, MAX_SERVERS - n);
+	rs->n = 0;
+	for (size_t i = 0; i < srv->resolver.n && rs->n < RESOLVER_MAX_SERVERS; i++) {
+		int k = resolver_parse_server(srv->resolver.v[i], rs->ss + rs->n,
+		    RESOLVER_MAX_SERVERS - rs->n);
 
 		if (k < 0) {
 			log_msg(MP_LOG_ERR, "resolver \"%s\" cannot be used", srv->resolver.v[i]);
 			continue;
 		}
-		n += k;
+		rs->n += k;
 	}
-	if (n == 0)
+	if (rs->n == 0)
 		return -1;
+	/* the first server by process, as nginx's round robin spreads lookups
+	 * over the servers; the others follow when it fails */
+	rs->first = (int)(getpid() % rs->n);
+	return 0;
+}
 
-	/* nginx resends every 5 s, each time to the next server */
-	per_try = srv->resolver_timeout_ms < 5000 ? srv->resolver_timeout_ms : 5000;
-	if (per_try < 1)
-		per_try = 1;
+int
+resolver_channel_open(const struct resolver_servers *rs, int i, int64_t timeout_ms,
+    ares_channel *ch)
+{
+	const struct sockaddr_storage *s = &rs->ss[i];
+	struct ares_addr_port_node node;
+	struct ares_options opt;
+	char lookups[] = "b", resolvconf[] = "/dev/null";
+	int rc;
+
 	memset(&opt, 0, sizeof opt);
-	/* NOCHECKRESP: a SERVFAIL or REFUSED answer is the outcome, as it is
-	 * for nginx, not a reason to ask the next server */
+	/* NOCHECKRESP: a SERVFAIL or REFUSED answer comes back to resolver.c,
+	 * which decides whether the next server is asked */
 	opt.flags = ARES_FLAG_NOSEARCH | ARES_FLAG_NOALIASES | ARES_FLAG_NOCHECKRESP;
-	opt.timeout = (int)per_try;
-	opt.tries = (int)(srv->resolver_timeout_ms / per_try / n + 1);
-	if (opt.tries > 16)
-		opt.tries = 16;
+	opt.timeout = timeout_ms > 0 && timeout_ms < INT32_MAX ? (int)timeout_ms : 1;
+	opt.tries = 1;
 	opt.lookups = lookups;
 	opt.resolvconf_path = resolvconf;	/* the servers are ours, not the system's */
 	rc = ares_init_options(ch, &opt, ARES_OPT_FLAGS | ARES_OPT_TIMEOUTMS | ARES_OPT_TRIES |
-	    ARES_OPT_LOOKUPS | ARES_OPT_RESOLVCONF | ARES_OPT_ROTATE);
+	    ARES_OPT_LOOKUPS | ARES_OPT_RESOLVCONF);
 	if (rc != ARES_SUCCESS) {
 		log_msg(MP_LOG_ALERT, "ares_init_options() failed: %s", ares_strerror(rc));
 		return -1;
 	}
-	/* the first server by process, as nginx's round robin spreads
-	 * lookups over the servers */
-	first = (int)(getpid() % n);
-	for (int i = 0; i < n; i++) {
-		struct sockaddr_storage *s = &ss[(first + i) % n];
-		struct ares_addr_port_node *d = &nodes[i];
+	memset(&node, 0, sizeof node);
+	node.family = s->ss_family;
+	if (s->ss_family == AF_INET) {
+		const struct sockaddr_in *s4 = (const struct sockaddr_in *)s;
 
-		memset(d, 0, sizeof *d);
-		d->family = s->ss_family;
-		if (s->ss_family == AF_INET) {
-			struct sockaddr_in *s4 = (struct sockaddr_in *)s;
+		memcpy(&node.addr.addr4, &s4->sin_addr, 4);
+		node.udp_port = node.tcp_port = ntohs(s4->sin_port);
+	} else {
+		const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)s;
 
-			memcpy(&d->addr.addr4, &s4->sin_addr, 4);
-			d->udp_port = d->tcp_port = ntohs(s4->sin_port);
-		} else {
-			struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)s;
-
-			memcpy(&d->addr.addr6, &s6->sin6_addr, 16);
-			d->udp_port = d->tcp_port = ntohs(s6->sin6_port);
-		}
-		d->next = i + 1 < n ? &nodes[i + 1] : NULL;
+		memcpy(&node.addr.addr6, &s6->sin6_addr, 16);
+		node.udp_port = node.tcp_port = ntohs(s6->sin6_port);
 	}
-	rc = ares_set_servers_ports(*ch, nodes);
+	rc = ares_set_servers_ports(*ch, &node);
 	if (rc != ARES_SUCCESS) {
 		log_msg(MP_LOG_ALERT, "ares_set_servers_ports() failed: %s", ares_strerror(rc));
 		ares_destroy(*ch);

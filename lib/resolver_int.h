@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* resolver_int.h: what the resolver's files share (resolver.c,
  * resolver_addr.c, resolver_answer.c, resolver_channel.c): one query's
  * state as the answer callback fills it, and the steps of a lookup. Not a
@@ -41,9 +42,21 @@ int resolver_client_bytes(const struct sockaddr *sa, const uint8_t **p, size_t *
 /* The ares_callback of every query: ARG is its struct query (resolver_answer.c). */
 void resolver_on_answer(void *arg, int status, int timeouts, unsigned char *abuf, int alen);
 
-/* A channel that asks the `resolver` servers of SRV as nginx would: 0, or
- * -1 when none can be used (resolver_channel.c). */
-int resolver_channel_open(const struct mp_server *srv, ares_channel *ch);
+#define RESOLVER_MAX_SERVERS 16
+
+/* The `resolver` addresses of a server, and the one this process asks first. */
+struct resolver_servers {
+	struct sockaddr_storage ss[RESOLVER_MAX_SERVERS];
+	int n, first;
+};
+
+/* Parse SRV's `resolver` addresses: 0, or -1 (logged) when none can be
+ * used (resolver_channel.c). */
+int resolver_servers_load(const struct mp_server *srv, struct resolver_servers *rs);
+/* A channel that asks server I of RS once, waiting TIMEOUT_MS: 0, or -1
+ * logged (resolver_channel.c). */
+int resolver_channel_open(const struct resolver_servers *rs, int i, int64_t timeout_ms,
+    ares_channel *ch);
 /* Drive CH until each of the NQ queries has had its callback or DEADLINE
  * passes, which cancels the rest (resolver_channel.c). */
 void resolver_run(ares_channel ch, const struct query *q, int nq, int64_t deadline);

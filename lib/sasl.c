@@ -1,4 +1,4 @@
-/* ISC license. */
+/* SPDX-License-Identifier: ISC */
 /* sasl.c: SASL mechanism selection, response decoding, salt and challenge,
  * and the POP3/SMTP response-line parser, as nginx's mail proxy does them
  * (see sasl.h). */

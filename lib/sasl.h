@@ -1,8 +1,9 @@
+/* SPDX-License-Identifier: ISC */
 /* sasl.h: the SASL pieces nginx's mail proxy shares between IMAP, POP3 and
  * SMTP (ngx_mail_auth_parse, ngx_mail_auth_plain/login/cram_md5/external,
  * ngx_mail_salt): mechanism selection, response decoding into caller
  * buffers, the CRAM-MD5/APOP salt and challenge, and the response-line
- * parser of POP3/SMTP. Nothing here logs or keeps secrets: the work buffer
+ * parser of SMTP. Nothing here keeps secrets: the work buffer
  * is wiped before return; the caller wipes login/password when done. */
 #ifndef MP_SASL_H
 #define MP_SASL_H
@@ -71,7 +72,14 @@ int sasl_external(const char *b64, size_t len, char *login, size_t cap, size_t *
 
 /* The salt "<RANDOM.UNIXTIME@server_name>\r\n" of ngx_mail_salt(): RANDOM is
  * a decimal in [0, 2^31-1] like nginx's random(). Returns its length, or 0
- * if it does not fit in cap. sasl_salt_format() is the pure part. */
+ * if it does not fit in cap. sasl_salt_format() is the pure part.
+ * SASL_SALT_SIZE holds the salt of any server_name of at most
+ * SASL_SERVER_NAME_MAX bytes (10 digits, 20 for the time, 6 of punctuation,
+ * the NUL); the configuration refuses a longer one where a salt is needed,
+ * so that no protocol fails at run time where nginx, which allocates the
+ * salt, never does. */
+#define SASL_SALT_SIZE		192
+#define SASL_SERVER_NAME_MAX	(SASL_SALT_SIZE - 37)
 size_t sasl_salt_format(char *dst, size_t cap, unsigned long rnd, long long now,
     const char *server_name);
 size_t sasl_salt(char *dst, size_t cap, const char *server_name);
@@ -87,14 +95,15 @@ unsigned long sasl_random(void);
 size_t sasl_challenge(char *dst, size_t cap, const char *prefix,
     const char *salt, size_t saltlen);
 
-/* POP3/SMTP SASL response lines, parsed as nginx's pop3/smtp parsers do in
- * their argument state after AUTH: arguments separated by one or more
- * spaces, the first starting at byte 0 (so a leading space gives an empty
- * first argument and an empty line one empty argument), CRLF or LF ends
- * the line, a CR not followed by LF or an argument beyond maxargs (POP3 3,
- * SMTP 11) is a parser error and the rest of the line is skipped.
- * Stateless: call again on the grown buffer. IMAP does not use this: its
- * responses go through imap_parser_sasl() (quoted strings, literals). */
+/* SMTP SASL response lines, parsed as nginx's smtp parser does in its
+ * argument state after AUTH: arguments separated by one or more spaces, the
+ * first starting at byte 0 (so a leading space gives an empty first
+ * argument and an empty line one empty argument), CRLF or LF ends the line,
+ * a CR not followed by LF or an argument beyond maxargs (SMTP 11) is a
+ * parser error and the rest of the line is skipped. Stateless: call again
+ * on the grown buffer. POP3 and IMAP do not use this: their responses go
+ * through their own parsers, pop3_parser_sasl() (nginx's POP3 buffer
+ * model) and imap_parser_sasl() (quoted strings, literals). */
 #define MAIL_LINE_MAXARGS 11
 struct mail_arg {
 	char *p;

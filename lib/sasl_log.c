@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* sasl_log.c: nginx's log lines for a SASL response that did not decode.
  * Kept apart from sasl.c so that the pure decoders never log. */
 #include "log.h"

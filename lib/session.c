@@ -1,5 +1,8 @@
-/* session.c: client I/O of the pre-authentication phase. */
+/* SPDX-License-Identifier: ISC */
+/* session.c: the session's buffers and client I/O of the pre-authentication
+ * phase, and the replies every front end sends alike. */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "clock.h"
@@ -24,7 +27,34 @@ session_fill(struct session *s)
 	else if (errno == ETIMEDOUT)
 		log_msg(MP_LOG_INFO, "client timed out");
 	else
-		log_msg(MP_LOG_INFO, "client read failed: %s", strerror(errno));
+		log_msg(MP_LOG_INFO, "recv() failed (%d: %s)", errno, strerror(errno));
+	return 0;
+}
+
+enum session_next
+session_read(struct session *s)
+{
+	int r = session_fill(s);
+
+	if (r == -1) {
+		log_msg(MP_LOG_INFO, "client sent too long command");
+		(void)session_invalid(s);
+	}
+	return r == 1 ? NEXT_READ : NEXT_CLOSE;
+}
+
+int
+session_start(struct session *s)
+{
+	return s->ls->ssl ? session_tls(s) : 0;
+}
+
+int
+session_greet(struct session *s, const char *line, size_t n)
+{
+	if (session_reply(s, line, n) == -1)
+		return -1;
+	s->deadline = mp_now_ms() + s->srv->timeout_ms;
 	return 0;
 }
 
@@ -90,17 +120,18 @@ session_set_pass(struct session *s, const char *p, size_t n)
 }
 
 void
-session_forget_credentials(struct session *s, char *dec)
+session_forget_credentials(struct session *s)
 {
 	if (s->login != NULL)
 		explicit_bzero(s->login, s->credcap);
 	if (s->pass != NULL)
 		explicit_bzero(s->pass, s->credcap);
-	if (dec != NULL)
-		explicit_bzero(dec, s->credcap);
+	if (s->dec != NULL)
+		explicit_bzero(s->dec, s->credcap);
 	s->loginlen = s->passlen = 0;
 	s->have_pass = false;
-	s->method = NULL;
+	s->method = METHOD_UNSET;
+	s->sasl = SASL_IDLE;
 	/* a fresh CRAM-MD5 challenge next time; POP3's APOP salt is the
 	 * greeting's and cannot be sent again */
 	if (!s->salt_greeting) {
@@ -113,4 +144,72 @@ bool
 session_login_allowed(const struct session *s)
 {
 	return s->tls || s->srv->ssl.starttls != MP_STARTTLS_ONLY;
+}
+
+enum session_next
+session_say(struct session *s, const char *text)
+{
+	return session_reply(s, text, strlen(text)) == 0 ? NEXT_READ : NEXT_CLOSE;
+}
+
+enum session_next
+session_bye(struct session *s, const char *text)
+{
+	(void)session_say(s, text);
+	return NEXT_CLOSE;
+}
+
+enum session_next
+session_invalid(struct session *s)
+{
+	const char *text = s->proto->invalid_command;
+
+	s->sasl = SASL_IDLE;
+	return session_reply3(s, s->tag, s->taglen, "", 0, text, strlen(text)) == 0 ?
+	    NEXT_READ : NEXT_CLOSE;
+}
+
+enum session_next
+session_error(struct session *s)
+{
+	s->errors++;
+	if (session_invalid(s) == NEXT_CLOSE)
+		return NEXT_CLOSE;
+	if (s->errors >= s->srv->max_errors) {
+		log_msg(MP_LOG_INFO, "client sent too many invalid commands");
+		return NEXT_CLOSE;
+	}
+	return NEXT_READ;
+}
+
+int
+session_open(struct session *s)
+{
+	size_t cap = s->proto->client_buffer(s->srv);
+
+	s->cap = cap;
+	s->len = 0;
+	/* credentials also hold what the auth server may send back (1 KiB) */
+	s->credcap = cap > 1100 ? cap : 1100;
+	s->buf = malloc(cap);
+	s->login = malloc(s->credcap);
+	s->pass = malloc(s->credcap);
+	s->dec = malloc(s->credcap);
+	if (s->buf == NULL || s->login == NULL || s->pass == NULL || s->dec == NULL) {
+		log_msg(MP_LOG_ALERT, "out of memory");
+		return -1;
+	}
+	return 0;
+}
+
+void
+session_close(struct session *s)
+{
+	session_forget_credentials(s);
+	free(s->buf);
+	free(s->login);
+	free(s->pass);
+	free(s->dec);
+	s->buf = s->login = s->pass = s->dec = NULL;
+	s->len = 0;
 }

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* session_auth.c: one authentication attempt against the auth_http server,
  * with nginx's retry rules (Auth-Wait, Auth-Status: WAIT) and log lines. */
 #include <errno.h>
@@ -7,6 +8,7 @@
 
 #include "auth_http.h"
 #include "log.h"
+#include "log_debug.h"
 #include "session.h"
 #include "tlsd.h"
 
@@ -69,7 +71,7 @@ set_ssl(struct auth_request *rq, const struct mp_server *srv, const struct tls_i
 }
 
 static enum session_auth_rc
-ask(struct session *s, const char *protocol, struct auth_failure *f)
+ask(struct session *s, struct auth_failure *f)
 {
 	const struct mp_server *srv = s->srv;
 	const char *name = srv->auth_http.text;
@@ -78,8 +80,8 @@ ask(struct session *s, const char *protocol, struct auth_failure *f)
 	struct auth_result res;
 	char why[512];
 	size_t reqlen;
-	bool digest = strcmp(s->method, "apop") == 0 || strcmp(s->method, "cram-md5") == 0;
-	bool none = strcmp(s->method, "none") == 0;
+	bool digest = s->method == METHOD_APOP || s->method == METHOD_CRAM_MD5;
+	bool none = s->method == METHOD_NONE;
 
 	/* SMTP without authentication names no user: whatever an earlier AUTH
 	 * left is not the client's (CVE-2025-53859's class); only an Auth-User
@@ -93,7 +95,7 @@ ask(struct session *s, const char *protocol, struct auth_failure *f)
 	}
 
 	memset(&rq, 0, sizeof rq);
-	rq.method = s->method;
+	rq.method = auth_method_name(s->method);
 	rq.user = s->login;
 	rq.userlen = s->loginlen;
 	rq.pass = s->pass;
@@ -102,7 +104,7 @@ ask(struct session *s, const char *protocol, struct auth_failure *f)
 		rq.salt = s->salt;
 		rq.saltlen = s->saltlen;
 	}
-	rq.protocol = protocol;
+	rq.protocol = s->proto->auth_protocol;
 	rq.attempt = ++s->attempt;
 	rq.client_ip = s->conn->peer_ip;
 	if (s->tls && s->tlsinfo != NULL)
@@ -124,6 +126,7 @@ ask(struct session *s, const char *protocol, struct auth_failure *f)
 		    errno == ENOSPC ? "too long" : "unsafe value");
 		return internal();
 	}
+	log_debug_auth_request(req, reqlen);
 	/* nginx forgets a digest once it is in the request: the auth server must
 	 * send Auth-Pass for the backend */
 	if (digest) {
@@ -174,6 +177,7 @@ ask(struct session *s, const char *protocol, struct auth_failure *f)
 			}
 			explicit_bzero(&reply, sizeof reply);
 			log_set_upstream(s->upstream_text);
+			log_msg(MP_LOG_DEBUG, "auth http server replied OK, upstream %s", s->upstream_text);
 			return SA_OK;
 
 		case AUTH_ERROR:
@@ -209,11 +213,14 @@ ask(struct session *s, const char *protocol, struct auth_failure *f)
 
 /* Every outcome but success forgets the attempt's credentials. */
 enum session_auth_rc
-session_auth(struct session *s, const char *protocol, struct auth_failure *f)
+session_auth(struct session *s, struct auth_failure *f)
 {
-	enum session_auth_rc rc = ask(s, protocol, f);
+	enum session_auth_rc rc;
 
+	log_set_action("in http auth state");
+	rc = ask(s, f);
+	log_set_action("in auth state");
 	if (rc != SA_OK)
-		session_forget_credentials(s, NULL);
+		session_forget_credentials(s);
 	return rc;
 }

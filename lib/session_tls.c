@@ -1,7 +1,6 @@
+/* SPDX-License-Identifier: ISC */
 /* session_tls.c: TLS for a session, implicit or after STARTTLS/STLS, and
  * the client-certificate verdict answered with the protocol's own lines. */
-#include <string.h>
-
 #include "session.h"
 #include "tls_start.h"
 #include "tlsd.h"
@@ -10,17 +9,17 @@
 static struct tls_info tls_report;
 
 int
-session_tls(struct session *s, const char *missing, const char *error)
+session_tls(struct session *s)
 {
 	if (session_start_tls(s, &tls_report) == -1)
 		return -1;
 	s->tlsinfo = &tls_report;
 	switch (tls_report.verdict) {
 	case TLS_CERT_MISSING:
-		(void)session_reply(s, missing, strlen(missing));
+		(void)session_say(s, s->proto->cert_missing);
 		return -1;
 	case TLS_CERT_ERROR:
-		(void)session_reply(s, error, strlen(error));
+		(void)session_say(s, s->proto->cert_error);
 		return -1;
 	default:
 		return 0;

@@ -1,26 +1,20 @@
+/* SPDX-License-Identifier: ISC */
 /* smtp.c: the SMTP pre-authentication dialogue (nginx's smtp handler):
- * client host, greeting delay, greeting, the command loop and its state
- * machine (commands, or SASL response lines after AUTH), STARTTLS, RSET,
- * NOOP, QUIT, and the session's buffers. HELO/EHLO, MAIL and RCPT are in
- * smtp_envelope.c, AUTH in smtp_auth.c, the auth request, backend login and
- * relay hand-off in smtp_login.c. */
+ * client host, greeting delay, greeting, the command loop (commands, or
+ * SASL response lines after AUTH: sasl_session.c), STARTTLS, RSET, NOOP,
+ * QUIT, and the envelope's buffers. HELO/EHLO, MAIL and RCPT are in
+ * smtp_envelope.c, the backend login in smtp_login.c. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "clock.h"
+#include "frontend.h"
 #include "io.h"
 #include "log.h"
+#include "log_debug.h"
 #include "resolver.h"
-#include "smtp.h"
 #include "smtp_int.h"
-
-int
-smtp_invalid(struct smtp *sm)
-{
-	sm->state = SMTP_START;
-	return REPLY(sm->s, smtp_invalid_command) == 0;
-}
 
 /* Client-Host and XCLIENT NAME: the forward-confirmed reverse DNS name of
  * the client, or nginx's [UNAVAILABLE] / [TEMPUNAVAIL]; only SMTP asks. */
@@ -31,9 +25,7 @@ client_host(struct session *s)
 	    s->client_host, sizeof s->client_host);
 }
 
-/* STARTTLS (RFC 3207; CVE-2014-3556): forget HELO, MAIL and RCPT, drop
- * every byte buffered behind the command, reply, hand the socket to the
- * TLS process, and go on without a new greeting. */
+/* After TLS the EHLO reply changes (STARTTLS, AUTH with starttls only). */
 static int
 tls_ehlo(struct smtp *sm)
 {
@@ -42,26 +34,42 @@ tls_ehlo(struct smtp *sm)
 	return sm->ehlo != NULL ? 0 : -1;
 }
 
-static int
+/* STARTTLS (RFC 3207; CVE-2014-3556): forget HELO, MAIL and RCPT, drop
+ * every byte buffered behind the command, reply, hand the socket to the
+ * TLS process, and go on without a new greeting. */
+static enum session_next
 starttls(struct smtp *sm)
 {
 	struct session *s = sm->s;
 
 	if (s->tls || s->srv->ssl.starttls == MP_STARTTLS_OFF)
-		return smtp_invalid(sm);
+		return session_invalid(s);
 	/* the strings too: the auth request reads them as C strings */
 	s->smtp_helolen = 0;
 	s->smtp_helo[0] = '\0';
 	smtp_forget_envelope(s);
 	s->len = 0;
-	if (REPLY(s, "220 2.0.0 Start TLS\r\n") == -1 ||
-	    session_tls(s, smtp_cert_missing, smtp_cert_error) == -1 || tls_ehlo(sm) == -1)
-		return 0;
-	return 1;
+	if (session_say(s, "220 2.0.0 Start TLS\r\n") == NEXT_CLOSE ||
+	    session_tls(s) == -1 || tls_ehlo(sm) == -1)
+		return NEXT_CLOSE;
+	return NEXT_READ;
+}
+
+/* AUTH mech [initial-response] */
+static enum session_next
+auth(struct smtp *sm)
+{
+	struct session *s = sm->s;
+	const struct smtp_parser *p = &sm->p;
+
+	if (p->nargs == 0 && session_login_allowed(s))
+		return session_say(s, smtp_invalid_argument);
+	return sasl_session_start(s, p->args[0].p, p->args[0].len, p->nargs,
+	    p->nargs > 1 ? p->args[1].p : NULL, p->nargs > 1 ? p->args[1].len : 0);
 }
 
 /* A complete command line of USED bytes at the start of the buffer. */
-static int
+static enum session_next
 command(struct smtp *sm, size_t used)
 {
 	struct session *s = sm->s;
@@ -71,33 +79,24 @@ command(struct smtp *sm, size_t used)
 	case SMTP_CMD_EHLO:
 		return smtp_helo(sm);
 	case SMTP_CMD_AUTH:
-		return smtp_auth_start(sm);
+		return auth(sm);
 	case SMTP_CMD_QUIT:
-		(void)REPLY(s, smtp_bye);
-		return 0;
+		return session_bye(s, smtp_bye);
 	case SMTP_CMD_MAIL:
 		return smtp_mail(sm, used);
 	case SMTP_CMD_RCPT:
 		return smtp_rcpt(sm);
 	case SMTP_CMD_RSET:
 		smtp_forget_envelope(s);
-		return REPLY(s, smtp_ok) == 0;
+		return session_say(s, smtp_ok);
 	case SMTP_CMD_NOOP:
-		return REPLY(s, smtp_ok) == 0;
+		return session_say(s, smtp_ok);
 	case SMTP_CMD_STARTTLS:
 		return starttls(sm);
 	default:
 		/* VRFY, EXPN, HELP: known to the parser, not counted as errors */
-		return smtp_invalid(sm);
+		return session_invalid(s);
 	}
-}
-
-static int
-too_long(struct smtp *sm)
-{
-	log_msg(MP_LOG_INFO, "client sent too long command");
-	(void)REPLY(sm->s, smtp_invalid_command);
-	return 0;
 }
 
 /* smtp_greeting_delay: a client that talks first is a spammer's
@@ -124,30 +123,22 @@ greeting_delay(struct session *s)
 		return 0;
 	}
 	smtp_log_rejected(" before greeting", s->buf, (size_t)n);
-	(void)REPLY(s, smtp_invalid_pipelining);
+	(void)session_say(s, smtp_invalid_pipelining);
 	return 0;
 }
 
 static int
 setup(struct smtp *sm, struct session *s)
 {
-	size_t cap = s->srv->smtp_client_buffer;
+	size_t cap = s->cap;
 
 	memset(sm, 0, sizeof *sm);
 	sm->s = s;
-	s->cap = cap;
-	/* credentials also hold what the auth server may send back (1 KiB) */
-	s->credcap = cap > 1100 ? cap : 1100;
-	s->buf = malloc(cap);
-	s->login = malloc(s->credcap);
-	s->pass = malloc(s->credcap);
-	sm->dec = malloc(s->credcap);
 	s->smtp_helo = malloc(cap + 1);
 	s->smtp_from = malloc(cap + 1);
 	s->smtp_to = malloc(cap + 1);
 	sm->ehlo = smtp_ehlo_list(s, &sm->ehlolen);
-	if (s->buf == NULL || s->login == NULL || s->pass == NULL || sm->dec == NULL ||
-	    s->smtp_helo == NULL || s->smtp_from == NULL || s->smtp_to == NULL || sm->ehlo == NULL) {
+	if (s->smtp_helo == NULL || s->smtp_from == NULL || s->smtp_to == NULL || sm->ehlo == NULL) {
 		log_msg(MP_LOG_ALERT, "out of memory");
 		return -1;
 	}
@@ -158,41 +149,27 @@ setup(struct smtp *sm, struct session *s)
 	return 0;
 }
 
-/* Everything setup() allocated; the credentials are wiped first. */
+/* Everything setup() allocated. */
 static void
 teardown(struct smtp *sm, struct session *s)
 {
-	if (s->login != NULL)
-		explicit_bzero(s->login, s->credcap);
-	if (s->pass != NULL)
-		explicit_bzero(s->pass, s->credcap);
-	if (sm->dec != NULL)
-		explicit_bzero(sm->dec, s->credcap);
-	free(s->buf);
-	free(s->login);
-	free(s->pass);
-	free(sm->dec);
 	free(s->smtp_helo);
 	free(s->smtp_from);
 	free(s->smtp_to);
 	free(sm->ehlo);
-	s->buf = s->login = s->pass = s->smtp_helo = s->smtp_from = s->smtp_to = NULL;
-	s->len = 0;
+	s->smtp_helo = s->smtp_from = s->smtp_to = NULL;
 }
 
 static int serve(struct smtp *sm, struct session *s);
 
 int
-smtp_serve(struct session *s)
+smtp_run(struct session *s)
 {
 	struct smtp sm;
-	int rc;
+	int rc = 1;
 
-	if (setup(&sm, s) == -1) {
-		teardown(&sm, s);
-		return 1;
-	}
-	rc = serve(&sm, s);
+	if (setup(&sm, s) == 0)
+		rc = serve(&sm, s);
 	teardown(&sm, s);
 	return rc;
 }
@@ -200,24 +177,26 @@ smtp_serve(struct session *s)
 static int
 serve(struct smtp *sm, struct session *s)
 {
-	if (s->ls->ssl && (session_tls(s, smtp_cert_missing, smtp_cert_error) == -1 ||
-	    tls_ehlo(sm) == -1))
+	const char *name = s->srv->server_name;
+
+	if (session_start(s) == -1 || (s->tls && tls_ehlo(sm) == -1))
 		return 0;
 	client_host(s);
 	if (!greeting_delay(s))
 		return 0;
-	if (session_reply3(s, "220 ", 4, s->srv->server_name, strlen(s->srv->server_name),
-	    " ESMTP ready\r\n", 14) == -1)
+	/* server_name has no bound here: the greeting may take three writes */
+	if (session_reply3(s, "220 ", 4, name, strlen(name), " ESMTP ready\r\n", 14) == -1)
 		return 0;
 	s->deadline = mp_now_ms() + s->srv->timeout_ms;
 
 	for (;;) {
 		struct mail_arg args[MAIL_LINE_MAXARGS];
+		enum session_next next;
 		unsigned nargs = 0;
 		size_t used = 0;
-		int rc, r;
+		int rc;
 
-		if (sm->state == SMTP_START) {
+		if (s->sasl == SASL_IDLE) {
 			rc = smtp_parse(&sm->p, s->buf, s->len, &used);
 		} else {
 			switch (mail_parse_authline(s->buf, s->len, &used, args, SMTP_MAX_ARGS,
@@ -235,44 +214,31 @@ serve(struct smtp *sm, struct session *s)
 		}
 		switch (rc) {
 		case SMTP_AGAIN:
-			r = session_fill(s);
-			if (r == 0)
+			if (session_read(s) == NEXT_CLOSE)
 				return 0;
-			if (r == -1)
-				return too_long(sm);
 			continue;
 		case SMTP_INVALID:
-			s->errors++;
-			r = smtp_invalid(sm);
+			next = session_error(s);
 			session_consume(s, used);
 			smtp_parser_init(&sm->p);
-			session_forget_credentials(s, sm->dec);
-			if (!r)
+			session_forget_credentials(s);
+			if (next == NEXT_CLOSE)
 				return 0;
-			if (s->errors >= s->srv->max_errors) {
-				log_msg(MP_LOG_INFO, "client sent too many invalid commands");
-				return 0;
-			}
 			continue;
 		default:
 			break;
 		}
 
-		if (sm->state == SMTP_START)
-			r = command(sm, used);
+		log_debug_smtp(s->sasl == SASL_IDLE ? &sm->p : NULL);
+		if (s->sasl == SASL_IDLE)
+			next = command(sm, used);
 		else
-			r = smtp_auth_step(sm, &args[0]);
+			next = sasl_session_step(s, args[0].p, args[0].len);
 		/* the line is spent: what follows it stays for the next round or
 		 * goes to the backend */
 		session_consume(s, used);
 		smtp_parser_init(&sm->p);
-		if (r == 2)
-			r = smtp_authenticate_and_relay(sm);
-		if (r == 0)
+		if (session_settle(s, next, s->buf, s->len, false) == NEXT_CLOSE)
 			return 0;
-		/* credentials live only inside an AUTH exchange: back at the
-		 * command level, an exchange ended without a login */
-		if (sm->state == SMTP_START)
-			session_forget_credentials(s, sm->dec);
 	}
 }

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* smtp.h: the SMTP front end. */
 #ifndef MP_SMTP_H
 #define MP_SMTP_H

@@ -1,4 +1,6 @@
-/* smtp_backend.c: the SMTP backend login of spec 3.6.3 as a state machine.
+/* SPDX-License-Identifier: ISC */
+/* smtp_backend.c: the SMTP backend login as a state machine
+ * (doc/wire.md#smtp-backend-login).
  * The HELO, MAIL and RCPT lines are the client's own bytes, sent as they
  * came (nginx does the same); the parser guarantees they hold no CR or LF
  * and the front end refuses NUL, and init() checks both again. The login
@@ -234,43 +236,29 @@ smtp_backend_step(struct smtp_backend *sb, const char *p, size_t n,
 	return SMTP_BK_REJECT;
 }
 
-static enum backend_result
-run(int fd, struct smtp_backend *sb, struct backend_buf *b, int64_t deadline, bool *no_password)
+static int
+step(void *sb, const char *p, size_t n, struct iovec iov[3], int *iovcnt)
 {
-	for (;;) {
-		struct iovec iov[3];
-		int iovcnt;
-		enum backend_result r;
-
-		r = backend_read_reply(fd, backend_frame_smtp, NULL, b, deadline);
-		if (r != BACKEND_OK)
-			return r;
-		switch (smtp_backend_step(sb, b->p, b->len, iov, &iovcnt)) {
-		case SMTP_BK_ACCEPT:
-			return BACKEND_OK;
-		case SMTP_BK_REJECT:
-			return BACKEND_REJECTED;
-		case SMTP_BK_NO_PASSWORD:
-			*no_password = true;
-			errno = EINVAL;
-			return BACKEND_INVALID;
-		case SMTP_BK_NO_ROOM:
-			errno = EINVAL;
-			return BACKEND_INVALID;
-		case SMTP_BK_NEXT:
-			break;
-		}
-		r = backend_send(fd, iov, iovcnt, deadline);
-		if (r != BACKEND_OK)
-			return r;
-	}
+	return smtp_backend_step(sb, p, n, iov, iovcnt);
 }
+
+/* AUTH PLAIN carries the password in its one line */
+static int
+secret_from(const void *arg, const struct iovec *iov, int iovcnt)
+{
+	const struct smtp_backend *sb = arg;
+
+	return sb->state == SMTP_BK_AUTH ? 0 : iovcnt;
+}
+
+static const struct backend_dialogue dialogue = { backend_frame_smtp, step, secret_from };
 
 enum backend_result
 smtp_backend_login(int fd, struct smtp_backend *sb, struct backend_buf *b, int64_t deadline,
     bool *no_password)
 {
 	enum backend_result r;
+	int own = 0;
 
 	*no_password = false;
 	b->len = 0;
@@ -278,7 +266,8 @@ smtp_backend_login(int fd, struct smtp_backend *sb, struct backend_buf *b, int64
 		errno = EINVAL;
 		return BACKEND_INVALID;
 	}
-	r = run(fd, sb, b, deadline, no_password);
+	r = backend_dialogue(fd, &dialogue, sb, b, deadline, &own);
+	*no_password = r == BACKEND_INVALID && own == SMTP_BK_NO_PASSWORD;
 	if (sb->scratch != NULL)
 		explicit_bzero(sb->scratch, sb->scratchcap);
 	return r;

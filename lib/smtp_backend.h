@@ -1,4 +1,6 @@
-/* smtp_backend.h: log in to an SMTP backend as nginx does (spec 3.6.3):
+/* SPDX-License-Identifier: ISC */
+/* smtp_backend.h: log in to an SMTP backend as nginx does
+ * (doc/wire.md#smtp-backend-login):
  *
  *   S: 220 ...                 C: EHLO <server_name>   (HELO if neither the
  *                                                       client's EHLO nor xclient)
@@ -36,10 +38,10 @@ enum smtp_bk_state {
 };
 
 enum smtp_bk_step {
-	SMTP_BK_NEXT,		/* accepted: send the command in iov; state advanced */
-	SMTP_BK_ACCEPT,		/* the last reply accepted: logged in */
-	SMTP_BK_REJECT,		/* not what this state expects */
-	SMTP_BK_NO_PASSWORD,	/* proxy_smtp_auth without a password: "no password available" */
+	SMTP_BK_NEXT = BACKEND_STEP_NEXT,	/* state advanced */
+	SMTP_BK_ACCEPT = BACKEND_STEP_ACCEPT,
+	SMTP_BK_REJECT = BACKEND_STEP_REJECT,
+	SMTP_BK_NO_PASSWORD = BACKEND_STEP_OWN,	/* proxy_smtp_auth without a password: "no password available" */
 	SMTP_BK_NO_ROOM		/* the scratch buffer is too small (a caller bug) */
 };
 

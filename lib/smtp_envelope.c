@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* smtp_envelope.c: the SMTP commands that need no credentials: the EHLO
  * list, HELO/EHLO, and MAIL FROM and RCPT TO, which with smtp_auth none
  * are what the auth request and the backend get instead of a login. */
@@ -14,19 +15,16 @@ smtp_ehlo_list(const struct session *s, size_t *lenp)
 {
 	const struct mp_server *srv = s->srv;
 	int starttls = s->tls ? MP_STARTTLS_OFF : srv->ssl.starttls;
-	static const struct { unsigned bit; const char *name; } methods[] = {
-		{ MP_AUTH_PLAIN, " PLAIN" }, { MP_AUTH_LOGIN, " LOGIN" },
-		{ MP_AUTH_CRAM_MD5, " CRAM-MD5" }, { MP_AUTH_EXTERNAL, " EXTERNAL" },
-	};
 	char auth[64] = "AUTH";
 	const char *line[4 + 2];
 	size_t nlines = 0, size = 0, n = 0, ncaps = srv->smtp_capabilities.n;
 	bool has_auth = false;
 	char *out;
 
-	for (size_t i = 0; i < sizeof methods / sizeof methods[0]; i++)
-		if (srv->smtp_auth & methods[i].bit) {
-			strcat(auth, methods[i].name);
+	for (size_t i = 0; i < sizeof sasl_names / sizeof sasl_names[0]; i++)
+		if (srv->smtp_auth & sasl_names[i].bit) {
+			strcat(auth, " ");
+			strcat(auth, sasl_names[i].name);
 			has_auth = true;
 		}
 	/* before TLS, "starttls only" hides AUTH, which is refused then */
@@ -81,21 +79,21 @@ smtp_forget_envelope(struct session *s)
 	s->smtp_fromlen = s->smtp_tolen = 0;
 }
 
-int
+enum session_next
 smtp_helo(struct smtp *sm)
 {
 	struct session *s = sm->s;
 	struct smtp_parser *p = &sm->p;
 
 	if (p->nargs != 1 || has_nul(p->args[0].p, p->args[0].len))
-		return REPLY(s, smtp_invalid_argument) == 0;
+		return session_say(s, smtp_invalid_argument);
 	store(s->smtp_helo, &s->smtp_helolen, p->args[0].p, p->args[0].len);
 	smtp_forget_envelope(s);
 	if (p->cmd == SMTP_CMD_HELO)
 		return session_reply3(s, "250 ", 4, s->srv->server_name, strlen(s->srv->server_name),
-		    "\r\n", 2) == 0;
+		    "\r\n", 2) == 0 ? NEXT_READ : NEXT_CLOSE;
 	s->esmtp = true;
-	return session_reply(s, sm->ehlo, sm->ehlolen) == 0;
+	return session_reply(s, sm->ehlo, sm->ehlolen) == 0 ? NEXT_READ : NEXT_CLOSE;
 }
 
 /* nginx logs the rejected command with CR and LF shown as '_'. Only this
@@ -114,7 +112,7 @@ smtp_log_rejected(const char *what, const char *p, size_t n)
 	log_msg(MP_LOG_INFO, "client was rejected%s: \"%.*s\"", what, (int)k, line);
 }
 
-int
+enum session_next
 smtp_mail(struct smtp *sm, size_t used)
 {
 	struct session *s = sm->s;
@@ -122,32 +120,32 @@ smtp_mail(struct smtp *sm, size_t used)
 
 	if (!(s->srv->smtp_auth & MP_AUTH_NONE)) {
 		smtp_log_rejected("", s->buf, used);
-		return REPLY(s, smtp_auth_required) == 0;
+		return session_say(s, smtp_auth_required);
 	}
 	if (s->smtp_fromlen > 0)
-		return REPLY(s, smtp_bad_sequence) == 0;
+		return session_say(s, smtp_bad_sequence);
 	if (p->nargs == 0 || has_nul(s->buf, p->textlen))
-		return REPLY(s, smtp_invalid_argument) == 0;
+		return session_say(s, smtp_invalid_argument);
 	store(s->smtp_from, &s->smtp_fromlen, s->buf, p->textlen);
 	/* credentials of an earlier failed AUTH are not the envelope's (1.29.1) */
 	explicit_bzero(s->pass, s->credcap);
 	s->loginlen = s->passlen = 0;
 	s->have_pass = false;
 	log_set_login("", 0);
-	return REPLY(s, smtp_ok) == 0;
+	return session_say(s, smtp_ok);
 }
 
-int
+enum session_next
 smtp_rcpt(struct smtp *sm)
 {
 	struct session *s = sm->s;
 	struct smtp_parser *p = &sm->p;
 
 	if (s->smtp_fromlen == 0)
-		return REPLY(s, smtp_bad_sequence) == 0;
+		return session_say(s, smtp_bad_sequence);
 	if (p->nargs == 0 || has_nul(s->buf, p->textlen))
-		return REPLY(s, smtp_invalid_argument) == 0;
+		return session_say(s, smtp_invalid_argument);
 	store(s->smtp_to, &s->smtp_tolen, s->buf, p->textlen);
-	s->method = "none";
-	return 2;
+	s->method = METHOD_NONE;
+	return NEXT_AUTH;
 }

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* smtp_parse.c: the SMTP command line parser of smtp_parse.h. Like nginx it
  * looks only at the shape of the line: what the arguments mean is the
  * front end's business. */

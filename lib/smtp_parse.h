@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* smtp_parse.h: nginx's SMTP command parser (ngx_mail_smtp_parse_command,
  * nginx 1.21+) as a pure, resumable state machine over the caller's bounded
  * command buffer. No I/O, no logging, no globals, no allocation.

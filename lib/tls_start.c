@@ -1,7 +1,9 @@
+/* SPDX-License-Identifier: ISC */
 /* tls_start.c: hand the client socket to mailproxy-tls and continue over a
  * plaintext socketpair (see tls_start.h for the process shape), and the
  * configuration check of what libtls can express. Handler side: no libtls. */
 #include <errno.h>
+#include <inttypes.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
@@ -18,6 +20,7 @@
 #include "io.h"
 #include "libexec.h"
 #include "log.h"
+#include "sandbox.h"
 #include "tls_start.h"
 #include "tlsd_req.h"
 
@@ -42,7 +45,7 @@ same_file(int fd, const struct stat *st)
 static void
 exec_tls(struct session *s, int client, int plain)
 {
-	char path[PATH_MAX], idx[32];
+	char path[PATH_MAX], idx[32], digest[32];
 	char *argv[16];
 	size_t ac = 0;
 	struct stat cs;
@@ -50,9 +53,12 @@ exec_tls(struct session *s, int client, int plain)
 
 	libexec_path("mailproxy-tls", path, sizeof path);
 	snprintf(idx, sizeof idx, "%td", s->srv - s->cf->servers);
+	/* the server index means something only in the files this process read */
+	snprintf(digest, sizeof digest, "%016" PRIx64, s->cf->digest);
 	argv[ac++] = unconst("mailproxy-tls");
 	argv[ac++] = unconst("-c"); argv[ac++] = unconst(s->cf->file);
 	argv[ac++] = unconst("-s"); argv[ac++] = idx;
+	argv[ac++] = unconst("-d"); argv[ac++] = digest;
 	argv[ac++] = unconst("-i"); argv[ac++] = unconst(log_session_id());
 	argv[ac++] = unconst("-C"); argv[ac++] = unconst(s->conn->peer_ip);
 	argv[ac++] = unconst("-S"); argv[ac++] = unconst(s->conn->local_text);
@@ -73,7 +79,7 @@ exec_tls(struct session *s, int client, int plain)
 		for (int fd = 3; fd < 1024; fd++)
 			close(fd);
 	}
-	execv(path, argv);
+	execv(sandbox_exec_path(path), argv);
 fail:
 	log_msg(MP_LOG_ALERT, "execv(\"%s\") failed: %s", path, strerror(errno));
 	_exit(111);

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* tls_start.h: the handler's side of TLS. No libtls here: the handler hands
  * the client socket to mailproxy-tls and from then on speaks plaintext. */
 #ifndef MP_TLS_START_H
@@ -20,9 +21,10 @@
  * the plaintext end of a socketpair (s->cfd keeps its number), s->tls is set,
  * and OUT holds the handshake report, read within `timeout`.
  *
- * The caller then acts on out->verdict (spec 4): TLS_CERT_MISSING -> send the
- * protocol's "No required SSL certificate" line and close, TLS_CERT_ERROR ->
- * the "SSL certificate error" line and close (mailproxy-tls has logged why).
+ * The caller then acts on out->verdict (doc/wire.md#tls-client-cert):
+ * TLS_CERT_MISSING -> send the protocol's "No required SSL certificate"
+ * line and close, TLS_CERT_ERROR -> the "SSL certificate error" line and
+ * close (mailproxy-tls has logged why).
  * Returns 0, or -1 when the handshake failed or timed out (logged by
  * mailproxy-tls or here): close the connection without a reply. */
 int session_start_tls(struct session *s, struct tls_info *out);

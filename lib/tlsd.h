@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* tlsd.h: the TLS engine (mailproxy-tls) and its handshake report.
  *
  * mailproxy-tls owns the client socket, does the handshake and then moves
@@ -15,10 +16,12 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #include "conf.h"
 
-/* What the handler must do about the client certificate (spec 4). */
+/* What the handler must do about the client certificate
+ * (doc/wire.md#tls-client-cert). */
 enum tls_cert_verdict {
 	TLS_CERT_OK = 0,	/* go on (no verification, or it passed / was tolerated) */
 	TLS_CERT_MISSING,	/* ssl_verify_client on, no certificate: "No required SSL certificate" */
@@ -84,6 +87,11 @@ int tlsd_config_build(const struct mp_server *srv, struct tls_config **out, char
 int tlsd_verify_peer(const struct mp_ssl *ssl, const uint8_t *chain, size_t chainlen,
     struct tls_info *ti, char *err, size_t errlen);
 
+/* $CREDENTIALS_DIRECTORY/<basename of PATH> if systemd passed it (the unit
+ * says LoadCredential=<basename>:<path>) and it is readable, else PATH;
+ * BUF (CAP bytes) may hold the result. */
+const char *tlsd_cred_path(const char *path, char *buf, size_t cap);
+
 /* "imap", "pop3" or "smtp": the ALPN protocol of a server. */
 const char *tlsd_alpn_name(int proto);
 
@@ -99,9 +107,34 @@ int tlsd_collect(struct tls *ctx, const struct mp_ssl *ssl, struct tls_info *ti,
 
 /* Move bytes between the TLS connection on TFD and the plaintext socket PFD
  * until both directions are finished, propagating half-closes. LINGER_MS
- * bounds the wait for the client's end once the plaintext side is done.
- * Returns 0 on a clean end, -1 after an error (logged). */
-int tlsd_run(struct tls *ctx, int tfd, int pfd, int64_t linger_ms);
+ * bounds the wait for the client's end once the plaintext side is done;
+ * IDLE_MS (0: none) ends a session where no byte moved either way for that
+ * long (logged). Returns 0 on a clean or idle end, -1 after an error (logged). */
+int tlsd_run(struct tls *ctx, int tfd, int pfd, int64_t linger_ms, int64_t idle_ms);
+
+/* ---- session tickets (tlsd_ticket.c) ---------------------------------- */
+
+struct tlsd_tickets;
+
+/* The ticket keys of SRV, loaded now (before any sandbox): its
+ * ssl_session_ticket_key files, or, with none and SHARED (one process
+ * serves many sessions: the daemon), a random key. Tickets are off with
+ * ssl_session_tickets off, and without a file in a process of one session,
+ * where no other process could decrypt them. -1 with ERR. */
+int tlsd_tickets_new(const struct mp_server *srv, int shared, struct tlsd_tickets **out, char *err,
+    size_t errlen);
+
+/* Around the tls_configure() of SRV's context: begin notes the SSL_CTXs it
+ * creates, end sets tickets on (with ssl_session_timeout as their lifetime)
+ * or off on each. TK must live as long as the context. -1 with ERR. */
+void tlsd_tickets_begin(struct tlsd_tickets *tk);
+int tlsd_tickets_end(struct tlsd_tickets *tk, char *err, size_t errlen);
+
+/* The daemon, before a fork: a random key older than the lifetime is
+ * replaced, and still decrypts for one more lifetime. -1 if no random bytes. */
+int tlsd_tickets_rotate(struct tlsd_tickets *tk, time_t now);
+
+void tlsd_tickets_free(struct tlsd_tickets *tk);
 
 /* ---- memory of an idle session (tlsd_mem.c) --------------------------- */
 

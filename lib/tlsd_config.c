@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* tlsd_config.c: nginx's ssl_* settings of one server as a libtls
  * configuration, and the client certificate checks nginx does after the
  * handshake (ngx_mail_verify_cert), done with libcrypto so that the verify
@@ -22,15 +23,14 @@
 #include <openssl/x509_vfy.h>
 #include <tls.h>
 
+#include "protocol.h"
 #include "tlsd.h"
 
 #define PASSWORDS_MAX 16	/* lines of ssl_password_file tried per key */
 #define PASSWORD_LEN 1024
 
-/* $CREDENTIALS_DIRECTORY/<basename of PATH> if systemd passed it (the unit
- * says LoadCredential=<basename>:<path>), else PATH itself. */
-static const char *
-cred_path(const char *path, char *buf, size_t cap)
+const char *
+tlsd_cred_path(const char *path, char *buf, size_t cap)
 {
 	const char *dir = getenv("CREDENTIALS_DIRECTORY");
 	const char *base = strrchr(path, '/');
@@ -124,12 +124,12 @@ load(const char *what, const char *path, char *password, size_t *len)
 		}
 		return p;
 	}
-	return tls_load_file(cred_path(path, cbuf, sizeof cbuf), len, password);
+	return tls_load_file(tlsd_cred_path(path, cbuf, sizeof cbuf), len, password);
 }
 
 static int
 add_keypair(struct tls_config *cfg, size_t idx, const char *cert, const char *key,
-    char pw[][PASSWORD_LEN], int npw, char *err, size_t errlen)
+    char pw[][PASSWORD_LEN], int npw, EVP_MD_CTX *sid, char *err, size_t errlen)
 {
 	uint8_t *c, *k = NULL;
 	size_t clen, klen = 0;
@@ -137,6 +137,11 @@ add_keypair(struct tls_config *cfg, size_t idx, const char *cert, const char *ke
 
 	if ((c = load("certificate", cert, NULL, &clen)) == NULL) {
 		snprintf(err, errlen, "cannot load certificate \"%s\": %s", cert, strerror(errno));
+		return -1;
+	}
+	if (EVP_DigestUpdate(sid, c, clen) != 1) {
+		snprintf(err, errlen, "EVP_DigestUpdate() failed");
+		tls_unload_file(c, clen);
 		return -1;
 	}
 	if (npw == 0)
@@ -162,42 +167,12 @@ add_keypair(struct tls_config *cfg, size_t idx, const char *cert, const char *ke
 	return 0;
 }
 
-/* nginx's files hold 48 or 80 bytes; libtls takes 48. Every mailproxy-tls
- * process derives the same key from the same file, which is all resumption
- * across connections needs. */
-static int
-add_ticket_keys(struct tls_config *cfg, const struct mp_strlist *l, char *err, size_t errlen)
-{
-	/* libtls makes the last key added the one that encrypts: add in reverse */
-	for (size_t i = l->n; i-- > 0;) {
-		uint8_t *k;
-		size_t len;
-		char cbuf[4096];
-
-		k = tls_load_file(cred_path(l->v[i], cbuf, sizeof cbuf), &len, NULL);
-		if (k == NULL) {
-			snprintf(err, errlen, "cannot load ssl_session_ticket_key \"%s\"", l->v[i]);
-			return -1;
-		}
-		if (len != 48 && len != 80) {
-			snprintf(err, errlen, "\"%s\" must be 48 or 80 bytes", l->v[i]);
-			tls_unload_file(k, len);
-			return -1;
-		}
-		if (tls_config_add_ticket_key(cfg, (uint32_t)(l->n - i), k, TLS_TICKET_KEY_SIZE) == -1) {
-			snprintf(err, errlen, "ssl_session_ticket_key \"%s\": %s", l->v[i], tls_config_error(cfg));
-			tls_unload_file(k, len);
-			return -1;
-		}
-		tls_unload_file(k, len);
-	}
-	return 0;
-}
-
 const char *
 tlsd_alpn_name(int proto)
 {
-	return proto == MP_PROTO_POP3 ? "pop3" : proto == MP_PROTO_SMTP ? "smtp" : "imap";
+	const struct mp_protocol *p = protocol_get(proto);
+
+	return p != NULL ? p->alpn : "imap";
 }
 
 int
@@ -208,6 +183,10 @@ tlsd_config_build(const struct mp_server *srv, struct tls_config **out, char *er
 	char (*pw)[PASSWORD_LEN] = NULL;
 	int npw = 0, rc = -1;
 	uint32_t protos = 0;
+	EVP_MD_CTX *sid = NULL;
+	const char *alpn;
+	unsigned char sidv[EVP_MAX_MD_SIZE];
+	unsigned int sidlen = 0;
 
 	*out = NULL;
 	if (tls_init() == -1 || (cfg = tls_config_new()) == NULL) {
@@ -234,14 +213,28 @@ tlsd_config_build(const struct mp_server *srv, struct tls_config **out, char *er
 			snprintf(err, errlen, "no memory for \"ssl_password_file\"");
 			goto done;
 		}
-		if (read_passwords(cred_path(ssl->password_file, cbuf, sizeof cbuf), pw, &npw, err,
+		if (read_passwords(tlsd_cred_path(ssl->password_file, cbuf, sizeof cbuf), pw, &npw, err,
 		    errlen) == -1)
 			goto done;
 	}
+	/* the session ID context (OpenSSL resumes only a session made in the
+	 * same one): the certificates and the protocol, as nginx derives its
+	 * own from the server's certificates, so that a ticket key file shared
+	 * by several servers resumes a session only at a server like its own */
+	if ((sid = EVP_MD_CTX_new()) == NULL || EVP_DigestInit_ex(sid, EVP_sha256(), NULL) != 1) {
+		snprintf(err, errlen, "EVP_DigestInit_ex() failed");
+		goto done;
+	}
 	for (size_t i = 0; i < ssl->certificate.n; i++)
-		if (add_keypair(cfg, i, ssl->certificate.v[i], ssl->certificate_key.v[i], pw, npw, err,
-		    errlen) == -1)
+		if (add_keypair(cfg, i, ssl->certificate.v[i], ssl->certificate_key.v[i], pw, npw, sid,
+		    err, errlen) == -1)
 			goto done;
+	alpn = tlsd_alpn_name(srv->protocol);
+	if (EVP_DigestUpdate(sid, alpn, strlen(alpn)) != 1 ||
+	    EVP_DigestFinal_ex(sid, sidv, &sidlen) != 1 || sidlen > TLS_MAX_SESSION_ID_LENGTH) {
+		snprintf(err, errlen, "EVP_DigestFinal_ex() failed");
+		goto done;
+	}
 
 	if (ssl->protocols & 4)
 		protos |= TLS_PROTOCOL_TLSv1_0;
@@ -262,7 +255,7 @@ tlsd_config_build(const struct mp_server *srv, struct tls_config **out, char *er
 	    /* libtls has built-in DH groups only; ssl_dhparam turns DHE on with them */
 	    tls_config_set_dheparams(cfg, ssl->dhparam != NULL ? "auto" : "none") == -1 ||
 	    tls_config_set_alpn(cfg, tlsd_alpn_name(srv->protocol)) == -1 ||
-	    tls_config_set_session_id(cfg, (const unsigned char *)"MAIL", 4) == -1) {
+	    tls_config_set_session_id(cfg, sidv, sidlen) == -1) {
 		snprintf(err, errlen, "%s", tls_config_error(cfg));
 		goto done;
 	}
@@ -270,16 +263,6 @@ tlsd_config_build(const struct mp_server *srv, struct tls_config **out, char *er
 		tls_config_prefer_ciphers_server(cfg);
 	else
 		tls_config_prefer_ciphers_client(cfg);
-	if (ssl->session_tickets) {
-		int64_t s = ssl->session_timeout_ms / 1000;
-
-		if (tls_config_set_session_lifetime(cfg, s > 0 ? (s > 86400 * 365 ? 86400 * 365 : (int)s) : 1) == -1) {
-			snprintf(err, errlen, "%s", tls_config_error(cfg));
-			goto done;
-		}
-		if (add_ticket_keys(cfg, &ssl->session_ticket_key, err, errlen) == -1)
-			goto done;
-	}
 	if (ssl->verify_client != MP_VERIFY_OFF) {
 		/* ask for a certificate, let every one through the handshake and
 		 * verify after it, as nginx's always-true verify callback does */
@@ -288,6 +271,7 @@ tlsd_config_build(const struct mp_server *srv, struct tls_config **out, char *er
 	}
 	rc = 0;
 done:
+	EVP_MD_CTX_free(sid);
 	if (pw != NULL) {
 		explicit_bzero(pw, PASSWORDS_MAX * sizeof *pw);
 		tlsd_pages_free(pw, PASSWORDS_MAX * sizeof *pw);
@@ -356,7 +340,7 @@ verify_chain(const struct mp_ssl *ssl, X509 *leaf, STACK_OF(X509) *untrusted, ch
 	for (int i = 0; i < 3; i++) {
 		if (files[i] == NULL)
 			continue;
-		if (X509_STORE_load_file(st, cred_path(files[i], cbuf, sizeof cbuf)) != 1) {
+		if (X509_STORE_load_file(st, tlsd_cred_path(files[i], cbuf, sizeof cbuf)) != 1) {
 			snprintf(err, errlen, "cannot load \"%s\"", files[i]);
 			goto done;
 		}

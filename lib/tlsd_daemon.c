@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* tlsd_daemon.c: the accept loop of mailproxy-tls -D.
  *
  * A mailproxy-tls executed per session pays, in every process, for OpenSSL's
@@ -7,10 +8,20 @@
  * daemon pays that once: it reads the configuration, builds every server's
  * context, and forks a child per session, whose pages stay shared with it
  * until written. The handler hands over the client socket and the plaintext
- * end (SCM_RIGHTS); a request whose configuration digest differs from the
- * daemon's is declined, and the handler then starts its own mailproxy-tls,
- * so a daemon that was not restarted after an edit never serves a server
- * with another server's settings. */
+ * end (SCM_RIGHTS).
+ *
+ * Whoever may hand us a socket gets a TLS session on it served with the
+ * server's key, and reads its plaintext: that is the key's whole power. So a
+ * connection is served only when its peer (SO_PEERCRED, the credentials of
+ * the process that connected) runs as our own uid, the handlers' user, or as
+ * root; anyone else is logged and closed before the hello. The socket's mode
+ * keeps them out too (mailproxy-tls.socket); this check does not rely on it.
+ *
+ * A request whose configuration digest differs from the daemon's is declined,
+ * and the handler then starts its own mailproxy-tls, so a daemon that was not
+ * restarted after an edit never serves a server with another server's
+ * settings. The digest is a consistency check, not a secret: anyone can read
+ * the configuration. */
 #include <errno.h>
 #include <poll.h>
 #include <signal.h>
@@ -53,6 +64,27 @@ reap(void)
 			log_msg(MP_LOG_ALERT, "TLS session process %ld exited with code 111 (a system error, logged)",
 			    (long)pid);
 	}
+}
+
+/* The peer of connection C may hand us sessions: it runs as our uid or as
+ * root. Else logged (pid, uid and gid, as the kernel gives them) and 0. */
+static int
+trusted(int c)
+{
+	struct ucred uc;
+	socklen_t len = sizeof uc;
+
+	if (getsockopt(c, SOL_SOCKET, SO_PEERCRED, &uc, &len) == -1 || len != sizeof uc) {
+		log_msg(MP_LOG_ALERT, "getsockopt(SO_PEERCRED) failed (%d: %s): request refused",
+		    errno, strerror(errno));
+		return 0;
+	}
+	if (uc.uid == 0 || uc.uid == geteuid())
+		return 1;
+	log_msg(MP_LOG_WARN, "refused a request from pid %ld uid %lu gid %lu: only uid %lu "
+	    "(this daemon's) and root may hand it sessions", (long)uc.pid, (unsigned long)uc.uid,
+	    (unsigned long)uc.gid, (unsigned long)geteuid());
+	return 0;
 }
 
 static void
@@ -124,19 +156,24 @@ child(int lfd, int c, const int fds[2], size_t server, const struct tlsd_req *re
 		_exit(111);
 	close(fds[0]);
 	close(fds[1]);
-	if (sandbox_enter(SANDBOX_HANDLER) == -1)
+	if (sandbox_enter(SANDBOX_HANDLER) == -1) {
 		log_msg(MP_LOG_ALERT, "seccomp filter not installed (%d: %s)", errno, strerror(errno));
+		_exit(111);
+	}
 	_exit(serve(server, req));
 }
 
 static void
-one(int lfd, int c, const struct mp_conf *cf, const unsigned char *ready, tlsd_serve_fn serve)
+one(int lfd, int c, const struct mp_conf *cf, const unsigned char *ready, tlsd_prefork_fn prefork,
+    tlsd_serve_fn serve)
 {
 	struct tlsd_req req;
 	char text[TLSD_ANSWER_MAX];
 	int fds[2];
 	pid_t pid;
 
+	if (!trusted(c))
+		return;		/* no hello: the handler's own mailproxy-tls serves, if it can */
 	answer(c, TLSD_HELLO);
 	if (receive(c, &req, fds) == -1)
 		return;
@@ -147,20 +184,24 @@ one(int lfd, int c, const struct mp_conf *cf, const unsigned char *ready, tlsd_s
 		snprintf(text, sizeof text, "N the daemon read another version of %s: restart it\n",
 		    cf->file);
 		answer(c, text);
-	} else if ((pid = fork()) == 0) {
-		child(lfd, c, fds, req.server, &req, serve);
-	} else if (pid == -1) {
-		snprintf(text, sizeof text, "N fork() failed: %s\n", strerror(errno));
-		answer(c, text);
 	} else {
-		answer(c, "Y\n");
+		prefork();
+		if ((pid = fork()) == 0)
+			child(lfd, c, fds, req.server, &req, serve);
+		if (pid == -1) {
+			snprintf(text, sizeof text, "N fork() failed: %s\n", strerror(errno));
+			answer(c, text);
+		} else {
+			answer(c, "Y\n");
+		}
 	}
 	close(fds[0]);
 	close(fds[1]);
 }
 
 int
-tlsd_daemon_run(int lfd, const struct mp_conf *cf, const unsigned char *ready, tlsd_serve_fn serve)
+tlsd_daemon_run(int lfd, const struct mp_conf *cf, const unsigned char *ready,
+    tlsd_prefork_fn prefork, tlsd_serve_fn serve)
 {
 	/* SIGCHLD is blocked except inside ppoll, so a child's end can only
 	 * interrupt the wait, never slip between the check and the wait */
@@ -194,7 +235,7 @@ tlsd_daemon_run(int lfd, const struct mp_conf *cf, const unsigned char *ready, t
 			log_msg(MP_LOG_EMERG, "accept4() failed (%d: %s)", errno, strerror(errno));
 			return -1;
 		}
-		one(lfd, c, cf, ready, serve);
+		one(lfd, c, cf, ready, prefork, serve);
 		close(c);
 	}
 }

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* tlsd_daemon.h: mailproxy-tls -D, one warm process that forks a child per
  * TLS session instead of a process executed per session (tlsd_req.h has
  * the request). */
@@ -13,9 +14,13 @@
  * end on fd 1; it returns the child's exit status. */
 typedef int (*tlsd_serve_fn)(size_t server, const struct tlsd_req *r);
 
+/* PREFORK runs in the daemon before each fork (the session ticket keys'
+ * rotation): what it changes, the next child inherits. */
+typedef void (*tlsd_prefork_fn)(void);
+
 /* Accept requests on the listening unix socket LFD for the servers of CF
  * whose READY[i] is set, forever. Returns only on a fatal error (logged). */
 int tlsd_daemon_run(int lfd, const struct mp_conf *cf, const unsigned char *ready,
-    tlsd_serve_fn serve);
+    tlsd_prefork_fn prefork, tlsd_serve_fn serve);
 
 #endif

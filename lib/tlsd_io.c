@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* tlsd_io.c: the TLS engine's handshake and its I/O loop.
  *
  * The loop joins the TLS connection (client socket TFD) and the plaintext
@@ -9,7 +10,10 @@
  * close_notify or EOF becomes shutdown(PFD, SHUT_WR); the plaintext side's EOF
  * becomes close_notify and shutdown(TFD, SHUT_WR). The loop ends when both
  * directions are finished, or LINGER_MS after the plaintext side finished
- * while the client keeps its side open. A session quiet for TLSD_IDLE_MS
+ * while the client keeps its side open, or when no byte moved either way for
+ * IDLE_MS: the peer that handed us the session (a handler, a relay) ends it
+ * long before that, but a plaintext end that nobody reads or closes must not
+ * keep a process with the key forever. A session quiet for TLSD_IDLE_MS
  * gives its free memory back (idle()): most sessions sit idle for hours. */
 #include <errno.h>
 #include <malloc.h>
@@ -252,10 +256,20 @@ idle(struct dir *in, struct dir *out)
 	malloc_trim(0);
 }
 
+/* The poll timeout for a deadline LEFT ms away, folded into MS (-1: none). */
 static int
-loop(struct tls *ctx, int tfd, int pfd, int64_t linger_ms, struct dir *in, struct dir *out)
+sooner(int ms, int64_t left)
 {
-	int64_t linger_end = -1;
+	if (left > 3600000)
+		left = 3600000;
+	return ms < 0 || left < ms ? (int)left : ms;
+}
+
+static int
+loop(struct tls *ctx, int tfd, int pfd, int64_t linger_ms, int64_t idle_ms, struct dir *in,
+    struct dir *out)
+{
+	int64_t linger_end = -1, last = mp_now_ms();
 	bool busy = true;	/* bytes moved since the last idle() */
 
 	for (;;) {
@@ -269,6 +283,7 @@ loop(struct tls *ctx, int tfd, int pfd, int64_t linger_ms, struct dir *in, struc
 			return 0;
 		if (progress) {
 			busy = true;
+			last = mp_now_ms();
 			continue;	/* libtls may hold decrypted bytes the socket no longer shows */
 		}
 
@@ -296,10 +311,20 @@ loop(struct tls *ctx, int tfd, int pfd, int64_t linger_ms, struct dir *in, struc
 
 			if (left <= 0)
 				return 0;
-			ms = left > 3600000 ? 3600000 : (int)left;
+			ms = sooner(ms, left);
 		}
-		if (busy && (ms < 0 || ms > TLSD_IDLE_MS))
-			ms = TLSD_IDLE_MS;
+		if (idle_ms > 0) {
+			int64_t left = last + idle_ms - mp_now_ms();
+
+			if (left <= 0) {
+				log_msg(MP_LOG_INFO, "no byte moved either way for %lld ms: TLS session "
+				    "closed while proxying", (long long)idle_ms);
+				return 0;
+			}
+			ms = sooner(ms, left);
+		}
+		if (busy)
+			ms = sooner(ms, TLSD_IDLE_MS);
 		r = poll(p, 2, ms);
 		if (r == -1 && errno != EINTR) {
 			log_msg(MP_LOG_ALERT, "poll() failed: %s", strerror(errno));
@@ -313,7 +338,7 @@ loop(struct tls *ctx, int tfd, int pfd, int64_t linger_ms, struct dir *in, struc
 }
 
 int
-tlsd_run(struct tls *ctx, int tfd, int pfd, int64_t linger_ms)
+tlsd_run(struct tls *ctx, int tfd, int pfd, int64_t linger_ms, int64_t idle_ms)
 {
 	/* mapped, not static: pages no byte went through are never dirty */
 	char *bufs = tlsd_pages(2 * TLSD_BUF);
@@ -326,7 +351,7 @@ tlsd_run(struct tls *ctx, int tfd, int pfd, int64_t linger_ms)
 	}
 	in.buf = bufs;
 	out.buf = bufs + TLSD_BUF;
-	rc = loop(ctx, tfd, pfd, linger_ms, &in, &out);
+	rc = loop(ctx, tfd, pfd, linger_ms, idle_ms, &in, &out);
 	tlsd_pages_free(bufs, 2 * TLSD_BUF);
 	return rc;
 }

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* tlsd_mem.c: the memory an idle mailproxy-tls keeps.
  *
  * One mailproxy-tls lives as long as its session, idle most of that time

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* tlsd_report.c: the handshake report mailproxy-tls sends the handler as
  * the first bytes of the plaintext socketpair.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* tlsd_req.h: the handler's exchange with a mailproxy-tls daemon
  * (mailproxy-tls -D, socket-activated on a unix socket): the daemon's hello,
  * then the request with two descriptors, the client socket and the plaintext
@@ -37,5 +38,12 @@ struct tlsd_req {
 /* 0 when the N bytes at R are a well-formed request (size, magic, every
  * string NUL-terminated, flags 0); -1 otherwise. Checks the form only. */
 int tlsd_req_check(const void *r, size_t n);
+
+/* A request's string (at most INMAX bytes of IN, up to its NUL) made fit for
+ * a log line in OUT (CAP bytes, always NUL-terminated): control bytes, DEL,
+ * bytes past ASCII, '"' and '\\' become "\xNN". A string longer than CAP
+ * allows is cut before a whole character or escape, never inside one.
+ * Returns the length of OUT. */
+size_t tlsd_req_text(char *out, size_t cap, const char *in, size_t inmax);
 
 #endif

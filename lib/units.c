@@ -1,4 +1,4 @@
-/* ISC license. */
+/* SPDX-License-Identifier: ISC */
 /* units.c: "mailproxy -T systemd|inetd|xinetd".  The configuration is the one source of
  * truth for the listening sockets; this writes them out for the service manager that
  * owns them.  As nginx does, a listen on a specific address without "bind" (or a

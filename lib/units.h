@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* units.h: the service manager's side of the configuration.  The listening sockets
  * belong to systemd or inetd, so the "listen" lines of mailproxy.conf are written out as
  * .socket units, inetd.conf lines or xinetd service blocks, every listen parameter mapped

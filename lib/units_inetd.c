@@ -1,4 +1,4 @@
-/* ISC license. */
+/* SPDX-License-Identifier: ISC */
 /* units_inetd.c: "mailproxy -T inetd|xinetd": one inetd.conf line (openbsd-inetd
  * syntax) or xinetd service block per listen that needs a socket of its own. */
 #include <arpa/inet.h>
@@ -7,6 +7,18 @@
 #include <sys/un.h>
 
 #include "units_int.h"
+
+/* openbsd-inetd stops a service for ten minutes once it has started it more
+ * than N times in a minute (nowait.N; 256 when not given). The limit is for
+ * servers that fail and are restarted in a loop; a nowait stream service
+ * starts once per accepted client, so the count is the clients' rate and
+ * the penalty is what a flood wants. 10^9 a minute is a rate no host
+ * reaches, and below INT_MAX, past which inetd falls back to 256. */
+#define INETD_MAX_PER_MINUTE 1000000000
+
+/* xinetd: at most this many new connections a second, or the service
+ * pauses for a second (the default, 50 then 10 s, stops it under a burst) */
+#define XINETD_CPS "1000 1"
 
 static void
 inetd_params(struct ctx *c, const struct mp_listen *l, bool x)
@@ -75,10 +87,28 @@ units_print_inetd(struct ctx *c)
 		}
 		if (l->sa.ss_family == AF_INET6)
 			proto = "tcp6";
-		fprintf(c->out, "%s\tstream\t%s\tnowait\tmailproxy\t%s\tmailproxy -c %s\n", text,
-		    proto, c->exe, c->conf);
+		fprintf(c->out, "%s\tstream\t%s\tnowait.%d\tmailproxy\t%s\tmailproxy -c %s\n", text,
+		    proto, INETD_MAX_PER_MINUTE, c->exe, c->conf);
 	}
 	return 0;
+}
+
+/* The bounds of the shipped socket units (units_systemd.c): fewer SMTP
+ * clients at once, as they are MTAs and submitting users. */
+static void
+xinetd_limits(struct ctx *c, const struct mp_listen *l)
+{
+	bool smtp = l->server->protocol == MP_PROTO_SMTP;
+
+	fprintf(c->out, "\tinstances      = %d\n", smtp ? 512 : 1024);
+	/* behind a proxy_protocol balancer every client has the balancer's address */
+	if (l->proxy_protocol)
+		fprintf(c->out, "\t# proxy_protocol: every client comes from the balancer\n"
+		    "\tper_source     = UNLIMITED\n");
+	else
+		fprintf(c->out, "\tper_source     = %d\n", smtp ? 16 : 64);
+	fprintf(c->out, "\t# the default, 50 a second, would stop the service for 10 s under a burst\n"
+	    "\tcps            = %s\n", XINETD_CPS);
 }
 
 int
@@ -96,7 +126,6 @@ units_print_xinetd(struct ctx *c)
 		const struct mp_listen *l = &cf->listens[i], *w = units_covering(cf, l);
 		char base[64], name[80], ip[INET6_ADDRSTRLEN];
 		size_t same = 0;
-		int proto = l->server->protocol;
 
 		fprintf(c->out, "\n");
 		units_listen_comment(c, l);
@@ -130,13 +159,11 @@ units_print_xinetd(struct ctx *c)
 			fprintf(c->out, "\tbind           = %s\n", ip);
 		}
 		fprintf(c->out, "\tport           = %u\n\tflags          = %s%s\n"
-		    "\tserver         = %s\n\tserver_args    = -c %s\n"
-		    "\tinstances      = %d\n\tper_source     = %d\n"
-		    "\t# the default, 50 a second, would stop the service for 10 s under a burst\n"
-		    "\tcps            = 1000 1\n}\n", units_lport(l),
+		    "\tserver         = %s\n\tserver_args    = -c %s\n", units_lport(l),
 		    l->sa.ss_family == AF_INET6 ? "IPv6" : "IPv4",
-		    l->so_keepalive > 0 ? " KEEPALIVE" : "", c->exe, c->conf,
-		    proto == MP_PROTO_SMTP ? 512 : 1024, proto == MP_PROTO_SMTP ? 16 : 64);
+		    l->so_keepalive > 0 ? " KEEPALIVE" : "", c->exe, c->conf);
+		xinetd_limits(c, l);
+		fprintf(c->out, "}\n");
 	}
 	return 0;
 }

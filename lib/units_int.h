@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* units_int.h: what the writers of "mailproxy -T" share (units.c, units_listen.c,
  * units_systemd.c, units_inetd.c). Not a public interface. */
 #ifndef MP_UNITS_INT_H

@@ -1,4 +1,4 @@
-/* ISC license. */
+/* SPDX-License-Identifier: ISC */
 /* units_listen.c: what every writer of "mailproxy -T" says about a listen: its port,
  * its name and socket text, whether a wildcard listen serves it (as in nginx), and the
  * comment and [warn] lines shared by the systemd and inetd/xinetd writers. */
@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/un.h>
 
+#include "protocol.h"
 #include "units_int.h"
 
 unsigned
@@ -22,9 +23,9 @@ units_lport(const struct mp_listen *l)
 const char *
 units_proto_name(int proto)
 {
-	static const char *names[] = { "mail", "imap", "pop3", "smtp" };
+	const struct mp_protocol *p = protocol_get(proto);
 
-	return proto >= MP_PROTO_IMAP && proto <= MP_PROTO_SMTP ? names[proto] : names[0];
+	return p != NULL ? p->name : "mail";
 }
 
 /* The name of the shipped unit for a well-known port (units/mailproxy@NAME.socket), so
@@ -32,23 +33,19 @@ units_proto_name(int proto)
 void
 units_base_name(const struct mp_listen *l, char *out, size_t cap)
 {
-	static const struct { unsigned port; const char *name; } known[] = {
-		{ 143, "imap" }, { 993, "imaps" }, { 110, "pop3" }, { 995, "pop3s" },
-		{ 25, "smtp" }, { 465, "smtps" }, { 587, "submission" },
-	};
+	const struct mp_protocol *p = protocol_get(l->server->protocol);
 	unsigned port = units_lport(l);
-	int proto = l->server->protocol;
 
 	if (l->sa.ss_family == AF_UNIX) {
-		snprintf(out, cap, "%s-unix", units_proto_name(proto));
+		snprintf(out, cap, "%s-unix", units_proto_name(l->server->protocol));
 		return;
 	}
-	for (size_t i = 0; i < sizeof known / sizeof known[0]; i++)
-		if (known[i].port == port && conf_proto_by_port(port) == proto) {
-			snprintf(out, cap, "%s", known[i].name);
+	for (size_t i = 0; p != NULL && i < PROTO_MAX_PORTS; i++)
+		if (p->ports[i] != 0 && p->ports[i] == port) {
+			snprintf(out, cap, "%s", p->port_units[i]);
 			return;
 		}
-	snprintf(out, cap, "%s-%u", units_proto_name(proto), port);
+	snprintf(out, cap, "%s-%u", units_proto_name(l->server->protocol), port);
 }
 
 /* "127.0.0.1:143", "[::1]:143", "0.0.0.0:143", "/run/x.sock" */

@@ -1,6 +1,7 @@
-/* ISC license. */
+/* SPDX-License-Identifier: ISC */
 /* units_systemd.c: "mailproxy -T systemd": a drop-in for mailproxy@.service that runs
- * this binary with this configuration, and one .socket unit (Accept=yes) per group of
+ * this binary with this configuration (and one for mailproxy-tls.service, with the keys as
+ * credentials, when a server has TLS), and one .socket unit (Accept=yes) per group of
  * listens that share a name and identical parameters. */
 #include <limits.h>
 #include <stdlib.h>
@@ -89,19 +90,68 @@ systemd_params(struct ctx *c, const struct mp_listen *l)
 	units_handler_params(c, l);
 }
 
+/* One LoadCredential= for a file that mailproxy-tls looks for in
+ * $CREDENTIALS_DIRECTORY under its basename (tlsd_config.c). SEEN holds the
+ * files already named: a second file with the same basename is left out,
+ * said in a comment (mailproxy-tls refuses such a pair when it has
+ * credentials). */
+static void
+cred_line(struct ctx *c, const char *path, const char **seen, size_t *nseen)
+{
+	const char *base;
+
+	if (path == NULL || strncmp(path, "data:", 5) == 0)
+		return;
+	base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
+	for (size_t i = 0; i < *nseen; i++) {
+		const char *b = strrchr(seen[i], '/') ? strrchr(seen[i], '/') + 1 : seen[i];
+
+		if (strcmp(seen[i], path) == 0)
+			return;
+		if (strcmp(b, base) == 0) {
+			fprintf(c->out, "# not loaded: ");
+			put_unit(c->out, path);
+			fprintf(c->out, " (");
+			put_unit(c->out, seen[i]);
+			fprintf(c->out, " has the same name; rename one)\n");
+			return;
+		}
+	}
+	if (path[0] != '/' || *base == '\0' || strchr(base, ':') != NULL) {
+		fprintf(c->out, "# not loaded: ");
+		put_unit(c->out, path);
+		fprintf(c->out, " (a credential needs an absolute path and a name without \":\")\n");
+		return;
+	}
+	seen[(*nseen)++] = path;
+	fprintf(c->out, "LoadCredential=");
+	put_unit(c->out, base);
+	fputc(':', c->out);
+	put_unit(c->out, path);
+	fputc('\n', c->out);
+}
+
 /* With a TLS server, the TLS daemon (mailproxy-tls.service) must read the
  * same file, or every handler finds its digest different and runs its own
- * mailproxy-tls. */
-static void
+ * mailproxy-tls; and it alone gets the keys, as credentials: the handler
+ * never reads one (mailproxy-tls(8), "Keys"). Returns -1 out of memory. */
+static int
 tls_dropin(struct ctx *c, const struct mp_conf *cf)
 {
 	char path[PATH_MAX];
-	size_t i;
+	const char **seen;
+	size_t i, n = 0, nseen = 0;
 
-	for (i = 0; i < cf->nservers && cf->servers[i].ssl.certificate.n == 0; i++)
-		;
-	if (i == cf->nservers)
-		return;
+	for (i = 0; i < cf->nservers; i++) {
+		const struct mp_ssl *ssl = &cf->servers[i].ssl;
+
+		if (ssl->certificate.n > 0)
+			n += ssl->certificate.n + ssl->certificate_key.n + ssl->session_ticket_key.n + 1;
+	}
+	if (n == 0)
+		return 0;
+	if ((seen = calloc(n, sizeof *seen)) == NULL)
+		return -1;
 	libexec_path("mailproxy-tls", path, sizeof path);
 	fprintf(c->out, "\n# /etc/systemd/system/mailproxy-tls.service.d/50-configuration.conf\n");
 	units_header(c, "Drop-in");
@@ -109,7 +159,22 @@ tls_dropin(struct ctx *c, const struct mp_conf *cf)
 	put_unit(c->out, path);
 	fprintf(c->out, " -D -c ");
 	put_unit(c->out, c->conf);
-	fprintf(c->out, "\n");
+	fprintf(c->out, "\n# the keys, read by PID 1 as root, for this unit only: the handlers "
+	    "hand it their TLS sessions and need none (mailproxy-tls(8), Keys)\n");
+	for (i = 0; i < cf->nservers; i++) {
+		const struct mp_ssl *ssl = &cf->servers[i].ssl;
+		const struct mp_strlist *l[3] = { &ssl->certificate, &ssl->certificate_key,
+		    &ssl->session_ticket_key };
+
+		if (ssl->certificate.n == 0)
+			continue;
+		for (size_t k = 0; k < 3; k++)
+			for (size_t j = 0; j < l[k]->n; j++)
+				cred_line(c, l[k]->v[j], seen, &nseen);
+		cred_line(c, ssl->password_file, seen, &nseen);
+	}
+	free(seen);
+	return 0;
 }
 
 int
@@ -146,7 +211,11 @@ units_print_systemd(struct ctx *c)
 	fprintf(c->out, " -c ");
 	put_unit(c->out, c->conf);
 	fprintf(c->out, "\n");
-	tls_dropin(c, cf);
+	if (tls_dropin(c, cf) == -1) {
+		free(group);
+		free(first);
+		return -1;
+	}
 
 	for (size_t g = 0; g < ngroups; g++) {
 		const struct mp_listen *l0 = &cf->listens[first[g]];

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* xtext.c: RFC 3461 xtext encoding for the XCLIENT LOGIN= attribute. Before
  * nginx 1.29.2 the login went out raw, so a space or '=' in it could add
  * attributes of the client's choosing to the XCLIENT line. */

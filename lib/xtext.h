@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* xtext.h: RFC 3461 section 4 "xtext", as nginx 1.29.2+ writes the XCLIENT
  * LOGIN= value: every byte outside '!'..'~', and '+' and '=', becomes "+XX"
  * with upper-case hex; the rest is copied. */

@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: ISC
 # auth_https.bats - `auth_http https://...`, a mailproxy extension (nginx refuses the
 # scheme): the request goes over TLS through libcurl, loaded only for it; the server's
 # certificate is checked against the system store or the file named by CURL_CA_BUNDLE.

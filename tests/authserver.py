@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 # authserver.py - a small auth_http server for mailproxy (and nginx's mail proxy).
 #
 # It speaks nginx's auth_http protocol: mailproxy sends one HTTP/1.0 GET per login attempt

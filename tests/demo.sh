@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # demo.sh BUILD_DIR - what `make demo` runs.  On loopback only, it starts:
 #   - a private Dovecot (IMAP and POP3 backend) with the user demo/demo and two messages,
 #   - a private Postfix (SMTP backend) that delivers mail for any address @example.test

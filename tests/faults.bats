@@ -1,12 +1,13 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: ISC
 # faults.bats - what the proxy does when a peer misbehaves: the auth server down, hanging,
 # closing mid-reply, trickling or flooding its reply; backends refusing, closing during the
 # login, never greeting, reading slowly during the relay; the client vanishing at every
 # phase.  Each test checks the client's reply, the log line, and that no mailproxy,
 # mailproxy-relay or mailproxy-tls process of the session is left.  The IMAP cases that
 # imap_errors.bats already has (auth server slow/garbage/closing/big, backend down or
-# refusing) are repeated here only for POP3 and SMTP.  Spec: nginx-mail.md 2.5, 3.1.6,
-# 3.1.7, 3.7, 3.8.
+# refusing) are repeated here only for POP3 and SMTP.  Wire bytes: doc/wire.md
+# #auth-transport, #timers, #internal-error, #backend-login, #relay.
 
 load lib/common
 load lib/faults
@@ -132,12 +133,14 @@ PY
 	sleep 1.5
 	for p in $(leftovers); do
 		rss=$(awk '/^VmRSS/ { print $2 }' "/proc/$p/status" 2>/dev/null) || continue
-		[ "${rss:-0}" -gt "$max" ] && max=$rss
+		if [ "${rss:-0}" -gt "$max" ]; then max=$rss; fi
 	done
 	wait "$client"
 	run cat "$T/slow.out"
 	read -r word n got want <<<"$output"
-	[ "$word" = BYTES ] && [ "$n" = $((2 << 20)) ] && [ "$got" = "$want" ]
+	[ "$word" = BYTES ]
+	[ "$n" = $((2 << 20)) ]
+	[ "$got" = "$want" ]
 	# the relay holds two fixed buffers; 2 MiB queued towards the backend must not grow it
 	echo "largest RSS while the backend was slow: $max KiB"
 	[ "$max" -lt 65536 ]
@@ -239,4 +242,33 @@ PY
 
 @test "error_log: no password of this suite" {
 	! grep -nE 'alicepass|echo1pass|silent1pass|closelogin1pass|slowread1pass|deadbackendpass|AGFsaWNlAGFsaWNlcGFzcw' "$T"/*/error.log
+}
+
+@test "a client that resets before the handler looks: exit 0, an info line, no alert" {
+	# what systemd hands over when the peer reset the connection just after accept():
+	# getpeername() fails with ENOTCONN; the client ended it, the service did not fail
+	# before the server (and its error_log) is known, the handler logs to stderr
+	run python3 - "$MAILPROXY_BUILD/mailproxy" "$T/mp/proxy.conf" "$T/reset.stderr" <<'EOF2'
+import os, socket, struct, sys, time
+ls = socket.socket()
+ls.bind(("127.0.0.1", 0))
+ls.listen(1)
+c = socket.create_connection(ls.getsockname())
+a, _ = ls.accept()
+c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+c.close()
+time.sleep(0.2)
+pid = os.fork()
+if pid == 0:
+    os.dup2(a.fileno(), 3)
+    os.set_inheritable(3, True)
+    os.dup2(os.open(sys.argv[3], os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644), 2)
+    os.environ.update(LISTEN_FDS="1", LISTEN_PID=str(os.getpid()))
+    os.execv(sys.argv[1], [sys.argv[1], "-c", sys.argv[2]])
+print("exit=%d" % os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]))
+EOF2
+	[ "$output" = exit=0 ]
+	grep -q '\[info\] .*client closed connection before it was served' "$T/reset.stderr"
+	run grep -c '\[alert\]' "$T/reset.stderr"
+	[ "$output" = 0 ]
 }

@@ -1,7 +1,8 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: ISC
 # imap.bats - IMAP through the proxy before authentication (greeting, CAPABILITY, NOOP,
 # LOGOUT, parser errors, pipelining) and logging in to Dovecot with imaplib and curl,
-# under both activation styles.  Wire bytes: spec/nginx-mail.md 3.1, 3.2.
+# under both activation styles.  Wire bytes: doc/wire.md#front-end, #imap.
 
 load lib/common
 

@@ -1,8 +1,10 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: ISC
 # imap_auth.bats - IMAP authentication through the proxy: LOGIN argument forms (atoms,
 # quoted strings, literals), AUTHENTICATE PLAIN/LOGIN/CRAM-MD5/EXTERNAL, the exact auth_http
 # requests, auth failures with and without Auth-Wait, and the auth server's overrides.
-# Wire bytes: spec/nginx-mail.md 2.2, 2.4, 3.1.2, 3.1.3, 3.2.
+# Wire bytes: doc/wire.md#auth-request, #auth-outcome, #imap-grammar, #sasl,
+# #imap-authenticate.
 
 load lib/common
 

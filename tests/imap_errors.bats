@@ -1,7 +1,9 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: ISC
 # imap_errors.bats - IMAP error paths: the auth server down, slow, or answering garbage;
 # backends down or refusing; overlong lines; the pre-auth timeout; max_errors; literal edge
-# cases.  Wire bytes and log texts: spec/nginx-mail.md 2.4, 2.5, 3.1.4-3.1.7, 3.8, 3.10.
+# cases.  Wire bytes and log texts: doc/wire.md#auth-outcome, #auth-transport, #too-long,
+# #max-errors, #timers, #internal-error, #imap-literals, #logging.
 
 load lib/common
 
@@ -47,7 +49,8 @@ internal_error() {
 	run wire -e "$(port authslow)" '>a LOGIN slow slowpass\r\n' .
 	[ "${lines[0]}" = "$GREET$IERR" ]
 	elapsed=${lines[1]#elapsed=}
-	[ "${elapsed%.*}" -ge 1 ] && [ "${elapsed%.*}" -lt 3 ]
+	[ "${elapsed%.*}" -ge 1 ]
+	[ "${elapsed%.*}" -lt 3 ]
 	grep -q 'timed out' "$(errlog)"
 }
 
@@ -125,7 +128,8 @@ internal_error() {
 	run wire -e "$(port tmo)" .
 	[ "${lines[0]}" = "$GREET[EOF]" ]
 	elapsed=${lines[1]#elapsed=}
-	[ "${elapsed%.*}" -ge 1 ] && [ "${elapsed%.*}" -lt 3 ]
+	[ "${elapsed%.*}" -ge 1 ]
+	[ "${elapsed%.*}" -lt 3 ]
 	grep -q 'client timed out' "$(errlog)"
 }
 

@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: ISC
 # install.bats - "make install DESTDIR=... PREFIX=/usr" lays out the binaries, the units
 # with the installed paths in them, the man pages and the example configuration, and
 # systemd-analyze verify --root finds nothing to say about the installed units.
@@ -21,7 +22,7 @@ setup_file() {
 teardown_file() { mp_cleanup; }
 
 @test "the tree: binaries, units, man pages, example configuration" {
-	(cd "$STAGE" && find . -type f | sort)
+	find "$STAGE" -type f -printf '%P\n' | sort
 	[ -x "$STAGE/usr/sbin/mailproxy" ]
 	[ -x "$STAGE/usr/lib/mailproxy/mailproxy-relay" ]
 	[ -x "$STAGE/usr/lib/mailproxy/mailproxy-tls" ]
@@ -41,6 +42,29 @@ teardown_file() { mp_cleanup; }
 	for u in mailproxy@.service mailproxy-tls.service mailproxy-tls.socket; do
 		[ "$(stat -c %a "$STAGE/usr/lib/systemd/system/$u")" = 644 ]
 	done
+	[ "$(stat -c %a "$STAGE/usr/lib/sysusers.d/mailproxy.conf")" = 644 ]
+}
+
+@test "sysusers.d: the user mailproxy that the units run as and that owns the TLS daemon's socket" {
+	need_cmd systemd-sysusers
+	# into the stage only (DESTDIR): make install left the running system alone
+	mkdir -p "$STAGE/etc"
+	systemd-sysusers --root="$STAGE"
+	run grep '^mailproxy:' "$STAGE/etc/passwd"
+	echo "$output"
+	[[ "$output" == mailproxy:x:*:*:'mailproxy mail proxy':/:/usr/sbin/nologin ]]
+	grep -q '^mailproxy:' "$STAGE/etc/group"
+	# the units name that user, and the socket is the user's alone (root may always connect)
+	u=$STAGE/usr/lib/systemd/system
+	grep -qx 'User=mailproxy' "$u/mailproxy@.service"
+	grep -qx 'User=mailproxy' "$u/mailproxy-tls.service"
+	grep -qx 'SocketUser=mailproxy' "$u/mailproxy-tls.socket"
+	grep -qx 'SocketGroup=mailproxy' "$u/mailproxy-tls.socket"
+	grep -qx 'SocketMode=0600' "$u/mailproxy-tls.socket"
+	# keys are loaded into the TLS daemon only: the handler's unit names no credential
+	run grep -c '^#\?LoadCredential=' "$u/mailproxy@.service"
+	[ "$output" = 0 ]
+	grep -q '^#LoadCredential=mail.key:' "$u/mailproxy-tls.service"
 }
 
 @test "the installed units name the installed paths" {

@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: ISC
 # load.bats - many sessions at once, and one big one, through mailproxy under socket
 # activation, to echo_backend.py (an auth server plus an IMAP backend that echoes every byte
 # after the login).  Every session's stream is checked by SHA-256 both ways (load_client.py),

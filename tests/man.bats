@@ -1,8 +1,10 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: ISC
 # man.bats - the manual pages: mdoc that mandoc -Tlint finds nothing in, and a
 # mailproxy.conf.5 that documents exactly the directives mailproxy accepts, read from the
 # directive table in lib/conf_directives.c.
 
+bats_require_minimum_version 1.5.0
 load lib/common
 
 ROOT=$(cd "$BATS_TEST_DIRNAME/.." && pwd)
@@ -23,7 +25,7 @@ pages() { echo "$ROOT"/man/*.[1-8] "$ROOT"/mailproxy.conf.5; }
 	for p in $(pages); do
 		grep -q '^\.Dd ' "$p"
 		grep -q '^\.Dt ' "$p"
-		! grep -q '^\.TH ' "$p"
+		run ! grep -q '^\.TH ' "$p"
 	done
 	for s in NAME DESCRIPTION EXAMPLES FILES 'EXIT STATUS' STANDARDS CAVEATS; do
 		grep -q "^\.Sh $s\$" "$ROOT/mailproxy.conf.5" || { echo "no $s"; return 1; }

@@ -1,11 +1,13 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: ISC
 # nginx_compat.bats - side by side with Debian's nginx: the same mail{} configuration is
 # served by nginx's own mail proxy (instance "ref") and by mailproxy (instance "mp"); the
 # same client byte scripts must get identical replies, and the auth server must receive
 # identical requests.  With MAILPROXY_TARGET=nginx both sides are nginx: that checks the
-# harness itself.  Cases where nginx 1.22 still has a bug fixed later (spec section 6:
-# literal length overflow, a literal directly followed by another byte, stale credentials,
-# XCLIENT xtext) are not compared here; imap_errors.bats covers the fixed behaviour.
+# harness itself.  Cases where nginx 1.22 still has a bug fixed later
+# (doc/wire.md#nginx-fixes: literal length overflow, a literal directly followed by
+# another byte, stale credentials, XCLIENT xtext) are not compared here; imap_errors.bats
+# covers the fixed behaviour.
 
 load lib/common
 

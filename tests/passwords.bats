@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: ISC
 # passwords.bats - no password reaches a log, at any level, in any failure path.  The suite
 # runs its own sessions with error_log at debug level through every failure path it can
 # reach (wrong password, auth server down/garbage/closing/huge/slow, backend closing or
@@ -7,6 +8,7 @@
 # stderr of systemd-socket-activate) for each password in clear, in base64 and URL-escaped.
 # Every other suite ends with its own "error_log: no password" test for its logins.
 
+bats_require_minimum_version 1.5.0
 load lib/common
 load lib/faults
 
@@ -15,7 +17,10 @@ setup_file() {
 	authserver_start
 	fakes_start
 	mp_tag
-	local dbg="error_log $T/debug.log debug;" fake="auth_http 127.0.0.1:$FAKEAUTH/auth;"
+	# the same lines go to a syslog collector at debug too
+	python3 "$MP_TESTS/lib/syslog_sink.py" "$T/dbg.sock" "$T/debug.syslog" </dev/null 3>&- &
+	track $!
+	local dbg="error_log $T/debug.log debug; error_log syslog:server=unix:$T/dbg.sock debug;" fake="auth_http 127.0.0.1:$FAKEAUTH/auth;"
 	mp_server main "$dbg auth_http_timeout 1s; imap_auth plain login cram-md5;"
 	mp_server fake "$dbg $fake timeout 2s; imap_auth plain login cram-md5;"
 	mp_server authdown "$dbg auth_http 127.0.0.1:$CLOSEDPORT/auth;"
@@ -33,7 +38,9 @@ SECRET=S3cr3t
 b64() { printf '%b' "$1" | base64 -w0; }
 
 @test "sessions through every failure path, error_log at debug" {
-	local f=$(port fake) m=$(port main)
+	local f m
+	f=$(port fake)
+	m=$(port main)
 	# wrong passwords, LOGIN, quoted, literal, AUTHENTICATE PLAIN and LOGIN
 	wire "$f" ">a LOGIN echo1 ${SECRET}-1\\r\\n" .
 	wire "$f" ">a LOGIN \"echo1\" \"${SECRET} 2\"\\r\\n" .
@@ -68,7 +75,9 @@ b64() { printf '%b' "$1" | base64 -w0; }
 	# a good login, so the relay and its log line are covered too
 	wire "$f" '>a LOGIN echo1 echo1pass\r\n' '<a OK' '<\r\n' ">x ${SECRET}-19 in the relay\\r\\n" '<relay\r\n'
 	# POP3 and SMTP
-	local p=$(port pop3) s=$(port smtp)
+	local p s
+	p=$(port pop3)
+	s=$(port smtp)
 	wire "$p" '>USER echo1\r\n' '<+OK' ">PASS ${SECRET}-20\\r\\n" .
 	wire "$p" ">AUTH PLAIN $(b64 "\\0echo1\\0${SECRET}-21")\\r\\n" .
 	wire "$p" ">APOP echo1 ${SECRET}-22-0123456789abcdef0123\\r\\n" .
@@ -83,8 +92,34 @@ b64() { printf '%b' "$1" | base64 -w0; }
 	grep -q '\[debug\]\|\[info\]' "$T/debug.log"
 }
 
+@test "the debug lines are there: commands, states, the auth request, the backend dialogue" {
+	local d=$T/debug.log
+	# once in the file, once as a datagram
+	grep -q 'imap command: "a LOGIN" "echo1" (1 argument hidden) while in auth state' "$d"
+	grep -q 'imap command: "a LOGIN" "echo1" (1 argument hidden) while in auth state' "$T/debug.syslog"
+	grep -q 'imap command: "a AUTHENTICATE" "PLAIN" (1 argument hidden)' "$d"
+	grep -q 'imap SASL response (hidden)' "$d"
+	grep -q 'pop3 command: "USER" "echo1"' "$d"
+	grep -q 'pop3 command: "PASS" (1 argument hidden)' "$d"
+	grep -q 'pop3 command: "APOP" "echo1" (1 argument hidden)' "$d"
+	grep -q 'smtp command: "EHLO" "c.test"' "$d"
+	grep -q 'smtp command: "AUTH" "LOGIN"' "$d"
+	grep -q 'smtp SASL response (hidden)' "$d"
+	grep -q 'mail state: in http auth state' "$d"
+	grep -q 'mail state: connecting to upstream' "$d"
+	grep -q 'upstream prematurely closed connection while reading response from upstream' "$d"
+	grep -q 'auth http request: "Auth-User: echo1" while in http auth state' "$d"
+	grep -q 'auth http request: "Auth-Pass: (hidden)"' "$d"
+	grep -q 'auth http server replied OK, upstream 127.0.0.1:' "$d"
+	grep -q 'upstream sent: "\* OK ' "$d"
+	grep -q 'sent to upstream: "a LOGIN {5}\\x0d\\x0a"' "$d"
+	grep -q 'sent to upstream: "" and 11 bytes (hidden)' "$d"
+	# a hostile byte in a command is escaped, the line stays one line
+	run ! grep -a $'\r' "$d"
+}
+
 @test "no password, in clear, base64 or URL-escaped, in any log the proxy wrote" {
-	local files=("$T/debug.log" "$T"/mp/*.log) pats=("$SECRET") p i
+	local files=("$T/debug.log" "$T/debug.syslog" "$T"/mp/*.log) pats=("$SECRET") p i
 	for p in garbagepass closerpass bigpass slowpass closelogin1pass silent1pass deadbackendpass echo1pass; do
 		pats+=("$p")
 	done
@@ -97,6 +132,6 @@ b64() { printf '%b' "$1" | base64 -w0; }
 	echo "files: ${files[*]}"
 	echo "patterns: ${pats[*]}"
 	for p in "${pats[@]}"; do
-		! grep -naF -- "$p" "${files[@]}"
+		run ! grep -naF -- "$p" "${files[@]}"
 	done
 }

@@ -1,9 +1,11 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: ISC
 # pop3.bats - POP3 through the proxy: greeting (with the APOP salt), CAPA in its three
 # variants, AUTH listing, USER/PASS, APOP, AUTH PLAIN/LOGIN/CRAM-MD5/EXTERNAL, parser
 # errors, starttls only refusals, max_errors, the 128-byte command buffer, timeouts, auth
 # failures with and without Auth-Wait, pipelining, and logging in to Dovecot with poplib
-# and curl.  Wire bytes: spec/nginx-mail.md 2.4, 3.1, 3.3, 3.6.1, 4.
+# and curl.  Wire bytes: doc/wire.md#auth-outcome, #front-end, #pop3,
+# #pop3-backend-login, #tls.
 
 load lib/common
 load lib/pop3
@@ -318,7 +320,8 @@ APOP='!b"APOP alice " + hashlib.md5(got[got.index(b"<"):got.index(b">") + 1] + b
 @test "curl pop3://: message list through the relay" {
 	run curl -s --max-time 10 "pop3://127.0.0.1:$(port main)/" -u alice:alicepass
 	[ "$status" -eq 0 ]
-	[[ "${lines[0]}" == '1 '* ]] && [[ "${lines[1]}" == '2 '* ]]
+	[[ "${lines[0]}" == '1 '* ]]
+	[[ "${lines[1]}" == '2 '* ]]
 }
 
 @test "wrong password without Auth-Wait: -ERR with the auth server's text, then close" {
@@ -430,7 +433,8 @@ APOP='!b"APOP alice " + hashlib.md5(got[got.index(b"<"):got.index(b">") + 1] + b
 	run wire -e "$(port tmo)" .
 	[ "${lines[0]}" = "$GREET[EOF]" ]
 	elapsed=${lines[1]#elapsed=}
-	[ "${elapsed%.*}" -ge 1 ] && [ "${elapsed%.*}" -lt 3 ]
+	[ "${elapsed%.*}" -ge 1 ]
+	[ "${elapsed%.*}" -lt 3 ]
 	grep -q 'client timed out' "$(errlog)"
 }
 

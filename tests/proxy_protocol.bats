@@ -1,9 +1,10 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: ISC
 # proxy_protocol.bats - the PROXY protocol in (listen ... proxy_protocol, v1 and v2, with
 # set_real_ip_from trusting or not) and out (proxy_protocol on|v2 to the backend), over
 # IMAP: what the auth server is told (Client-IP, Proxy-Protocol-*), what the backend
 # receives first, and the silent close on a broken or missing header.
-# Wire bytes: spec/nginx-mail.md 1.8, 2.2, 3.6, 3.9.
+# Wire bytes: doc/wire.md#realip, #auth-request, #backend-login, #proxy-protocol.
 
 load lib/common
 load lib/pp_record

@@ -1,10 +1,12 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: ISC
 # proxy_v2_tls.bats - `proxy_protocol v2` to the backend when the client connection is
 # TLS (nginx 1.31.4): the header the backend receives carries AUTHORITY (the SNI), ALPN,
 # and SSL (client flags, verify result, VERSION / CN / CIPHER sub-TLVs) before the
 # CRC32C TLV, which stays last and correct. mailproxy sends no SIG_ALG / KEY_ALG
 # sub-TLVs (lib/proxy_send.c says why).
-# Wire bytes: spec/nginx-mail.md 3.9; haproxy's proxy-protocol.txt 2.2 for the TLVs.
+# Wire bytes: doc/wire.md#proxy-protocol-send; haproxy's proxy-protocol.txt 2.2 for the
+# TLVs.
 
 load lib/common
 load lib/pp_record
@@ -50,7 +52,7 @@ teardown() { check_sanitizers; }
 tls_login() { # PORT [tls_wire OPTIONS...]; after STARTTLS there is no greeting to wait for
 	local p=$1 greet='<\r\n'
 	shift
-	[[ " $* " == *" --starttls "* ]] && greet='<'
+	if [[ " $* " == *" --starttls "* ]]; then greet='<'; fi
 	run tls_wire "$p" "$@" "$greet" '>a LOGIN alice alicepass\r\n' '<a OK' '<\r\n'
 	[[ "$output" == *"a OK "*'Logged in\r\n' ]]
 }

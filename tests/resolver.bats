@@ -1,9 +1,11 @@
 #!/usr/bin/env bats
-# resolver.bats - the SMTP client host name (forward-confirmed reverse DNS, spec 3.5.2)
-# against dnsmasq and a malicious responder: resolver_client_host() driven through
-# `test_resolver probe` (tests/unit/test_resolver.c), which prints the value that would
-# go into Client-Host and XCLIENT NAME=.  The end-to-end SMTP checks (the auth server
-# seeing Client-Host) belong in smtp.bats once smtp.c calls the resolver.
+# SPDX-License-Identifier: ISC
+# resolver.bats - the SMTP client host name (forward-confirmed reverse DNS,
+# doc/wire.md#smtp-client-host) against dnsmasq and a malicious responder:
+# resolver_client_host() driven through `test_resolver probe`
+# (tests/unit/test_resolver.c), which prints the value that would go into Client-Host and
+# XCLIENT NAME=.  The end-to-end SMTP checks (the auth server seeing Client-Host) belong
+# in smtp.bats once smtp.c calls the resolver.
 
 load lib/common
 load lib/dns
@@ -132,4 +134,37 @@ logged() { grep -qF -- "$1" "$T/probe.log"; }
 	[ "$output" = 'rc=0 host=good.example.test' ]
 	run probe "127.0.0.1:$DNS_DEAD_PORT" 192.0.2.1 1000
 	[ "$output" = 'rc=2 host=[TEMPUNAVAIL]' ]
+}
+
+@test "three servers, one SERVFAIL, one empty: every lookup gets the good answer" {
+	local sf em i order total_sf=0 total_em=0
+	read -r sf em < <(free_ports 2)
+	python3 "$MP_TESTS/lib/dns_evil.py" "$sf" servfail >"$T/dns/sf.stderr" 2>&1 </dev/null 3>&- &
+	track $!
+	python3 "$MP_TESTS/lib/dns_evil.py" "$em" empty >"$T/dns/em.stderr" 2>&1 </dev/null 3>&- &
+	track $!
+	for ((i = 0; i < 100; i++)); do
+		dns_query "$em" good.example.test 1 >/dev/null 2>&1 && break
+		sleep 0.05
+	done
+	# each order three times: whichever server a process asks first, the answer is good
+	for order in "127.0.0.1:$sf 127.0.0.1:$em $(DNS)" "127.0.0.1:$em $(DNS) 127.0.0.1:$sf" \
+	    "$(DNS) 127.0.0.1:$sf 127.0.0.1:$em"; do
+		for ((i = 0; i < 3; i++)); do
+			run probe "$order" 192.0.2.1 3000
+			[ "$output" = 'rc=0 host=good.example.test' ]
+			# a failing server is logged once per lookup, and only a failing one
+			n_sf=$(grep -c "resolver 127.0.0.1:$sf failed for \"1.2.0.192.in-addr.arpa\" (Server failure), asking the next" "$T/probe.log" || true)
+			n_em=$(grep -c "resolver 127.0.0.1:$em failed for \"1.2.0.192.in-addr.arpa\" (empty answer), asking the next" "$T/probe.log" || true)
+			[ "$n_sf" -le 1 ]
+			[ "$n_em" -le 1 ]
+			run grep -c "127.0.0.1:$DNS_PORT failed" "$T/probe.log"
+			[ "$output" = 0 ]
+			total_sf=$((total_sf + n_sf))
+			total_em=$((total_em + n_em))
+		done
+	done
+	# the broken servers were really asked first some of the time
+	[ "$total_sf" -ge 1 ]
+	[ "$total_em" -ge 1 ]
 }

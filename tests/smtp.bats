@@ -1,8 +1,10 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: ISC
 # smtp.bats - SMTP through the proxy: greeting, HELO/EHLO lists, AUTH PLAIN/LOGIN/CRAM-MD5
 # through to a real Postfix with XCLIENT, messages sent with smtplib and curl arriving
 # intact, smtp_auth none (MAIL/RCPT replay), proxy_smtp_auth (a fake backend), greeting delay,
-# errors, auth failures, pipelining and max_errors.  Wire bytes: spec/nginx-mail.md 3.4-3.6.
+# errors, auth failures, pipelining and max_errors.  Wire bytes: doc/wire.md#smtp,
+# #smtp-backend-login.
 
 load lib/common
 load lib/smtp

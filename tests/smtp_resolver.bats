@@ -1,11 +1,14 @@
 #!/usr/bin/env bats
-# smtp_resolver.bats - the client host name end to end (spec 3.5.2, 3.6.3): SMTP sessions
-# through mailproxy with "resolver" pointing at dnsmasq or at a malicious responder, the
-# client's address made believable with "listen ... proxy_protocol" and set_real_ip_from,
+# SPDX-License-Identifier: ISC
+# smtp_resolver.bats - the client host name end to end (doc/wire.md#smtp-client-host,
+# #smtp-backend-login): SMTP sessions through mailproxy with "resolver" pointing at
+# dnsmasq or at a malicious responder, the client's address made believable with
+# "listen ... proxy_protocol" and set_real_ip_from,
 # and what comes out: Client-Host in the auth request, NAME= in the XCLIENT line that
 # reaches Postfix (recorded on the way by tests/lib/xclient_record.py), and what Postfix
 # makes of it in its log and in the Received: header.
 
+bats_require_minimum_version 1.5.0
 load lib/common
 load lib/smtp
 load lib/dns
@@ -183,8 +186,8 @@ QUIT" ]
 	login_and_send "$(port evil)" 192.0.2.66
 	[ "$(auth_requests)" = "$(req_plain 192.0.2.66 '[TEMPUNAVAIL]')" ]
 	[ "$(xclient_line)" = 'XCLIENT ADDR=192.0.2.66 LOGIN=alice NAME=[TEMPUNAVAIL]' ]
-	! grep -aq 'Injected' "$T/auth.log" "$T/xrec.log"
+	run ! grep -aq 'Injected' "$T/auth.log" "$T/xrec.log"
 	postfix_logged 'client=unknown\[192\.0\.2\.66\], sasl_method=XCLIENT, sasl_username=alice'
-	! grep -aq 'Injected' "$T/postfix/maillog"
+	run ! grep -aq 'Injected' "$T/postfix/maillog"
 	grep -q '192.0.2.66 resolved to invalid host name "evil\\013\\010X-Injected: yes.example.test"' "$(errlog)"
 }

@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: ISC
 # systemd.bats - mailproxy under a real systemd.  The units are the ones "mailproxy -T
 # systemd" writes from a configuration, next to units/mailproxy@.service as installed;
 # systemd 252 runs them as PID 1 of its own namespaces (tests/lib/sd-ns.sh), in the host's
@@ -72,14 +73,27 @@ mail {
 EOF
 	chmod 644 "$S/mailproxy.conf"
 	build_sockinfo "$S/bin"
-	export P4 P6 P6B PS S PKI
+	# the static system user the units run as and mailproxy-tls.socket belongs to, as
+	# "make install" creates it (PID 1 here reads this host's /etc/passwd); removed again
+	# in teardown_file if this suite made it
+	SD_MADE_USER=
+	if ! getent passwd mailproxy >/dev/null; then
+		SD_MADE_USER=1
+		systemd-sysusers "$MP_TESTS/../units/mailproxy.sysusers"
+	fi
+	export P4 P6 P6B PS S PKI SD_MADE_USER
 }
 
 teardown_file() {
 	[ -n "${T:-}" ] || return 0
-	[ -n "${S:-}" ] && "$MP_TESTS/lib/sd-ns.sh" stop "$S/state" 2>/dev/null
+	if [ -n "${S:-}" ]; then "$MP_TESTS/lib/sd-ns.sh" stop "$S/state" 2>/dev/null || true; fi
 	mp_cleanup
 	case ${SD_STAGE:-} in /var/lib/mailproxy-test.*) rm -rf "$SD_STAGE" ;; esac
+	if [ -n "${SD_MADE_USER:-}" ]; then
+		userdel mailproxy 2>/dev/null || true
+		groupdel mailproxy 2>/dev/null || true	# userdel may have taken it already
+	fi
+	return 0
 }
 
 setup() {
@@ -197,7 +211,7 @@ EOF
 
 no_failed_instances() {
 	# CollectMode=inactive-or-failed unloads failed instances at once: read the log too
-	! grep -E 'mailproxy@.*(Failed with result|status=[1-9])' "$S/state/console.log"
+	run ! grep -E 'mailproxy@.*(Failed with result|status=[1-9])' "$S/state/console.log"
 	[ -z "$(ctl systemctl --failed --no-legend --plain)" ]
 }
 
@@ -220,6 +234,7 @@ EOF
 		"ExecStart=$MAILPROXY_BUILD/mailproxy -c $BATS_TEST_TMPDIR/all.conf"
 		'# /etc/systemd/system/mailproxy-tls.service.d/50-configuration.conf'
 		"ExecStart=$MAILPROXY_BUILD/mailproxy-tls -D -c $BATS_TEST_TMPDIR/all.conf"
+		'LoadCredential=x.crt:/x.crt' 'LoadCredential=x.key:/x.key'
 		'# /etc/systemd/system/mailproxy@imap-10143.socket'
 		'ListenStream=127.0.0.1:10143' 'FreeBind=yes' 'Backlog=17' 'ReceiveBuffer=40000'
 		'SendBuffer=98304' 'KeepAlive=yes' 'KeepAliveTimeSec=300' 'KeepAliveIntervalSec=30'
@@ -237,11 +252,15 @@ EOF
 	done
 	# 127.0.0.2:10143 has no bind: the wildcard socket serves it, as in nginx
 	grep -F '# listen 127.0.0.2:10143' <<<"$output" | grep -q 'served by the wildcard socket 0.0.0.0:10143'
-	! grep -q 'ListenStream=127.0.0.2' <<<"$output"
+	[ "$(grep -c 'ListenStream=127.0.0.2' <<<"$output")" = 0 ]
 	# what systemd cannot do is said twice: in the unit and on stderr
 	grep -q '^# NOT APPLIED: multipath: ' <<<"$output"
 	[[ "$stderr" == *'[warn] "multipath" of "listen unix:/run/mp%.sock" in '*'all.conf:5: '* ]]
 	[ "$(grep -c 'NOT APPLIED' <<<"$output")" = "$(grep -c '\[warn\]' <<<"$stderr")" ]
+	# the keys go to the TLS daemon only: the handler's drop-in loads none
+	[ "$(grep -c '^LoadCredential=' <<<"$output")" = 2 ]
+	run awk '/^# \/etc\/systemd\/system\/mailproxy-tls.service.d/ { exit } /^LoadCredential=/' <<<"$output"
+	[ -z "$output" ]
 	# and the units are valid
 	"$MP_TESTS/lib/split-units.sh" "$BATS_TEST_TMPDIR/u" <<<"$output"
 	units_copy "$BATS_TEST_TMPDIR/u"
@@ -279,7 +298,8 @@ EOF
 	[[ "$output" == *"local=127.0.0.1:$P4 "* ]]
 	[[ "$output" == *" listening=0 rcvbuf=80000 sndbuf=196608 keepalive=1 keepidle=300 keepintvl=30 keepcnt=4 "* ]]
 	[[ "$output" == *"remote_addr=127.0.0.1" ]]
-	[[ "$output" == *" uid="* && "$output" != *" uid=0 "* ]]	# DynamicUser=yes
+	# the static user mailproxy (DynamicUser= takes it), which the TLS daemon runs as too
+	[[ "$output" == *" uid=$(getent passwd mailproxy | cut -d: -f3) "* ]]
 	run probe ::1 "$P6"
 	echo "$output"
 	[[ "$output" == *" keepalive=1 "* ]]
@@ -380,11 +400,13 @@ for _ in range(3):
     s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
     s.close()
 EOF
+	# each reset ends an instance, or none starts: the socket unit logs "getpeername failed"
 	for ((i = 0; i < 100; i++)); do
-		[ "$(grep -cE 'mailproxy@.*(Deactivated successfully|Failed with result)' "$S/state/console.log")" = 3 ] && break
+		[ "$(grep -cE 'mailproxy@.*(Deactivated successfully|Failed with result|getpeername failed)' "$S/state/console.log")" = 3 ] && break
 		sleep 0.02
 	done
 	grep 'mailproxy@' "$S/state/console.log"
+	[ "$(grep -cE 'mailproxy@.*(Deactivated successfully|Failed with result|getpeername failed)' "$S/state/console.log")" = 3 ]
 	no_failed_instances
 }
 
@@ -392,9 +414,10 @@ EOF
 	units
 	boot
 	ctl systemctl is-active -q mailproxy-tls.socket
-	[ "$(ctl stat -c '%F %a' /run/mailproxy/tls.sock)" = "socket 666" ]
+	# the handlers' user's alone (root may always connect)
+	[ "$(ctl stat -c '%F %a %U:%G' /run/mailproxy/tls.sock)" = "socket 600 mailproxy:mailproxy" ]
 	# not started yet: socket activation, on the first TLS session
-	! ctl systemctl is-active -q mailproxy-tls.service
+	run ! ctl systemctl is-active -q mailproxy-tls.service
 	run tls_holders "$PS"
 	echo "$output"
 	[ "${lines[0]}" = "mailproxy-tls mailproxy-tls -D -c mailproxy.conf" ]
@@ -402,7 +425,11 @@ EOF
 	[ "${#lines[@]}" = 2 ]
 	ctl systemctl is-active -q mailproxy-tls.service
 	pid=$(ctl systemctl show -p MainPID --value mailproxy-tls.service)
-	[ "$(ctl stat -c %u "/proc/$pid")" != 0 ]	# DynamicUser=yes
+	# the static user, which DynamicUser= takes when it exists: the handlers' uid too
+	uid=$(getent passwd mailproxy | cut -d: -f3)
+	[ "$(ctl awk '/^Uid:/ { print $2 }' "/proc/$pid/status")" = "$uid" ]
+	# not dumpable: its /proc files belong to root, not to the uid the handlers share
+	[ "$(ctl stat -c %u "/proc/$pid/status")" = 0 ]
 	python3 - "$PS" "$PKI/ca.crt" <<'EOF'
 import imaplib, ssl, sys
 ctx = ssl.create_default_context(cafile=sys.argv[2])
@@ -415,7 +442,7 @@ m.logout()
 print("imaps login ok")
 EOF
 	# the handlers never fell back to a mailproxy-tls of their own
-	! grep -E 'declined|did not answer' "$S/stderr.log"
+	run ! grep -E 'declined|did not answer' "$S/stderr.log"
 	grep 'serving the 1 TLS servers of ' "$S/tlsd-stderr.log"
 	no_failed_instances
 }
@@ -447,7 +474,8 @@ EOF
 	[ "$old" -gt 0 ]
 	ctl systemctl restart mailproxy-tls.service
 	new=$(ctl systemctl show -p MainPID --value mailproxy-tls.service)
-	[ "$new" -gt 0 ] && [ "$new" != "$old" ]
+	[ "$new" -gt 0 ]
+	[ "$new" != "$old" ]
 	echo go >"$BATS_TEST_TMPDIR/go"
 	wait "$client"
 	cat "$BATS_TEST_TMPDIR/client.out"

@@ -1,9 +1,11 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: ISC
 # tls.bats - TLS through mailproxy-tls: implicit TLS and STARTTLS for IMAP (curl, openssl
 # s_client, Python's ssl), the STARTTLS injection defence, handshake timeout, a plaintext
 # client on a TLS port, ALPN, encrypted keys, systemd credentials, and client
 # certificates with the exact Auth-SSL-* headers the auth server receives.
-# Spec: nginx-mail.md 1.7, 2.2, 4.  MAILPROXY_TARGET=nginx runs it against nginx.
+# Wire bytes: doc/wire.md#starttls, #auth-request, #tls.  MAILPROXY_TARGET=nginx runs it
+# against nginx.
 
 load lib/common
 load lib/tls

@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: ISC
 # tls_daemon.bats - mailproxy-tls -D: one socket-activated process that builds every TLS
 # server's context once and forks a child per session, which the handler asks over a unix
 # socket (lib/tlsd_daemon.c). The TLS suites also run whole through a daemon

@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: ISC
 # xinetd.bats - mailproxy under xinetd, run in the foreground with exactly the service
 # blocks "mailproxy -T xinetd" writes (the user changed to nobody), carrying an IMAP login
 # to Dovecot; and the inetd.conf and xinetd text of -T for every listen parameter, none
@@ -6,6 +7,7 @@
 
 bats_require_minimum_version 1.5.0
 load lib/common
+load lib/burst
 load lib/units
 
 setup_file() {
@@ -42,7 +44,7 @@ EOF
 	grep -qE '^\s+bind += 127\.0\.0\.1$' <<<"$output"
 	grep -qE "^\s+server += $MAILPROXY_BUILD/mailproxy\$" <<<"$output"
 	grep -qE "^\s+server_args += -c $T/all.conf\$" <<<"$output"
-	! grep -qE '^\s+bind += 127\.0\.0\.2$' <<<"$output"	# served by *:10143, as in nginx
+	[ "$(grep -cE '^\s+bind += 127\.0\.0\.2$' <<<"$output")" = 0 ]	# served by *:10143, as in nginx
 	grep -q "^# NOT APPLIED: backlog: " <<<"$output"
 	[[ "$stderr" == *"[warn] \"backlog\" of \"listen 127.0.0.1:10143\" in $T/all.conf:3: "* ]]
 	# what xinetd lacks for a connection, mailproxy sets on it (the test below)
@@ -55,6 +57,24 @@ EOF
 	[ "$(grep -c 'NOT APPLIED' <<<"$output")" = "$(grep -c '\[warn\]' <<<"$stderr")" ]
 }
 
+# the lines of service NAME's block in OUTPUT
+xinetd_block() { awk -v s="service $1" '$0 == s { p = 1 } p { print } p && /^}$/ { exit }' <<<"$2"; }
+
+@test "-T xinetd: every service has instances, per_source and cps; behind proxy_protocol no per_source bound" {
+	all_params_conf
+	run --separate-stderr "$MAILPROXY_BUILD/mailproxy" -T xinetd -c "$T/all.conf"
+	[ "$status" = 0 ]
+	for svc in imap-10143 imap-10143-2 imap-10143-3 imaps; do
+		block=$(xinetd_block "mailproxy-$svc" "$output")
+		echo "$block"
+		grep -qE '^\s+instances\s+= 1024$' <<<"$block"
+		grep -qE '^\s+cps\s+= 1000 1$' <<<"$block"
+	done
+	grep -qE '^\s+per_source\s+= 64$' <<<"$(xinetd_block mailproxy-imap-10143 "$output")"
+	# every client of a proxy_protocol listen has the balancer's address
+	grep -qE '^\s+per_source\s+= UNLIMITED$' <<<"$(xinetd_block mailproxy-imaps "$output")"
+}
+
 @test "-T inetd: openbsd-inetd lines, what inetd lacks said in a comment and on stderr" {
 	all_params_conf
 	run --separate-stderr "$MAILPROXY_BUILD/mailproxy" -T inetd -c "$T/all.conf"
@@ -62,11 +82,11 @@ EOF
 	echo "$stderr"
 	[ "$status" = 0 ]
 	tab=$'\t'
-	grep -qxF "127.0.0.1:10143${tab}stream${tab}tcp4${tab}nowait${tab}mailproxy${tab}$MAILPROXY_BUILD/mailproxy${tab}mailproxy -c $T/all.conf" <<<"$output"
-	grep -qxF "10143${tab}stream${tab}tcp4${tab}nowait${tab}mailproxy${tab}$MAILPROXY_BUILD/mailproxy${tab}mailproxy -c $T/all.conf" <<<"$output"
-	grep -qxF "10143${tab}stream${tab}tcp6${tab}nowait${tab}mailproxy${tab}$MAILPROXY_BUILD/mailproxy${tab}mailproxy -c $T/all.conf" <<<"$output"
-	grep -qxF "/run/mp.sock${tab}stream${tab}unix${tab}nowait${tab}mailproxy${tab}$MAILPROXY_BUILD/mailproxy${tab}mailproxy -c $T/all.conf" <<<"$output"
-	! grep -q '^127\.0\.0\.2' <<<"$output"
+	grep -qxF "127.0.0.1:10143${tab}stream${tab}tcp4${tab}nowait.1000000000${tab}mailproxy${tab}$MAILPROXY_BUILD/mailproxy${tab}mailproxy -c $T/all.conf" <<<"$output"
+	grep -qxF "10143${tab}stream${tab}tcp4${tab}nowait.1000000000${tab}mailproxy${tab}$MAILPROXY_BUILD/mailproxy${tab}mailproxy -c $T/all.conf" <<<"$output"
+	grep -qxF "10143${tab}stream${tab}tcp6${tab}nowait.1000000000${tab}mailproxy${tab}$MAILPROXY_BUILD/mailproxy${tab}mailproxy -c $T/all.conf" <<<"$output"
+	grep -qxF "/run/mp.sock${tab}stream${tab}unix${tab}nowait.1000000000${tab}mailproxy${tab}$MAILPROXY_BUILD/mailproxy${tab}mailproxy -c $T/all.conf" <<<"$output"
+	[ "$(grep -c '^127\.0\.0\.2' <<<"$output")" = 0 ]
 	grep -q "^# NOT APPLIED: backlog: " <<<"$output"
 	[[ "$stderr" == *"[warn] \"backlog\" of \"listen 127.0.0.1:10143\""* ]]
 	for p in rcvbuf sndbuf so_keepalive; do
@@ -180,4 +200,41 @@ print(s.makefile("rb").read().decode().strip())' "$PK"
 	cat "$T"/x/asan/* 2>/dev/null || true
 	[ -z "$(ls "$T/x/asan")" ]
 	! grep -E 'EXIT: .* status=[1-9]' "$T/x/services.log"
+}
+
+@test "xinetd keeps the -T xinetd service through a burst that stops one without cps; a broken configuration sends nothing" {
+	need_root "xinetd's user="
+	need_cmd xinetd
+	local d=$T/burst p q n=300 port failed
+	mkdir -p "$d"
+	read -r p q < <(free_ports 2)
+	printf 'mail {\n    auth_http 127.0.0.1:9/auth;\n    server { listen 127.0.0.1:%s; listen 127.0.0.1:%s; protocol imap; }\n}\n' \
+		"$p" "$q" >"$d/mp.conf"
+	"$MAILPROXY_BUILD/mailproxy" -T xinetd -c "$d/mp.conf" >"$d/generated" 2>"$d/generated.err"
+	[ ! -s "$d/generated.err" ]
+	{
+		printf 'defaults\n{\n\tlog_type = FILE %s/services.log\n}\n' "$d"
+		# root, as the user mailproxy need not exist here; the second service as it would be
+		# without cps: xinetd's default, 50 a second, then 10 s stopped
+		sed -e 's/^\(\s*user\s*=\s*\)mailproxy$/\1root/' "$d/generated" |
+			awk -v q="mailproxy-imap-$q" '/^service / { svc = $2 } svc == q && $1 == "cps" { next } { print }'
+	} >"$d/xinetd.conf"
+	cat "$d/xinetd.conf"
+	[ "$(grep -cE '^\s+cps\s+= 1000 1$' "$d/xinetd.conf")" = 1 ]
+	xinetd -dontfork -f "$d/xinetd.conf" -filelog "$d/xinetd.log" >"$d/xinetd.stderr" 2>&1 </dev/null 3>&- &
+	track $!
+	wait_listen "$p" "$q" || { cat "$d/xinetd.log" "$d/xinetd.stderr"; return 1; }
+	for port in "$p" "$q"; do
+		failed=$(burst "$port" "$n")
+		echo "$n connections to $port: $failed failed"
+	done
+	burst_stopped "$q" "the service without cps"
+	run python3 "$MP_TESTS/lib/inetd_client.py" "$p"
+	echo "after the burst, $p: $output"
+	[ "${lines[0]}" = "b'* OK IMAP4 ready\\r\\n'" ]
+	# xinetd makes the connection fd 2 as well: a broken file must not reach the client
+	echo 'mail { server { listen 127.0.0.1:1; } ' >"$d/mp.conf"
+	run python3 "$MP_TESTS/lib/inetd_client.py" "$p"
+	echo "broken configuration, $p: $output"
+	[ "$output" = "b''" ]
 }

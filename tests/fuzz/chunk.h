@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* chunk.h: the harness the parser fuzz targets share. The input is a client
  * byte stream whose first byte gives a chunk size (1 to 17). The target's
  * run() drives its parser over the rest, fed whole or in chunks by feed(),

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* fuzz_auth_reply.c: libFuzzer target for the auth_http reply parser.
  *   clang -fsanitize=fuzzer,address,undefined -Ilib \
  *       tests/fuzz/fuzz_auth_reply.c lib/auth_http_reply.c

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* fuzz_backend_reply.c: libFuzzer target for the backend login dialogues'
  * pure parts: the reply framing (backend_frame_line, backend_frame_smtp,
  * imap_backend_frame) and the state machines (imap_backend_step,

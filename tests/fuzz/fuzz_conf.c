@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* fuzz_conf.c: libFuzzer target for the configuration parser.
  * clang -fsanitize=fuzzer,address,undefined -Ilib tests/fuzz/fuzz_conf.c lib/arena.c lib/conf_*.c
  * ./a.out tests/fuzz/corpus/conf

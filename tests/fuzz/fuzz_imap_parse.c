@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* fuzz_imap_parse.c: libFuzzer target for the IMAP parser.
  * Build: clang -fsanitize=fuzzer,address,undefined -Ilib \
  *            tests/fuzz/fuzz_imap_parse.c lib/imap_parse.c

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* fuzz_pop3_parse.c: libFuzzer target for the POP3 parser.
  * Build: clang -fsanitize=fuzzer,address,undefined -Ilib \
  *            tests/fuzz/fuzz_pop3_parse.c lib/pop3_parse.c

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* fuzz_proxy_proto.c: libFuzzer target for the PROXY protocol parser.
  * The input is what one peek returned (up to 4096 bytes are looked at).
  * Checked: the header never claims more bytes than it was given, texts are

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* fuzz_sasl.c: libFuzzer target for base64 and the SASL decoders.
  * Build: clang -fsanitize=fuzzer,address,undefined -Ilib \
  *            tests/fuzz/fuzz_sasl.c lib/sasl.c lib/base64.c

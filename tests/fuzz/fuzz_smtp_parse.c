@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* fuzz_smtp_parse.c: libFuzzer target for the SMTP command parser.
  * Build: clang -fsanitize=fuzzer,address,undefined -Ilib \
  *            tests/fuzz/fuzz_smtp_parse.c lib/smtp_parse.c lib/sasl.c lib/base64.c

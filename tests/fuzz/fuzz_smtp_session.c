@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* fuzz_smtp_session.c: libFuzzer target for the SMTP front end end to end:
  * smtp_serve() runs a whole client session over a socketpair, with the
  * real parser, state machine, SASL steps, auth request builder
@@ -346,7 +347,7 @@ session_connect_backend(struct session *s)
 	char script[512];
 	size_t n = 0;
 	int sv[2];
-	bool none = strcmp(s->method, "none") == 0;
+	bool none = s->method == METHOD_NONE;
 
 	check(R.ok && !R.connected);
 	check(s->bfd == -1);
@@ -395,12 +396,10 @@ session_exec_relay(struct session *s, const char *pending, size_t npending)
 /* The handshake "succeeds": the session's plaintext side is a new socket
  * that carries what the client sends after TLS. */
 int
-session_tls(struct session *s, const char *missing, const char *error)
+session_tls(struct session *s)
 {
 	int sv[2];
 
-	(void)missing;
-	(void)error;
 	check(!s->tls);
 	check(s->len == 0);	/* nothing read before TLS survives it */
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == -1)

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* fuzz_tls_report.c: libFuzzer target for the handshake report parser and
  * the ClientHello ALPN check, the two parsers of mailproxy-tls's wire data.
  * Build: clang -fsanitize=fuzzer,address,undefined -Ilib \

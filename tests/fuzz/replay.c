@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* replay.c: run a libFuzzer target over stored inputs without libFuzzer.
  *   replay_<target> [DIR|FILE]...
  * Every regular file of each DIR (and each FILE) is passed once to

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 # auth_tls.bash - the auth server behind TLS, for tests/auth_https.bats.  Source after
 # common.bash and tls.bash (tls_pki makes the certificates; server.crt is for localhost
 # and 127.0.0.1, signed by ca.crt; other-ca.crt is a CA that signed nothing of ours).

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 # authserver_tls.py - tests/authserver.py behind TLS, for `auth_http https://...` tests.
 #
 #   authserver_tls.py --cert FILE --key FILE  AUTHSERVER-ARGS...

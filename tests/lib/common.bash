@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 # common.bash - shared set-up for the bats suites: a private Dovecot, the auth server, the
 # proxy under test (mailproxy under systemd-socket-activate, or nginx's own mail proxy),
 # and the raw-wire client.  Sourced by every tests/*.bats file.
@@ -45,17 +46,30 @@ nopass:nopasspass
 closer:closerpass
 big:bigpass}"
 
-# free_ports N: print N distinct loopback TCP ports that are free right now.  The kernel
-# picks them from the ephemeral range, so parallel suites do not collide.
+# free_ports N: print N distinct loopback TCP ports that are free right now.  They come
+# from below the kernel's ephemeral range (ip_local_port_range): a port from inside it can
+# be taken, between this check and the listener's bind, by the local end of any outgoing
+# connection (or its TIME_WAIT), which a burst test makes by the hundred.  A random start
+# keeps parallel suites apart; each port is checked by binding it.
 free_ports() {
 	python3 - "$1" <<'EOF'
-import socket, sys
-socks = []
-for _ in range(int(sys.argv[1])):
+import random, socket, sys
+lo = int(open("/proc/sys/net/ipv4/ip_local_port_range").read().split()[0])
+low = 10000 if lo > 20000 else 1024
+ports, socks = [], []
+while len(ports) < int(sys.argv[1]):
+    p = random.randrange(low, lo)
+    if p in ports:
+        continue
     s = socket.socket()
-    s.bind(("127.0.0.1", 0))
+    try:
+        s.bind(("127.0.0.1", p))
+    except OSError:
+        s.close()
+        continue
     socks.append(s)
-print(" ".join(str(s.getsockname()[1]) for s in socks))
+    ports.append(p)
+print(" ".join(map(str, ports)))
 EOF
 }
 
@@ -213,7 +227,7 @@ mp_server() {
 # port NAME [INST [inetd]]: the port of server NAME of proxy instance INST (default mp)
 port() {
 	local inst=${2:-mp} col=2
-	[ "${3:-}" = inetd ] && col=3
+	if [ "${3:-}" = inetd ]; then col=3; fi
 	awk -v n="$1" -v c="$col" '$1 == n { print $c; f = 1 } END { exit !f }' "$T/$inst/ports" ||
 		{ echo "no server $1 in $inst" >&2; return 1; }
 }
@@ -236,7 +250,7 @@ mp_write_conf() { # INST
 		echo "    server_name mail.test;"
 		echo "    auth_http 127.0.0.1:$AUTHPORT/auth;"
 		echo "    auth_http_timeout 5s;"
-		[ -n "$MP_MAIL_EXTRA" ] && echo "$MP_MAIL_EXTRA"
+		if [ -n "$MP_MAIL_EXTRA" ]; then echo "$MP_MAIL_EXTRA"; fi
 		for ((i = 0; i < n; i++)); do
 			echo "${MP_SERVERS[i]} ${ports[2 * i]} ${ports[2 * i + 1]}" >>"$dir/ports"
 			echo "    server { # ${MP_SERVERS[i]}"
@@ -297,11 +311,13 @@ tls_daemon_env() {
 		[ -S "$dir/tls.sock" ] && break
 		sleep 0.05
 	done
+	# without the socket the handlers would quietly run a mailproxy-tls of their own
+	[ -S "$dir/tls.sock" ] || { cat "$dir/ssa-tlsd.log" >&2; echo "no $dir/tls.sock" >&2; return 1; }
 	TLS_ENV=(-E "MAILPROXY_TLS_SOCKET=$dir/tls.sock")
 }
 
 # skip_on_nginx REASON: for behaviour where mailproxy deliberately follows current nginx
-# (spec section 6) and Debian's nginx 1.22 still has the old bug
+# (doc/wire.md#nginx-fixes) and Debian's nginx 1.22 still has the old bug
 skip_on_nginx() {
 	[ "$(proxy_kind "${2:-mp}")" = nginx ] && skip "nginx 1.22: $1"
 	return 0
@@ -338,7 +354,7 @@ mp_cleanup() {
 		for ((i = 0; i < 50; i++)); do
 			alive=
 			for pid in $(cat "$T/pids"); do
-				kill -0 "$pid" 2>/dev/null && alive=1
+				if kill -0 "$pid" 2>/dev/null; then alive=1; fi
 			done
 			[ -z "$alive" ] && break
 			sleep 0.05

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 # dns.bash - DNS servers for the resolver tests, on loopback high ports.  Source it after
 # tests/lib/common.bash and call dns_start in setup_file (after mp_init).
 #

@@ -1,9 +1,13 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 # dns_evil.py - a tiny DNS responder (stdlib only) for the answers dnsmasq will not give:
 # PTR names with CR, LF, spaces and other junk, empty and unusable answers, SERVFAIL,
 # silence, and CNAMEs in front of the records.  UDP only (answers are small).
 #
-#   dns_evil.py PORT
+#   dns_evil.py PORT [servfail|empty]
+#
+# With a second argument every query gets that answer instead: SERVFAIL, or NOERROR with
+# no records (a broken resolver, for the tests of several `resolver` servers).
 #
 # Reverse names for 192.0.2.N (N.2.0.192.in-addr.arpa, PTR):
 #   66  "evil\r\nX-Injected: yes.example.test" (one label with CR LF, ':' and ' ')
@@ -103,6 +107,7 @@ def parse_question(msg):
 
 def main():
     port = int(sys.argv[1])
+    mode = sys.argv[2] if len(sys.argv) > 2 else None
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     s.bind(("127.0.0.1", port))
     while True:
@@ -112,7 +117,7 @@ def main():
             qname, qtype, question = parse_question(msg)
         except (IndexError, struct.error):
             continue
-        res = answer(qname, qtype)
+        res = {"servfail": (2, []), "empty": (0, [])}.get(mode) or answer(qname, qtype)
         if res is None:
             continue
         rcode, ans = res

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 # echo_backend.py - fast fakes for the load and fault suites: an auth_http server and IMAP
 # backends that speak just enough IMAP for the proxy's login, in one asyncio process.
 #

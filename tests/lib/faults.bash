@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 # faults.bash - helpers for the fault, CVE, load and password suites.  Load after
 # lib/common.
 #
@@ -61,7 +62,7 @@ leftovers() {
 		mailproxy | mailproxy-relay | mailproxy-tls) ;;
 		*) continue ;;
 		esac
-		tr '\0' '\n' <"$p/environ" 2>/dev/null | grep -qxF "MP_FAULT_TAG=$T" && echo "${p#/proc/}"
+		if tr '\0' '\n' <"$p/environ" 2>/dev/null | grep -qxF "MP_FAULT_TAG=$T"; then echo "${p#/proc/}"; fi
 	done
 	return 0
 }

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 # load_client.py - N concurrent IMAP sessions through the proxy to echo_backend.py: each
 # logs in, waits until all N are logged in at once, then sends SIZE bytes of its own
 # pseudo-random stream while reading the echo, half-closes and waits for EOF.  A session

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 # pop3.bash - helpers for tests/pop3.bats.  Source after common.bash.
 #
 #   pop3_conf                 make every server{} of the suite a POP3 server

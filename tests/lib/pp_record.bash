@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 # pp_record.bash - a recording backend (pp_record.py) in front of the suite's Dovecot, and a
 # second auth server that sends logins there; sets RECPORT and AUTH2PORT. Logs: $T/pp.log
 # (the PROXY headers received), $T/auth2.log (the auth requests).

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 # pp_record.py - a backend that records the PROXY protocol header the proxy sends first,
 # then forwards everything else to the real backend, both ways.
 #

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 """pump.py: one direction of a test relay (pp_record.py, xclient_record.py)."""
 import socket
 

@@ -1,9 +1,10 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # sd-ns.sh - a throw-away, real systemd (PID 1 of its own pid, mount, uts, ipc and cgroup
 # namespaces) for socket-activation tests on hosts whose PID 1 is not systemd, or is one we
 # must not touch.  It sees only the units in UNITDIR plus empty stand-ins for the targets
 # that DefaultDependencies= pulls in, has a private /run, and logs to STATE/console.log.
-# Root only.  See /work/shared/notes/socket-activation.md, section 2.
+# Root only.  doc/testing.md#sd-ns explains how it works and why.
 #
 #   sd-ns.sh start STATE UNITDIR TARGET   boot, start TARGET, return once it is active
 #   sd-ns.sh ctl   STATE CMD...           run CMD in its mount and pid namespaces (systemctl)

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 """served_by.py [--tls] [--parent] PORT: connect to 127.0.0.1:PORT (over TLS with
 --tls, no certificate check), read the greeting, and print the executable (its base
 name) of the process holding the server side of that connection: which build of the

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 """sockholder.py: which process holds the server side of a loopback TCP
 connection (for served_by.py and sockopts.py)."""
 import os

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 """sockopts.py PORT: connect to 127.0.0.1:PORT, read the greeting, and print the
 socket options of the server side of that connection, read from the process that
 holds it (through a copy of its descriptor: pidfd_getfd, so run as root or as its

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # split-units.sh DIR: split the output of "mailproxy -T systemd" (read on stdin) into the
 # files it names, each headed by a "# /etc/systemd/system/NAME" line, under DIR.
 set -eu

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 # tls.bash - test PKI and TLS helpers for tests/tls.bats.  Source after common.bash.
 #
 # tls_pki DIR makes, with openssl:
@@ -69,7 +70,7 @@ EOF
 		# leaf certificates: key, CSR, then signed by the CA with the given extensions
 		leaf() { # NAME SUBJECT EXT [NEWKEY-OPTIONS...]
 			local k=(-newkey rsa:2048)
-			(($# > 3)) && k=("${@:4}")
+			if (($# > 3)); then k=("${@:4}"); fi
 			q openssl req "${k[@]}" -nodes -keyout "$1.key" -out "$1.csr" \
 				-subj "$2" -config ca.cnf
 			q openssl ca -batch -config ca.cnf -extensions "$3" -in "$1.csr" -out "$1.crt" -notext

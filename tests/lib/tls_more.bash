@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 # tls_more.bash - helpers for tests/tls_pop3_smtp.bats, tests/smtp_resolver.bats and
 # tests/cve_smtp.bats.  Load after lib/common (and after lib/smtp when it is used).
 #

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 # units.bash - helpers for the suites that run mailproxy under real service managers
 # (systemd.bats, xinetd.bats, install.bats).  Sourced after lib/common.
 #

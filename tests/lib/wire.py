@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 # wire.py - a raw-wire client for the test suites: it connects, runs a script of steps and
 # prints every byte it received on one line, with \r, \n, \\ and other non-printables as
 # escapes, so a test can compare the exact bytes:  * OK IMAP4 ready\r\n

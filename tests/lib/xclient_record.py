@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 # xclient_record.py - what the proxy sends to an SMTP backend, and a permissive auth server,
 # for tests/smtp_resolver.bats and tests/cve_smtp.bats.  Stdlib only.
 #

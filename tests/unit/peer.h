@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* peer.h: a scripted fake backend on a socketpair, for the backend login tests.
  * peer_start() forks a child that follows a script of steps: read what the
  * step expects (exactly, if set), then send its reply (if set), byte by byte

@@ -1,6 +1,7 @@
+/* SPDX-License-Identifier: ISC */
 /* test_auth_http.c: the auth_http request bytes, the reply parser and its
- * outcomes (spec 2.2-2.5), and the libcurl transport against tiny servers
- * forked on loopback and on a unix socket. */
+ * outcomes (doc/wire.md#auth-request to #auth-transport), and the libcurl
+ * transport against tiny servers forked on loopback and on a unix socket. */
 
 #include <errno.h>
 #include <signal.h>

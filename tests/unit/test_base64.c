@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* test_base64.c: encoding vectors (RFC 4648) and nginx's lenient decoding. */
 #include <errno.h>
 #include <string.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* test_conf.c: the configuration parser against nginx's grammar, values,
  * defaults, inheritance and error messages (each checked against nginx
  * 1.22's "nginx -t", or the newer wording where nginx changed it). */
@@ -16,6 +17,7 @@
 #include "arena.h"
 #include "conf.h"
 #include "conf_int.h"
+#include "sasl.h"
 #include "unit.h"
 
 static char dir[] = "/tmp/test_conf.XXXXXX";
@@ -588,6 +590,33 @@ static void test_digest(void)
 	CHECK(d3 != d1);
 }
 
+/* A server_name too long for the APOP/CRAM-MD5 salt is refused where a salt
+ * can be asked for, in every protocol alike; elsewhere it is fine. */
+static void test_salt_name(void)
+{
+	char name[SASL_SERVER_NAME_MAX + 2], text[512];
+	static const char *const cases[][2] = {
+		{ "imap_auth cram-md5;", "143" }, { "pop3_auth apop;", "110" },
+		{ "pop3_auth cram-md5;", "110" }, { "smtp_auth cram-md5;", "25" },
+	};
+	struct mp_conf cf;
+
+	memset(name, 'n', sizeof name - 1);
+	name[sizeof name - 1] = '\0';
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		snprintf(text, sizeof text, MAIL("server_name %s; server { listen %s; %s }"),
+		    name, cases[i][1], cases[i][0]);
+		CHECK_STR(parse(&cf, text), "\"server_name\" is longer than 155 bytes, too long "
+		    "for the APOP and CRAM-MD5 salt, for server in /x.conf:1");
+	}
+	snprintf(text, sizeof text, MAIL("server_name %s; server { listen 110; }"), name);
+	CHECK_STR(parse(&cf, text), "ok");	/* no salt without apop or cram-md5 */
+	name[SASL_SERVER_NAME_MAX] = '\0';
+	snprintf(text, sizeof text, MAIL("server_name %s; server { listen 25; smtp_auth cram-md5; }"),
+	    name);
+	CHECK_STR(parse(&cf, text), "ok");
+}
+
 int main(void)
 {
 	char cmd[300];
@@ -605,6 +634,7 @@ int main(void)
 	test_errors();
 	test_listen();
 	test_find_listen();
+	test_salt_name();
 	test_seed();	/* again: nothing carried over */
 	bench();
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* test_imap_backend.c: the IMAP backend login, first as pure functions, then
  * against a scripted fake backend on a socketpair (peer.h). */
 #include <arpa/inet.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* test_imap_parse.c: the IMAP command parser against nginx's behaviour,
  * each case fed whole and byte by byte (which must agree). */
 #include <stdlib.h>
@@ -165,7 +166,7 @@ test_tags(void)
 {
 	struct outcome o;
 
-	o = PARSE(" NOOP\r\n");		/* quirk 15: empty tag is one space */
+	o = PARSE(" NOOP\r\n");		/* empty tag is one space (doc/wire.md#imap-grammar) */
 	CHECK(o.rc == IMAP_DONE && o.cmd == IMAP_CMD_NOOP);
 	CHECK_TAG(o, " ");
 
@@ -263,7 +264,7 @@ test_literals(void)
 	CHECK_ARG(o, 0, "\"x\"");
 	CHECK_ARG(o, 1, "y");
 
-	/* quirk 7: {0} and {} take one byte */
+	/* {0} and {} take one byte (doc/wire.md#imap-literals) */
 	o = PARSE("a LOGIN {0}\r\nX y\r\n");
 	CHECK(o.rc == IMAP_DONE && o.literals == 1 && o.nargs == 2);
 	CHECK_ARG(o, 0, "X");
@@ -319,7 +320,7 @@ test_nosync_close(void)
 {
 	struct outcome o;
 
-	/* quirk 8: a bad line announcing {N+} closes the connection */
+	/* a bad line announcing {N+} closes the connection (doc/wire.md#imap-literals) */
 	o = PARSE("a FOO {3+}\r\n");
 	CHECK(o.rc == IMAP_INVALID_CLOSE);
 	CHECK_TAG(o, "a ");

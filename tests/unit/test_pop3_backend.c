@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* test_pop3_backend.c: the POP3 backend login, first as pure functions, then
  * against a scripted fake backend on a socketpair (peer.h). */
 #include <errno.h>

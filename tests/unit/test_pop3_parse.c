@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* test_pop3_parse.c: the POP3 command parser, command by command, then the
  * argument and line-end rules, SASL response lines, every split point of a
  * pipeline, and nginx's 128-byte buffer. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* test_proxy_proto.c: the PROXY protocol parser (nginx's rules for v1
  * and v2), the v1/v2 builders (with the TLS TLVs), nginx's IPv6 text form
  * and CRC-32C. */

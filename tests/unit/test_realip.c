@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* test_realip.c: set_real_ip_from matching (addresses, CIDRs, unix:,
  * v4-mapped peers) and the replacement of the client address. */
 #include <arpa/inet.h>

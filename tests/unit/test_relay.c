@@ -1,5 +1,8 @@
-/* test_relay.c: relay_run() in a child process between two socketpairs; the
- * test plays both the client and the backend. */
+/* SPDX-License-Identifier: ISC */
+/* test_relay.c: relay_run() in a child process between two socketpairs (or
+ * two loopback TCP connections); the test plays both the client and the
+ * backend. */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -8,6 +11,8 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <dirent.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdio.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -20,6 +25,8 @@
 
 /* 1: the relay copies through its buffers; 0: it splices (socketpairs allow it) */
 static int force_copy;
+/* 1: the relay's ends are loopback TCP connections (urgent data needs TCP) */
+static int use_tcp;
 
 struct relay_child {
 	pid_t pid;
@@ -27,13 +34,45 @@ struct relay_child {
 	int statfd;		/* the child writes its struct relay_stats here */
 };
 
+/* A connected pair like socketpair(2), over 127.0.0.1 when use_tcp; -1 on error. */
+static int
+stream_pair(int sv[2])
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t len = sizeof sin;
+	int ls, one = 1;
+
+	if (!use_tcp)
+		return socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv);
+	ls = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (ls == -1 || bind(ls, (struct sockaddr *)&sin, sizeof sin) == -1 || listen(ls, 1) == -1 ||
+	    getsockname(ls, (struct sockaddr *)&sin, &len) == -1)
+		return -1;
+	sv[0] = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (sv[0] == -1 || connect(sv[0], (struct sockaddr *)&sin, sizeof sin) == -1)
+		return -1;
+	sv[1] = accept4(ls, NULL, NULL, SOCK_CLOEXEC);
+	close(ls);
+	if (sv[1] == -1)
+		return -1;
+	/* small writes go out as small segments, as a chatty peer's do; small
+	 * socket buffers fill in a few thousand of them, not megabytes */
+	for (int i = 0; i < 2; i++) {
+		int sz = 32768;
+
+		(void)setsockopt(sv[i], IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+		(void)setsockopt(sv[i], SOL_SOCKET, SO_SNDBUF, &sz, sizeof sz);
+		(void)setsockopt(sv[i], SOL_SOCKET, SO_RCVBUF, &sz, sizeof sz);
+	}
+	return 0;
+}
+
 static void
 start_relay(struct relay_child *rc, size_t csize, size_t usize, int64_t idle_ms)
 {
 	int cp[2], bp[2], sp[2];
 
-	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, cp) == -1 ||
-	    socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, bp) == -1 || pipe2(sp, O_CLOEXEC) == -1) {
+	if (stream_pair(cp) == -1 || stream_pair(bp) == -1 || pipe2(sp, O_CLOEXEC) == -1) {
 		perror("socketpair");
 		exit(2);
 	}
@@ -79,6 +118,20 @@ finish_relay(struct relay_child *rc)
 	if (rc->bfd != -1)
 		close(rc->bfd);
 	return st;
+}
+
+/* finish_relay() for a relay that must end by itself within MS: one that does
+ * not is killed and fails the check instead of hanging the test. */
+static struct relay_stats
+finish_relay_within(struct relay_child *rc, int ms, const char *file, int line)
+{
+	struct pollfd pfd = { .fd = rc->statfd, .events = POLLIN };
+	int r = poll(&pfd, 1, ms);
+
+	CHECK_AT(r == 1, file, line);
+	if (r != 1)
+		kill(rc->pid, SIGKILL);
+	return finish_relay(rc);
 }
 
 /* Byte I of stream SEED: position-dependent, so a lost, doubled or reordered
@@ -306,6 +359,216 @@ test_idle_timeout(void)
 	CHECK(st.ms >= 880 && st.ms < 2500);
 }
 
+/* The CPU time the process PID has used, in clock ticks; -1 if unknown. */
+static long
+cpu_ticks(pid_t pid)
+{
+	char path[64], buf[1024], *p;
+	unsigned long ut, st;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return -1;
+	n = read(fd, buf, sizeof buf - 1);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	buf[n] = '\0';
+	/* after "pid (comm)": state ppid pgrp session tty tpgid flags minflt
+	 * cminflt majflt cmajflt utime stime */
+	if ((p = strrchr(buf, ')')) == NULL ||
+	    sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut, &st) != 2)
+		return -1;
+	return (long)(ut + st);
+}
+
+/* The share of one CPU, in percent, that the relay used over MS milliseconds. */
+static long
+relay_cpu_percent(pid_t pid, int ms)
+{
+	long t0 = cpu_ticks(pid), t1;
+	int64_t w0 = mp_now_ms(), w1;
+
+	usleep((useconds_t)ms * 1000);
+	t1 = cpu_ticks(pid);
+	w1 = mp_now_ms();
+	CHECK(t0 >= 0 && t1 >= 0 && w1 > w0);
+	if (t0 < 0 || t1 < 0 || w1 <= w0)
+		return 100;
+	return (t1 - t0) * 100000 / sysconf(_SC_CLK_TCK) / (w1 - w0);
+}
+
+/* Write CHUNK-byte pieces of E's stream until the relay has taken none for
+ * 200 ms: its destination's peer does not read, so everything in between is
+ * full. An urgent byte, which the stream does not count, goes out after the
+ * first piece when OOB. */
+static void
+send_until_blocked(struct end *e, size_t chunk, bool oob)
+{
+	char buf[4096];
+	int64_t since = mp_now_ms();
+
+	while (mp_now_ms() - since < 200) {
+		ssize_t w;
+
+		for (size_t k = 0; k < chunk; k++)
+			buf[k] = (char)pat(e->tx_seed, e->tx_done + k);
+		w = write(e->fd, buf, chunk);
+		if (w > 0) {
+			e->tx_done += (uint64_t)w;
+			since = mp_now_ms();
+		} else
+			usleep(1000);
+		if (oob && e->tx_done > 0) {
+			CHECK(send(e->fd, "!", 1, MSG_OOB) == 1);
+			oob = false;
+		}
+	}
+}
+
+/* A peer that stops reading while the other writes many small pieces: once
+ * the pipe's slots (pages) are full, the pipe takes nothing more though it has
+ * byte room, and the relay must wait for its destination instead of polling a
+ * source it cannot read (which spun at 100% CPU). Then the reader resumes and
+ * gets every byte, in order; the urgent byte, when OOB, is dropped as read(2)
+ * drops it. FROM_BACKEND picks the direction. */
+static void
+test_blocked_reader(bool from_backend, size_t chunk, bool oob)
+{
+	struct relay_child rc;
+	struct relay_stats st;
+	long cpu;
+
+	start_relay(&rc, 4096, 4096, 20000);
+	struct end e[2] = {
+		{ .fd = rc.cfd, .tx_seed = 11, .rx_seed = 12, .tx_shut = true },
+		{ .fd = rc.bfd, .tx_seed = 12, .rx_seed = 11, .tx_shut = true },
+	};
+	struct end *tx = &e[from_backend], *rx = &e[!from_backend];
+
+	send_until_blocked(tx, chunk, oob);
+	CHECK(tx->tx_done > 0);
+	cpu = relay_cpu_percent(rc.pid, 600);
+	if (cpu >= 10)
+		fprintf(stderr, "relay blocked %s (%s, %s, %zu-byte writes%s): %ld%% CPU\n",
+		    from_backend ? "towards the client" : "towards the backend", use_tcp ? "tcp" : "unix",
+		    force_copy ? "copy" : "splice", chunk, oob ? ", urgent byte" : "", cpu);
+	CHECK(cpu < 10);
+	/* the reader resumes; the writer finishes with an EOF */
+	tx->tx_total = tx->tx_done;
+	tx->tx_shut = false;
+	rx->rx_wait_eof = true;
+	CHECK(pump(e, 2, 10000) == 0);
+	CHECK(rx->rx_eof && rx->rx_got == tx->tx_done && !rx->rx_bad);
+	close(rx->fd);
+	if (from_backend)
+		rc.cfd = -1;
+	else
+		rc.bfd = -1;
+	st = finish_relay_within(&rc, 3000, __FILE__, __LINE__);
+	CHECK(st.end == RELAY_END_DONE || st.end == (from_backend ? RELAY_END_CLIENT : RELAY_END_BACKEND));
+	CHECK((from_backend ? st.b2c : st.c2b) == tx->tx_done);
+}
+
+/* The peer that does not read, having half-closed its own side first, goes
+ * away: the relay, blocked on it, sees the hang-up at once (its only poll on
+ * that peer is the blocked direction's POLLOUT) and ends on the failed write,
+ * blamed on that peer. */
+static void
+test_blocked_reader_leaves(bool from_backend)
+{
+	struct relay_child rc;
+	struct relay_stats st;
+	int64_t t0;
+
+	start_relay(&rc, 4096, 4096, 20000);
+	struct end e = { .fd = from_backend ? rc.bfd : rc.cfd, .tx_seed = 14, .tx_shut = true };
+
+	CHECK(shutdown(from_backend ? rc.cfd : rc.bfd, SHUT_WR) == 0);
+	send_until_blocked(&e, 29, false);
+	t0 = mp_now_ms();
+	if (from_backend) {
+		close(rc.cfd);
+		rc.cfd = -1;
+	} else {
+		close(rc.bfd);
+		rc.bfd = -1;
+	}
+	st = finish_relay_within(&rc, 3000, __FILE__, __LINE__);
+	CHECK(mp_now_ms() - t0 < 1000);
+	CHECK(st.end == (from_backend ? RELAY_END_CLIENT : RELAY_END_BACKEND));
+	CHECK(st.err == EPIPE || st.err == ECONNRESET);
+}
+
+/* An urgent byte with nothing behind it, then more and the EOF: the relay
+ * waits without spinning, drops the byte, and relays the rest. */
+static void
+test_urgent_alone(void)
+{
+	struct relay_child rc;
+	struct pollfd pfd;
+	char buf[16];
+	size_t got = 0;
+	bool eof = false;
+	long cpu;
+
+	start_relay(&rc, 4096, 4096, 20000);
+	CHECK(write(rc.cfd, "a", 1) == 1);
+	usleep(100000);
+	CHECK(send(rc.cfd, "!", 1, MSG_OOB) == 1);
+	cpu = relay_cpu_percent(rc.pid, 500);
+	if (cpu >= 10)
+		fprintf(stderr, "relay after an urgent byte (%s): %ld%% CPU\n",
+		    force_copy ? "copy" : "splice", cpu);
+	CHECK(cpu < 10);
+	/* the FIN right behind, both in before the relay looks: splice says
+	 * EOF at the mark, and must not be believed */
+	CHECK(kill(rc.pid, SIGSTOP) == 0);
+	CHECK(write(rc.cfd, "bc", 2) == 2);
+	CHECK(shutdown(rc.cfd, SHUT_WR) == 0);
+	usleep(50000);
+	CHECK(kill(rc.pid, SIGCONT) == 0);
+	pfd = (struct pollfd){ .fd = rc.bfd, .events = POLLIN };
+	while (!eof && poll(&pfd, 1, 2000) == 1) {
+		ssize_t n = read(rc.bfd, buf + got, sizeof buf - got);
+
+		if (n <= 0)
+			eof = true;
+		else
+			got += (size_t)n;
+	}
+	CHECK(eof);
+	CHECK_MEM(buf, got, "abc", 3);
+	close(rc.cfd);
+	rc.cfd = -1;
+	close(rc.bfd);
+	rc.bfd = -1;
+	(void)finish_relay(&rc);
+}
+
+/* A relay blocked on a peer that does not read moves no byte: that is idle
+ * time, and proxy_timeout ends it (nginx: no data either way for the time). */
+static void
+test_blocked_times_out(void)
+{
+	struct relay_child rc;
+	struct relay_stats st;
+	int64_t t0;
+
+	start_relay(&rc, 4096, 4096, 500);
+	struct end e = { .fd = rc.bfd, .tx_seed = 13, .tx_shut = true };
+
+	send_until_blocked(&e, 29, false);
+	t0 = mp_now_ms();
+	st = finish_relay_within(&rc, 3000, __FILE__, __LINE__);
+	CHECK(st.end == RELAY_END_TIMEOUT);
+	/* blocked 200 ms before send_until_blocked returned */
+	CHECK(mp_now_ms() - t0 < 1500);
+	CHECK(st.b2c < e.tx_done);
+}
+
 /* The largest pipe the relay in PID holds, read through copies of its fds
  * (pidfd_getfd: the test is the relay's parent); 0 when it has none. */
 static int
@@ -399,6 +662,24 @@ main(void)
 		test_write_to_closed_backend();
 		test_idle_timeout();
 	}
+	for (force_copy = 0; force_copy <= 1; force_copy++) {
+		test_blocked_reader(true, 29, false);
+		test_blocked_reader(false, 29, false);
+	}
+	force_copy = 0;
+	test_blocked_times_out();
+	test_blocked_reader_leaves(true);
+	test_blocked_reader_leaves(false);
+	use_tcp = 1;
+	test_blocked_reader_leaves(true);
+	test_blocked_reader_leaves(false);
+	for (force_copy = 0; force_copy <= 1; force_copy++) {
+		test_blocked_reader(true, 29, false);
+		test_blocked_reader(false, 29, true);
+		test_blocked_reader(true, 1000, true);
+		test_urgent_alone();
+	}
+	use_tcp = 0;
 	force_copy = 0;
 	test_pipe_grows_and_shrinks();
 	UNIT_DONE();

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* test_resolver.c: the resolver's pure parts (name check, PTR query names,
  * `resolver` words, the no-DNS outcomes); and, as
  *     test_resolver probe "SERVERS" CLIENT-IP TIMEOUT-MS [ipv4=off|ipv6=off]

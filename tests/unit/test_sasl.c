@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* test_sasl.c: mechanism selection, the four decoders, salt and challenge,
  * and the POP3/SMTP response-line parser, against nginx's behaviour. */
 #include <stdlib.h>

@@ -1,6 +1,8 @@
-/* test_smtp_backend.c: xtext, then the SMTP backend login of spec 3.6.3 for
- * every combination of xclient, proxy_smtp_auth, smtp_auth none and the
- * client's HELO/EHLO, against a scripted fake backend on a socketpair (peer.h). */
+/* SPDX-License-Identifier: ISC */
+/* test_smtp_backend.c: xtext, then the SMTP backend login
+ * (doc/wire.md#smtp-backend-login) for every combination of xclient,
+ * proxy_smtp_auth, smtp_auth none and the client's HELO/EHLO, against a
+ * scripted fake backend on a socketpair (peer.h). */
 #include <errno.h>
 #include <stdbool.h>
 #include <stdlib.h>

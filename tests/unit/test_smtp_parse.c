@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* test_smtp_parse.c: the SMTP command parser: every command, argument
  * limits, line ends, the skip after an error, and every split point. */
 #include <stdlib.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* test_tls_report.c: the handshake report (writer, parser, limits), the
  * ClientHello ALPN check, and the configuration check of what libtls can
  * express. None of it needs libtls. */

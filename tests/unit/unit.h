@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* unit.h: the smallest test harness that tells what failed and where.
  * Each test file includes this, calls CHECK*() and ends main with UNIT_DONE(). */
 #ifndef MP_UNIT_H
