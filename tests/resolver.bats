@@ -4,8 +4,8 @@
 # doc/wire.md#smtp-client-host) against dnsmasq and a malicious responder:
 # resolver_client_host() driven through `test_resolver probe`
 # (tests/unit/test_resolver.c), which prints the value that would go into Client-Host and
-# XCLIENT NAME=.  The end-to-end SMTP checks (the auth server seeing Client-Host) belong
-# in smtp.bats once smtp.c calls the resolver.
+# XCLIENT NAME=, with several servers too.  The end-to-end SMTP checks (the auth server
+# and Postfix seeing the name) are in smtp_resolver.bats.
 
 load lib/common
 load lib/dns
