@@ -20,7 +20,8 @@ struct arena_chunk {
 
 struct arena arena_global;
 
-static void *chunk_new(struct arena *a, size_t n)
+static void *
+chunk_new(struct arena *a, size_t n)
 {
 	struct arena_chunk *c;
 
@@ -37,7 +38,8 @@ static void *chunk_new(struct arena *a, size_t n)
 	return c;
 }
 
-void *arena_alloc(struct arena *a, size_t n)
+void *
+arena_alloc(struct arena *a, size_t n)
 {
 	struct arena_chunk *c;
 	char *r;
@@ -72,7 +74,8 @@ void *arena_alloc(struct arena *a, size_t n)
 	return c->data;
 }
 
-void *arena_zalloc(struct arena *a, size_t n)
+void *
+arena_zalloc(struct arena *a, size_t n)
 {
 	void *r = arena_alloc(a, n);
 
@@ -81,7 +84,8 @@ void *arena_zalloc(struct arena *a, size_t n)
 	return r;
 }
 
-char *arena_strndup(struct arena *a, const char *s, size_t n)
+char *
+arena_strndup(struct arena *a, const char *s, size_t n)
 {
 	char *r = arena_alloc(a, n + 1);
 
@@ -92,7 +96,8 @@ char *arena_strndup(struct arena *a, const char *s, size_t n)
 	return r;
 }
 
-void *arena_grow(struct arena *a, void *v, size_t n, size_t elem)
+void *
+arena_grow(struct arena *a, void *v, size_t n, size_t elem)
 {
 	char *base = v;
 
@@ -115,7 +120,8 @@ void *arena_grow(struct arena *a, void *v, size_t n, size_t elem)
 	return base;
 }
 
-void arena_release(struct arena *a)
+void
+arena_release(struct arena *a)
 {
 	struct arena_chunk *c, *next;
 

@@ -10,27 +10,32 @@
 
 #include "conf_int.h"
 
-static int duplicate(struct conf_parse *ps, const struct conf_dir *d)
+static int
+duplicate(struct conf_parse *ps, const struct conf_dir *d)
 {
 	return conf_error(ps, "\"%s\" directive is duplicate", d->name);
 }
 
-static void *field(struct conf_srv *c, const struct conf_dir *d)
+static void *
+field(struct conf_srv *c, const struct conf_dir *d)
 {
 	return (char *)&c->s + d->off;
 }
 
-bool conf_is_set(const struct conf_srv *c, const struct conf_dir *d)
+bool
+conf_is_set(const struct conf_srv *c, const struct conf_dir *d)
 {
 	return c->set[d - conf_dirs] != 0;
 }
 
-void conf_mark_set(struct conf_srv *c, const struct conf_dir *d)
+void
+conf_mark_set(struct conf_srv *c, const struct conf_dir *d)
 {
 	c->set[d - conf_dirs] = 1;
 }
 
-static int set_flag(struct conf_parse *ps, const struct conf_dir *d, struct conf_srv *c)
+static int
+set_flag(struct conf_parse *ps, const struct conf_dir *d, struct conf_srv *c)
 {
 	int v;
 
@@ -46,7 +51,8 @@ static int set_flag(struct conf_parse *ps, const struct conf_dir *d, struct conf
 }
 
 /* ngx_conf_set_msec_slot (milliseconds) and, with d->post set, _sec_slot. */
-static int set_time(struct conf_parse *ps, const struct conf_dir *d, struct conf_srv *c)
+static int
+set_time(struct conf_parse *ps, const struct conf_dir *d, struct conf_srv *c)
 {
 	bool sec = d->post != NULL;
 	int64_t v;
@@ -61,7 +67,8 @@ static int set_time(struct conf_parse *ps, const struct conf_dir *d, struct conf
 	return 0;
 }
 
-static int set_size(struct conf_parse *ps, const struct conf_dir *d, struct conf_srv *c)
+static int
+set_size(struct conf_parse *ps, const struct conf_dir *d, struct conf_srv *c)
 {
 	int64_t v;
 
@@ -76,7 +83,8 @@ static int set_size(struct conf_parse *ps, const struct conf_dir *d, struct conf
 }
 
 /* Into an int or unsigned field (both 4 bytes here). */
-static int set_num(struct conf_parse *ps, const struct conf_dir *d, struct conf_srv *c)
+static int
+set_num(struct conf_parse *ps, const struct conf_dir *d, struct conf_srv *c)
 {
 	int64_t v;
 	int iv;
@@ -92,7 +100,8 @@ static int set_num(struct conf_parse *ps, const struct conf_dir *d, struct conf_
 	return 0;
 }
 
-int conf_set_str(struct conf_parse *ps, const struct conf_dir *d, struct conf_srv *c)
+int
+conf_set_str(struct conf_parse *ps, const struct conf_dir *d, struct conf_srv *c)
 {
 	if (conf_is_set(c, d))
 		return duplicate(ps, d);
@@ -101,7 +110,8 @@ int conf_set_str(struct conf_parse *ps, const struct conf_dir *d, struct conf_sr
 	return 0;
 }
 
-int conf_set_enum(struct conf_parse *ps, const struct conf_dir *d, struct conf_srv *c)
+int
+conf_set_enum(struct conf_parse *ps, const struct conf_dir *d, struct conf_srv *c)
 {
 	const struct conf_name *e;
 
@@ -118,7 +128,8 @@ int conf_set_enum(struct conf_parse *ps, const struct conf_dir *d, struct conf_s
 }
 
 /* proxy_protocol: nginx's flag grew a third value, v2. */
-static int set_proxy_protocol(struct conf_parse *ps, const struct conf_dir *d, struct conf_srv *c)
+static int
+set_proxy_protocol(struct conf_parse *ps, const struct conf_dir *d, struct conf_srv *c)
 {
 	const char *v = ps->args[1].s;
 	int *f = field(c, d);
@@ -139,7 +150,8 @@ static int set_proxy_protocol(struct conf_parse *ps, const struct conf_dir *d, s
 }
 
 /* ngx_conf_set_bitmask_slot: values OR together, even over several lines. */
-static int set_bitmask(struct conf_parse *ps, const struct conf_dir *d, struct conf_srv *c)
+static int
+set_bitmask(struct conf_parse *ps, const struct conf_dir *d, struct conf_srv *c)
 {
 	unsigned *f = field(c, d);
 	const struct conf_name *e;
@@ -160,7 +172,8 @@ static int set_bitmask(struct conf_parse *ps, const struct conf_dir *d, struct c
 	return 0;
 }
 
-static int list_add(struct conf_parse *ps, struct mp_strlist *l, const char *s)
+static int
+list_add(struct conf_parse *ps, struct mp_strlist *l, const char *s)
 {
 	const char **slot = ARENA_PUSH(ps->a, l->v, l->n);
 
@@ -171,7 +184,8 @@ static int list_add(struct conf_parse *ps, struct mp_strlist *l, const char *s)
 }
 
 /* Lists: a level's lines add up; a level that has none inherits all or nothing. */
-static int set_list(struct conf_parse *ps, const struct conf_dir *d, struct conf_srv *c)
+static int
+set_list(struct conf_parse *ps, const struct conf_dir *d, struct conf_srv *c)
 {
 	struct mp_strlist *l = field(c, d);
 	size_t i;
@@ -190,7 +204,8 @@ static int set_list(struct conf_parse *ps, const struct conf_dir *d, struct conf
 
 /* ssl_certificate, ssl_certificate_key, ssl_session_ticket_key: files,
  * relative to the configuration's directory as nginx has them. */
-int conf_set_ssl_path_array(struct conf_parse *ps, const struct conf_dir *d, struct conf_srv *c)
+int
+conf_set_ssl_path_array(struct conf_parse *ps, const struct conf_dir *d, struct conf_srv *c)
 {
 	struct conf_word *w = &ps->args[1];
 	const char *path = w->s;
@@ -211,7 +226,8 @@ int conf_set_ssl_path_array(struct conf_parse *ps, const struct conf_dir *d, str
 	return list_add(ps, l, path);
 }
 
-int conf_set_ssl_path(struct conf_parse *ps, const struct conf_dir *d, struct conf_srv *c)
+int
+conf_set_ssl_path(struct conf_parse *ps, const struct conf_dir *d, struct conf_srv *c)
 {
 	const char *path;
 
@@ -226,7 +242,8 @@ int conf_set_ssl_path(struct conf_parse *ps, const struct conf_dir *d, struct co
 }
 
 /* ssl_conf_command name value: pairs, flattened. */
-static int set_keyval(struct conf_parse *ps, const struct conf_dir *d, struct conf_srv *c)
+static int
+set_keyval(struct conf_parse *ps, const struct conf_dir *d, struct conf_srv *c)
 {
 	struct mp_strlist *l = field(c, d);
 
@@ -404,7 +421,8 @@ const struct conf_dir *conf_dir_find(const char *name, size_t len)
 static const char *imap_caps[] = { "IMAP4", "IMAP4rev1", "UIDPLUS" };
 static const char *pop3_caps[] = { "TOP", "USER", "UIDL" };
 
-void conf_srv_defaults(struct mp_server *s)
+void
+conf_srv_defaults(struct mp_server *s)
 {
 	s->timeout_ms = 60000;
 	s->resolver_ipv4 = s->resolver_ipv6 = true;

@@ -12,14 +12,16 @@
 
 #define LEX_MAX_WORD 4096	/* nginx's NGX_CONF_BUFFER */
 
-static int is_space(int ch)
+static int
+is_space(int ch)
 {
 	return ch == ' ' || ch == '\t' || ch == '\r' || ch == '\n';
 }
 
 /* Copy [start, end) to start, resolving \" \' \\ \t \r \n; other escapes keep
  * their backslash. Returns the new length. */
-static size_t unescape(char *start, const char *end)
+static size_t
+unescape(char *start, const char *end)
 {
 	const char *src = start;
 	char *dst = start;
@@ -40,7 +42,8 @@ static size_t unescape(char *start, const char *end)
 	return (size_t)(dst - start);
 }
 
-static int push_word(struct conf_parse *ps, char *start, char *end)
+static int
+push_word(struct conf_parse *ps, char *start, char *end)
 {
 	struct conf_word *w;
 
@@ -61,13 +64,15 @@ static int push_word(struct conf_parse *ps, char *start, char *end)
 	return 0;
 }
 
-static int unexpected(struct conf_parse *ps, int ch)
+static int
+unexpected(struct conf_parse *ps, int ch)
 {
 	ps->line = ps->lx->line;
 	return conf_error(ps, "unexpected \"%c\"", ch);
 }
 
-int lex_next(struct conf_parse *ps)
+int
+lex_next(struct conf_parse *ps)
 {
 	struct conf_lex *lx = ps->lx;
 	char *p = lx->p, *end = lx->end, *start = p;

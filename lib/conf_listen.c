@@ -17,14 +17,16 @@
 #define CONF_MAX_LISTENS 1024
 #define LISTEN_SET (2 * CONF_MAX_LISTENS)	/* slots: a power of two, half full at most */
 
-int conf_proto_by_port(unsigned port)
+int
+conf_proto_by_port(unsigned port)
 {
 	const struct mp_protocol *p = protocol_by_port(port);
 
 	return p != NULL ? (int)p->id : MP_PROTO_NONE;
 }
 
-static int same_addr(const struct sockaddr *a, const struct sockaddr *b)
+static int
+same_addr(const struct sockaddr *a, const struct sockaddr *b)
 {
 	if (a->sa_family != b->sa_family)
 		return 0;
@@ -47,7 +49,8 @@ static int same_addr(const struct sockaddr *a, const struct sockaddr *b)
 	return 0;
 }
 
-static void set_port(struct sockaddr_storage *ss, unsigned port)
+static void
+set_port(struct sockaddr_storage *ss, unsigned port)
 {
 	if (ss->ss_family == AF_INET)
 		((struct sockaddr_in *)ss)->sin_port = htons((uint16_t)port);
@@ -55,7 +58,8 @@ static void set_port(struct sockaddr_storage *ss, unsigned port)
 		((struct sockaddr_in6 *)ss)->sin6_port = htons((uint16_t)port);
 }
 
-static int is_wildcard(const struct sockaddr_storage *ss)
+static int
+is_wildcard(const struct sockaddr_storage *ss)
 {
 	if (ss->ss_family == AF_INET)
 		return ((const struct sockaddr_in *)ss)->sin_addr.s_addr == INADDR_ANY;
@@ -65,7 +69,8 @@ static int is_wildcard(const struct sockaddr_storage *ss)
 }
 
 /* FNV-1a of what same_addr() compares. */
-static uint32_t addr_hash(const struct sockaddr *sa)
+static uint32_t
+addr_hash(const struct sockaddr *sa)
 {
 	const unsigned char *p = NULL;
 	size_t n = 0;
@@ -98,7 +103,8 @@ static uint32_t addr_hash(const struct sockaddr *sa)
 /* The slot of SA in the set of listens: the one holding it, or the empty
  * one where it goes. The duplicate check is then linear in the listens, not
  * quadratic: 1,000 servers cost 4.7 M instructions per connection before. */
-static uint32_t *set_slot(struct conf_parse *ps, const struct sockaddr *sa)
+static uint32_t *
+set_slot(struct conf_parse *ps, const struct sockaddr *sa)
 {
 	for (uint32_t i = addr_hash(sa) & (LISTEN_SET - 1);; i = (i + 1) & (LISTEN_SET - 1)) {
 		uint32_t *slot = &ps->listen_set[i];
@@ -112,7 +118,8 @@ static uint32_t *set_slot(struct conf_parse *ps, const struct sockaddr *sa)
  * past LISTEN_SCAN the set is built (8 KiB, zeroed: not worth it for the
  * usual handful, since every connection parses the configuration). */
 #define LISTEN_SCAN 16
-static int seen(struct conf_parse *ps, const struct sockaddr *sa, uint32_t **slot)
+static int
+seen(struct conf_parse *ps, const struct sockaddr *sa, uint32_t **slot)
 {
 	*slot = NULL;
 	if (ps->listen_set == NULL && ps->nlistens < LISTEN_SCAN) {
@@ -133,7 +140,8 @@ static int seen(struct conf_parse *ps, const struct sockaddr *sa, uint32_t **slo
 }
 
 /* Add one entry per port of the range, refusing an address:port seen before. */
-static int add(struct conf_parse *ps, const struct mp_listen *tpl, const struct sockaddr_storage *ss,
+static int
+add(struct conf_parse *ps, const struct mp_listen *tpl, const struct sockaddr_storage *ss,
     socklen_t salen, unsigned port, unsigned last_port)
 {
 	struct mp_listen *l;
@@ -173,7 +181,8 @@ static int add(struct conf_parse *ps, const struct mp_listen *tpl, const struct 
 }
 
 /* "hostname:port": every address, IPv4 first as nginx orders them. */
-static int add_host(struct conf_parse *ps, const struct mp_listen *tpl, const struct conf_url *u)
+static int
+add_host(struct conf_parse *ps, const struct mp_listen *tpl, const struct conf_url *u)
 {
 	struct addrinfo hints, *res, *ai;
 	char host[NI_MAXHOST];
@@ -216,7 +225,8 @@ static int add_host(struct conf_parse *ps, const struct mp_listen *tpl, const st
 	return rc;
 }
 
-static int keepalive(struct conf_parse *ps, struct mp_listen *l, const char *v)
+static int
+keepalive(struct conf_parse *ps, struct mp_listen *l, const char *v)
 {
 	const char *end = v + strlen(v), *p, *q;
 	int64_t t;
@@ -260,7 +270,8 @@ invalid:
 	return conf_error(ps, "invalid so_keepalive value: \"%s\"", v);
 }
 
-static int param(struct conf_parse *ps, struct conf_srv *c, struct mp_listen *l, const char *v)
+static int
+param(struct conf_parse *ps, struct conf_srv *c, struct mp_listen *l, const char *v)
 {
 	int64_t n;
 
@@ -306,7 +317,8 @@ static int param(struct conf_parse *ps, struct conf_srv *c, struct mp_listen *l,
 	return 0;
 }
 
-int conf_set_listen(struct conf_parse *ps, const struct conf_dir *d, struct conf_srv *c)
+int
+conf_set_listen(struct conf_parse *ps, const struct conf_dir *d, struct conf_srv *c)
 {
 	struct conf_word *w = &ps->args[1];
 	struct mp_listen tpl;

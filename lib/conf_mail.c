@@ -11,7 +11,8 @@
 #include "log_syslog.h"
 #include "protocol.h"
 
-int conf_set_protocol(struct conf_parse *ps, const struct conf_dir *d, struct conf_srv *c)
+int
+conf_set_protocol(struct conf_parse *ps, const struct conf_dir *d, struct conf_srv *c)
 {
 	const char *v = ps->args[1].s;
 	const struct mp_protocol *p = protocol_by_name(v);
@@ -31,7 +32,8 @@ static const char *const debug_levels[] = {
 };
 
 /* ngx_log_set_levels(): one level, or debug_* sub-levels, nothing twice. */
-static int log_level(struct conf_parse *ps, int *level)
+static int
+log_level(struct conf_parse *ps, int *level)
 {
 	bool debug_bits = false;
 	size_t i, n;
@@ -69,7 +71,8 @@ static int log_level(struct conf_parse *ps, int *level)
 
 /* syslog:SPEC: a host name in server= is resolved now, as nginx does when
  * it reads its configuration; the first address is the collector. */
-static int syslog_target(struct conf_parse *ps, const char *spec, struct mp_syslog *sl)
+static int
+syslog_target(struct conf_parse *ps, const char *spec, struct mp_syslog *sl)
 {
 	char err[512], host[SYSLOG_HOST_MAX];
 	struct addrinfo hints = { .ai_socktype = SOCK_DGRAM }, *res;
@@ -96,7 +99,8 @@ static int syslog_target(struct conf_parse *ps, const char *spec, struct mp_sysl
 }
 
 /* error_log FILE [LEVEL]: main, mail or server; every line is kept. */
-int conf_set_error_log(struct conf_parse *ps, const struct conf_dir *d, struct conf_srv *c)
+int
+conf_set_error_log(struct conf_parse *ps, const struct conf_dir *d, struct conf_srv *c)
 {
 	struct mp_log_target **v = c ? &c->s.error_log : &ps->cf->error_log, *t;
 	size_t *n = c ? &c->s.nerror_log : &ps->cf->nerror_log;
@@ -131,7 +135,8 @@ int conf_set_error_log(struct conf_parse *ps, const struct conf_dir *d, struct c
 	return 0;
 }
 
-static int resolver_flag(struct conf_parse *ps, const char *arg, bool *out)
+static int
+resolver_flag(struct conf_parse *ps, const char *arg, bool *out)
 {
 	if (strcmp(arg + 5, "on") == 0)
 		*out = true;
@@ -144,7 +149,8 @@ static int resolver_flag(struct conf_parse *ps, const char *arg, bool *out)
 
 /* resolver ADDRESS ... [valid=TIME] [ipv4=on|off] [ipv6=on|off] [status_zone=NAME] | off.
  * Addresses are kept as written ("ip", "ip:port", "[v6]:port", or a name). */
-int conf_set_resolver(struct conf_parse *ps, const struct conf_dir *d, struct conf_srv *c)
+int
+conf_set_resolver(struct conf_parse *ps, const struct conf_dir *d, struct conf_srv *c)
 {
 	struct mp_server *s = &c->s;
 	size_t i;
@@ -202,7 +208,8 @@ int conf_set_resolver(struct conf_parse *ps, const struct conf_dir *d, struct co
 
 /* auth_http URL: [http://]host[:port][/uri] or unix:/path[:/uri]. The host is
  * not resolved here; the transport does that when it connects. */
-int conf_set_auth_http(struct conf_parse *ps, const struct conf_dir *d, struct conf_srv *c)
+int
+conf_set_auth_http(struct conf_parse *ps, const struct conf_dir *d, struct conf_srv *c)
 {
 	struct mp_auth_url *a = &c->s.auth_http;
 	struct conf_word *w = &ps->args[1];
@@ -240,7 +247,8 @@ int conf_set_auth_http(struct conf_parse *ps, const struct conf_dir *d, struct c
 	return 0;
 }
 
-int conf_set_auth_http_header(struct conf_parse *ps, const struct conf_dir *d, struct conf_srv *c)
+int
+conf_set_auth_http_header(struct conf_parse *ps, const struct conf_dir *d, struct conf_srv *c)
 {
 	struct mp_header *h;
 
@@ -259,7 +267,8 @@ int conf_set_auth_http_header(struct conf_parse *ps, const struct conf_dir *d, s
 
 /* ngx_ptocidr(): "addr" or "addr/bits"; 0 ok, -1 not a CIDR. Host bits are
  * cleared (nginx warns "low address bits ... are meaningless"). */
-static int parse_cidr(const char *s, size_t len, struct mp_cidr *r)
+static int
+parse_cidr(const char *s, size_t len, struct mp_cidr *r)
 {
 	const char *slash = memchr(s, '/', len);
 	size_t alen = slash ? (size_t)(slash - s) : len, i, max;
@@ -290,7 +299,8 @@ static int parse_cidr(const char *s, size_t len, struct mp_cidr *r)
 	return 0;
 }
 
-static int add_cidr(struct conf_parse *ps, struct mp_server *s, const struct mp_cidr *r)
+static int
+add_cidr(struct conf_parse *ps, struct mp_server *s, const struct mp_cidr *r)
 {
 	struct mp_cidr *slot = ARENA_PUSH(ps->a, s->real_ip_from, s->nreal_ip_from);
 
@@ -301,7 +311,8 @@ static int add_cidr(struct conf_parse *ps, struct mp_server *s, const struct mp_
 }
 
 /* set_real_ip_from ADDRESS|CIDR|unix: -- a host name becomes exact entries. */
-int conf_set_realip(struct conf_parse *ps, const struct conf_dir *d, struct conf_srv *c)
+int
+conf_set_realip(struct conf_parse *ps, const struct conf_dir *d, struct conf_srv *c)
 {
 	struct conf_word *w = &ps->args[1];
 	struct addrinfo hints, *res, *ai;
@@ -346,7 +357,8 @@ int conf_set_realip(struct conf_parse *ps, const struct conf_dir *d, struct conf
 }
 
 /* starttls also marks where a missing certificate will be blamed. */
-int conf_set_starttls(struct conf_parse *ps, const struct conf_dir *d, struct conf_srv *c)
+int
+conf_set_starttls(struct conf_parse *ps, const struct conf_dir *d, struct conf_srv *c)
 {
 	if (conf_set_enum(ps, d, c) < 0)
 		return -1;
@@ -358,7 +370,8 @@ int conf_set_starttls(struct conf_parse *ps, const struct conf_dir *d, struct co
 }
 
 /* ssl_session_cache off | none | [builtin[:N]] [shared:name:size], kept as written. */
-int conf_set_session_cache(struct conf_parse *ps, const struct conf_dir *d, struct conf_srv *c)
+int
+conf_set_session_cache(struct conf_parse *ps, const struct conf_dir *d, struct conf_srv *c)
 {
 	size_t i;
 	char *s;

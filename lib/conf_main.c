@@ -6,7 +6,8 @@
 
 #include "conf_int.h"
 
-int conf_set_skip_block(struct conf_parse *ps, const struct conf_dir *d, struct conf_srv *c)
+int
+conf_set_skip_block(struct conf_parse *ps, const struct conf_dir *d, struct conf_srv *c)
 {
 	bool *seen = d->name[0] == 'e' ? &ps->seen_events
 	    : d->name[0] == 'h' ? &ps->seen_http : &ps->seen_stream;
@@ -18,7 +19,8 @@ int conf_set_skip_block(struct conf_parse *ps, const struct conf_dir *d, struct 
 }
 
 /* Main directives are taken once, as nginx does, but for env and friends. */
-int conf_set_ignore(struct conf_parse *ps, const struct conf_dir *d, struct conf_srv *c)
+int
+conf_set_ignore(struct conf_parse *ps, const struct conf_dir *d, struct conf_srv *c)
 {
 	if (d->post != NULL)
 		return 0;
@@ -28,7 +30,8 @@ int conf_set_ignore(struct conf_parse *ps, const struct conf_dir *d, struct conf
 	return 0;
 }
 
-int conf_set_main_flag(struct conf_parse *ps, const struct conf_dir *d, struct conf_srv *c)
+int
+conf_set_main_flag(struct conf_parse *ps, const struct conf_dir *d, struct conf_srv *c)
 {
 	if (conf_set_ignore(ps, d, c) < 0)
 		return -1;
@@ -38,12 +41,14 @@ int conf_set_main_flag(struct conf_parse *ps, const struct conf_dir *d, struct c
 	return 0;
 }
 
-int conf_set_include(struct conf_parse *ps, const struct conf_dir *d, struct conf_srv *c)
+int
+conf_set_include(struct conf_parse *ps, const struct conf_dir *d, struct conf_srv *c)
 {
 	return conf_include(ps, ps->args[1].s);
 }
 
-static struct conf_srv *new_level(struct conf_parse *ps)
+static struct conf_srv *
+new_level(struct conf_parse *ps)
 {
 	struct conf_srv *c = arena_zalloc(ps->a, sizeof(*c));
 
@@ -55,7 +60,8 @@ static struct conf_srv *new_level(struct conf_parse *ps)
 	return c;
 }
 
-int conf_set_mail(struct conf_parse *ps, const struct conf_dir *d, struct conf_srv *c)
+int
+conf_set_mail(struct conf_parse *ps, const struct conf_dir *d, struct conf_srv *c)
 {
 	if (ps->seen_mail)
 		return conf_error(ps, "\"mail\" directive is duplicate");
@@ -70,7 +76,8 @@ int conf_set_mail(struct conf_parse *ps, const struct conf_dir *d, struct conf_s
 	return conf_merge(ps);
 }
 
-int conf_set_server(struct conf_parse *ps, const struct conf_dir *d, struct conf_srv *mail)
+int
+conf_set_server(struct conf_parse *ps, const struct conf_dir *d, struct conf_srv *mail)
 {
 	struct conf_srv *c = new_level(ps);
 

@@ -14,7 +14,8 @@
 #include "protocol.h"
 #include "sasl.h"
 
-static void inherit(struct conf_srv *c, const struct conf_srv *mail)
+static void
+inherit(struct conf_srv *c, const struct conf_srv *mail)
 {
 	size_t i;
 
@@ -32,7 +33,8 @@ static void inherit(struct conf_srv *c, const struct conf_srv *mail)
 }
 
 /* nginx uses the lowercased host name when server_name is unset or empty. */
-static const char *hostname(struct conf_parse *ps)
+static const char *
+hostname(struct conf_parse *ps)
 {
 	char buf[256], *h;
 	size_t i, len;
@@ -55,7 +57,8 @@ static const char *hostname(struct conf_parse *ps)
 /* APOP and CRAM-MD5 send "<random.time@server_name>": a name too long for
  * the salt is refused here, the same way for every protocol, rather than
  * when a client asks for it. */
-static int check_salt(struct conf_parse *ps, struct conf_srv *c)
+static int
+check_salt(struct conf_parse *ps, struct conf_srv *c)
 {
 	const struct mp_protocol *p = protocol_get(c->s.protocol);
 
@@ -67,7 +70,8 @@ static int check_salt(struct conf_parse *ps, struct conf_srv *c)
 	    c->s.file, c->s.line);
 }
 
-static int check_core(struct conf_parse *ps, struct conf_srv *c)
+static int
+check_core(struct conf_parse *ps, struct conf_srv *c)
 {
 	if (c->s.server_name == NULL || c->s.server_name[0] == '\0') {
 		c->s.server_name = hostname(ps);
@@ -80,7 +84,8 @@ static int check_core(struct conf_parse *ps, struct conf_srv *c)
 	return check_salt(ps, c);
 }
 
-static int check_ssl(struct conf_parse *ps, struct conf_srv *c)
+static int
+check_ssl(struct conf_parse *ps, struct conf_srv *c)
 {
 	const struct mp_ssl *ssl = &c->s.ssl;
 	const char *mode;
@@ -108,7 +113,8 @@ static int check_ssl(struct conf_parse *ps, struct conf_srv *c)
 	return 0;
 }
 
-static int check_auth_http(struct conf_parse *ps, struct conf_srv *c)
+static int
+check_auth_http(struct conf_parse *ps, struct conf_srv *c)
 {
 	if (c->s.auth_http.text == NULL)
 		return conf_error_noloc(ps, "no \"auth_http\" is defined for server in %s:%u",
@@ -116,7 +122,8 @@ static int check_auth_http(struct conf_parse *ps, struct conf_srv *c)
 	return 0;
 }
 
-int conf_merge(struct conf_parse *ps)
+int
+conf_merge(struct conf_parse *ps)
 {
 	struct mp_conf *cf = ps->cf;
 	struct conf_srv *c;
@@ -155,7 +162,8 @@ int conf_merge(struct conf_parse *ps)
 
 /* After the whole file: a server with no error_log of its own or from mail{}
  * logs where the main level does, including lines after mail{}. */
-void conf_finish(struct conf_parse *ps)
+void
+conf_finish(struct conf_parse *ps)
 {
 	struct mp_conf *cf = ps->cf;
 	size_t i;

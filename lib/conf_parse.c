@@ -25,7 +25,8 @@ enum { PARSE_FILE, PARSE_BLOCK };
 static int parse(struct conf_parse *ps, int type);
 
 __attribute__((format(printf, 3, 0)))
-static int vformat(struct conf_parse *ps, bool loc, const char *fmt, va_list ap)
+static int
+vformat(struct conf_parse *ps, bool loc, const char *fmt, va_list ap)
 {
 	char msg[CONF_ERRSTR];
 
@@ -47,7 +48,8 @@ static int vformat(struct conf_parse *ps, bool loc, const char *fmt, va_list ap)
 	return -1;
 }
 
-int conf_error(struct conf_parse *ps, const char *fmt, ...)
+int
+conf_error(struct conf_parse *ps, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -57,7 +59,8 @@ int conf_error(struct conf_parse *ps, const char *fmt, ...)
 	return -1;
 }
 
-int conf_error_noloc(struct conf_parse *ps, const char *fmt, ...)
+int
+conf_error_noloc(struct conf_parse *ps, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -67,12 +70,14 @@ int conf_error_noloc(struct conf_parse *ps, const char *fmt, ...)
 	return -1;
 }
 
-int conf_nomem(struct conf_parse *ps)
+int
+conf_nomem(struct conf_parse *ps)
 {
 	return conf_error_noloc(ps, "out of memory");
 }
 
-const char *conf_full_name(struct conf_parse *ps, const char *name, size_t len)
+const char *
+conf_full_name(struct conf_parse *ps, const char *name, size_t len)
 {
 	char *r;
 
@@ -87,7 +92,8 @@ const char *conf_full_name(struct conf_parse *ps, const char *name, size_t len)
 }
 
 /* Read PATH whole into the arena. Errors name the including file, if any. */
-static int read_file(struct conf_parse *ps, const char *path, char **buf, size_t *len)
+static int
+read_file(struct conf_parse *ps, const char *path, char **buf, size_t *len)
 {
 	struct stat st;
 	size_t got = 0;
@@ -131,7 +137,8 @@ static int read_file(struct conf_parse *ps, const char *path, char **buf, size_t
 }
 
 /* FNV-1a over every file's name and bytes, in the order they are read. */
-static void digest(struct mp_conf *cf, const char *name, const char *buf, size_t len)
+static void
+digest(struct mp_conf *cf, const char *name, const char *buf, size_t len)
 {
 	uint64_t h = cf->digest ? cf->digest : 14695981039346656037ull;
 
@@ -145,7 +152,8 @@ static void digest(struct mp_conf *cf, const char *name, const char *buf, size_t
 	cf->digest = h;
 }
 
-static int parse_file(struct conf_parse *ps, const char *name, char *buf, size_t len)
+static int
+parse_file(struct conf_parse *ps, const char *name, char *buf, size_t len)
 {
 	struct conf_lex lx = { buf, buf + len, name, 1 }, *prev = ps->lx;
 	int rc;
@@ -158,7 +166,8 @@ static int parse_file(struct conf_parse *ps, const char *name, char *buf, size_t
 	return rc;
 }
 
-static int parse_path(struct conf_parse *ps, const char *path)
+static int
+parse_path(struct conf_parse *ps, const char *path)
 {
 	char *buf = NULL;
 	size_t len = 0;
@@ -168,7 +177,8 @@ static int parse_path(struct conf_parse *ps, const char *path)
 	return parse_file(ps, path, buf, len);
 }
 
-int conf_include(struct conf_parse *ps, const char *pattern)
+int
+conf_include(struct conf_parse *ps, const char *pattern)
 {
 	const char *path;
 	glob_t g;
@@ -209,7 +219,8 @@ int conf_include(struct conf_parse *ps, const char *pattern)
 	return rc;
 }
 
-static int check_args(uint32_t type, size_t n)
+static int
+check_args(uint32_t type, size_t n)
 {
 	if (type & ARG_FLAG)
 		return n == 1;
@@ -220,7 +231,8 @@ static int check_args(uint32_t type, size_t n)
 	return n <= 7 && (type & ARG_TAKE(n)) != 0;
 }
 
-static int handle(struct conf_parse *ps, int last)
+static int
+handle(struct conf_parse *ps, int last)
 {
 	const char *name = ps->args[0].s;
 	const struct conf_dir *d = conf_dir_find(name, ps->args[0].len);
@@ -243,7 +255,8 @@ static int handle(struct conf_parse *ps, int last)
 	return d->set(ps, d, c);
 }
 
-static int parse(struct conf_parse *ps, int type)
+static int
+parse(struct conf_parse *ps, int type)
 {
 	int rc;
 
@@ -270,7 +283,8 @@ static int parse(struct conf_parse *ps, int type)
 
 /* Enter a block: the caller has set the context; directives inside are
  * dispatched as usual. */
-int conf_parse_block(struct conf_parse *ps)
+int
+conf_parse_block(struct conf_parse *ps)
 {
 	int rc;
 
@@ -284,7 +298,8 @@ int conf_parse_block(struct conf_parse *ps)
 
 /* A block whose directives mean nothing here: only its syntax is checked,
  * and "include" inside it is not followed. */
-int conf_skip_block(struct conf_parse *ps)
+int
+conf_skip_block(struct conf_parse *ps)
 {
 	int rc;
 
@@ -313,7 +328,8 @@ int conf_skip_block(struct conf_parse *ps)
 	return rc;
 }
 
-static void init(struct conf_parse *ps, struct mp_conf *cf, const char *name, unsigned flags,
+static void
+init(struct conf_parse *ps, struct mp_conf *cf, const char *name, unsigned flags,
     char *err, size_t errlen)
 {
 	static struct conf_word noargs[1];
@@ -338,14 +354,16 @@ static void init(struct conf_parse *ps, struct mp_conf *cf, const char *name, un
 	ps->prefixlen = slash ? (size_t)(slash - name) + 1 : 0;
 }
 
-static int start(struct conf_parse *ps)
+static int
+start(struct conf_parse *ps)
 {
 	ps->argcap = 16;
 	ps->args = arena_alloc(ps->a, ps->argcap * sizeof(*ps->args));
 	return ps->args == NULL ? conf_nomem(ps) : 0;
 }
 
-int conf_parse_buffer(struct mp_conf *cf, const char *name, const char *data, size_t len,
+int
+conf_parse_buffer(struct mp_conf *cf, const char *name, const char *data, size_t len,
     unsigned flags, char *err, size_t errlen)
 {
 	struct conf_parse ps;
@@ -365,13 +383,15 @@ int conf_parse_buffer(struct mp_conf *cf, const char *name, const char *data, si
 	return 0;
 }
 
-int conf_load_buffer(struct mp_conf *cf, const char *name, const char *data, size_t len,
+int
+conf_load_buffer(struct mp_conf *cf, const char *name, const char *data, size_t len,
     char *err, size_t errlen)
 {
 	return conf_parse_buffer(cf, name, data, len, 0, err, errlen);
 }
 
-int conf_load(struct mp_conf *cf, const char *path, char *err, size_t errlen)
+int
+conf_load(struct mp_conf *cf, const char *path, char *err, size_t errlen)
 {
 	struct conf_parse ps;
 

@@ -14,18 +14,21 @@
 
 #include "conf_int.h"
 
-static const char *find(const char *p, const char *last, char c)
+static const char *
+find(const char *p, const char *last, char c)
 {
 	return memchr(p, c, (size_t)(last - p));
 }
 
-static int fail(struct conf_url *u, const char *err)
+static int
+fail(struct conf_url *u, const char *err)
 {
 	u->err = err;
 	return -1;
 }
 
-static int parse_unix(struct conf_url *u)
+static int
+parse_unix(struct conf_url *u)
 {
 	struct sockaddr_un *sun = (struct sockaddr_un *)&u->sa;
 	const char *path = u->url + 5, *last = u->url + u->len, *colon;
@@ -51,7 +54,8 @@ static int parse_unix(struct conf_url *u)
 }
 
 /* "N" or, for listen, "N-M"; sets port and last_port. */
-static int parse_port(struct conf_url *u, const char *p, const char *last)
+static int
+parse_port(struct conf_url *u, const char *p, const char *last)
 {
 	const char *dash = u->listen ? find(p, last, '-') : NULL;
 	int64_t n, m = 0;
@@ -74,7 +78,8 @@ static int parse_port(struct conf_url *u, const char *p, const char *last)
 
 /* "listen N" and "listen N-M": 1 if the whole value is a port (range), 0 if
  * it is not numeric (then it is a host name), -1 on a bad number. */
-static int port_only(struct conf_url *u, const char *p, const char *last)
+static int
+port_only(struct conf_url *u, const char *p, const char *last)
 {
 	const char *dash = find(p, last, '-');
 	const char *err = NULL;
@@ -102,7 +107,8 @@ static int port_only(struct conf_url *u, const char *p, const char *last)
 	return 1;
 }
 
-static void set_port(struct conf_url *u)
+static void
+set_port(struct conf_url *u)
 {
 	if (u->family == AF_INET)
 		((struct sockaddr_in *)&u->sa)->sin_port = htons((uint16_t)u->port);
@@ -110,7 +116,8 @@ static void set_port(struct conf_url *u)
 		((struct sockaddr_in6 *)&u->sa)->sin6_port = htons((uint16_t)u->port);
 }
 
-static int parse_inet6(struct conf_url *u)
+static int
+parse_inet6(struct conf_url *u)
 {
 	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&u->sa;
 	const char *host = u->url + 1, *last = u->url + u->len, *p, *port, *uri;
@@ -152,7 +159,8 @@ static int parse_inet6(struct conf_url *u)
 	return 0;
 }
 
-static int parse_inet(struct conf_url *u)
+static int
+parse_inet(struct conf_url *u)
 {
 	struct sockaddr_in *sin = (struct sockaddr_in *)&u->sa;
 	const char *host = u->url, *last = u->url + u->len, *port, *uri, *args;
@@ -219,7 +227,8 @@ static int parse_inet(struct conf_url *u)
  * left unresolved (AF_UNSPEC) even when numeric, so that the caller never
  * connects to it without TLS; the caller tells https from http by the text
  * it keeps ("https://" at the start of auth_http.text). */
-static int parse_https(struct conf_url *u)
+static int
+parse_https(struct conf_url *u)
 {
 	int rc;
 
@@ -236,7 +245,8 @@ static int parse_https(struct conf_url *u)
 	return rc;
 }
 
-int conf_parse_url(struct conf_url *u)
+int
+conf_parse_url(struct conf_url *u)
 {
 	u->err = NULL;
 	memset(&u->sa, 0, sizeof(u->sa));
@@ -249,7 +259,8 @@ int conf_parse_url(struct conf_url *u)
 	return parse_inet(u);
 }
 
-void conf_sockaddr_text(const struct sockaddr *sa, char *buf, size_t len)
+void
+conf_sockaddr_text(const struct sockaddr *sa, char *buf, size_t len)
 {
 	char a[INET6_ADDRSTRLEN];
 

@@ -12,7 +12,8 @@
 
 #define CONF_INT_MAX INT64_C(0x7fffffffffffffff)
 
-int64_t conf_atoi(const char *s, size_t len)
+int64_t
+conf_atoi(const char *s, size_t len)
 {
 	int64_t v = 0;
 
@@ -28,7 +29,8 @@ int64_t conf_atoi(const char *s, size_t len)
 	return v;
 }
 
-int64_t conf_parse_size(const char *s, size_t len)
+int64_t
+conf_parse_size(const char *s, size_t len)
 {
 	int64_t v, scale = 1;
 
@@ -54,7 +56,8 @@ int64_t conf_parse_size(const char *s, size_t len)
 enum { ST_START, ST_YEAR, ST_MONTH, ST_WEEK, ST_DAY, ST_HOUR, ST_MIN, ST_SEC, ST_MSEC, ST_LAST };
 
 /* Returns milliseconds, or seconds when SEC (then "ms" is an error). */
-int64_t conf_parse_time(const char *s, size_t len, bool sec)
+int64_t
+conf_parse_time(const char *s, size_t len, bool sec)
 {
 	const char *p = s, *last = s + len;
 	int64_t value = 0, total = 0, scale, unit_ms = sec ? 1 : 1000;
@@ -127,7 +130,8 @@ int64_t conf_parse_time(const char *s, size_t len, bool sec)
 	return total + value * unit_ms;
 }
 
-int conf_parse_flag(const char *s)
+int
+conf_parse_flag(const char *s)
 {
 	if (strcasecmp(s, "on") == 0)
 		return 1;
@@ -137,7 +141,8 @@ int conf_parse_flag(const char *s)
 }
 
 /* ngx_inet_addr(): exactly four dot-separated decimal octets. */
-int conf_inet4(const char *s, size_t len, uint8_t out[4])
+int
+conf_inet4(const char *s, size_t len, uint8_t out[4])
 {
 	unsigned octet = 0, n = 0;
 	bool digit = false;
@@ -165,7 +170,8 @@ int conf_inet4(const char *s, size_t len, uint8_t out[4])
 	return 0;
 }
 
-int conf_inet6(const char *s, size_t len, uint8_t out[16])
+int
+conf_inet6(const char *s, size_t len, uint8_t out[16])
 {
 	char buf[64];
 
