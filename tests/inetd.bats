@@ -31,7 +31,9 @@ syslog_start() {
 	python3 "$MP_TESTS/lib/syslog_sink.py" "$1/log.sock" "$1/syslog" </dev/null 3>&- &
 	track $!
 	for ((i = 0; i < 100; i++)); do
-		[ -S "$1/log.sock" ] && [ -e "$1/syslog" ] && return 0
+		if [[ -S $1/log.sock && -e $1/syslog ]]; then
+			return 0
+		fi
 		sleep 0.05
 	done
 	echo "no syslog stand-in at $1/log.sock" >&2
