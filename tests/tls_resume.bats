@@ -18,51 +18,20 @@ setup_file() {
 	head -c 80 /dev/urandom >"$PKI/ticket80.key"
 	dovecot_start
 	authserver_start
-	local c="ssl_certificate $PKI/server.crt;
-		ssl_certificate_key $PKI/server.key;"
-	mp_server keyed "# listen-ssl
-		$c
-		ssl_protocols TLSv1.2 TLSv1.3;
-		ssl_session_ticket_key $PKI/ticket.key;"
-	mp_server keyed80 "# listen-ssl
-		$c
-		ssl_protocols TLSv1.2 TLSv1.3;
-		ssl_session_ticket_key $PKI/ticket80.key;"
-	mp_server starttls "starttls on;
-		$c
-		ssl_protocols TLSv1.2 TLSv1.3;
-		ssl_session_ticket_key $PKI/ticket.key;"
-	mp_server otherkey "# listen-ssl
-		$c
-		ssl_protocols TLSv1.2 TLSv1.3;
-		ssl_session_ticket_key $PKI/ticket2.key;"
+	# implicit TLS (or STARTTLS), TLS 1.2 and 1.3, the test certificate unless given
+	tserver keyed "ssl_session_ticket_key $PKI/ticket.key;"
+	tserver keyed80 "ssl_session_ticket_key $PKI/ticket80.key;"
+	TOPEN="starttls on;" tserver starttls "ssl_session_ticket_key $PKI/ticket.key;"
+	tserver otherkey "ssl_session_ticket_key $PKI/ticket2.key;"
 	# nginx's rotation: the first file encrypts, the others only decrypt
-	mp_server rotated "# listen-ssl
-		$c
-		ssl_protocols TLSv1.2 TLSv1.3;
-		ssl_session_ticket_key $PKI/ticket2.key;
+	tserver rotated "ssl_session_ticket_key $PKI/ticket2.key;
 		ssl_session_ticket_key $PKI/ticket.key;"
-	mp_server othercert "# listen-ssl
-		ssl_certificate $PKI/ecserver.crt;
-		ssl_certificate_key $PKI/ecserver.key;
-		ssl_protocols TLSv1.2 TLSv1.3;
+	TCERT=ecserver tserver othercert "ssl_session_ticket_key $PKI/ticket.key;"
+	tserver nokey ""
+	tserver shortnokey "ssl_session_timeout 3s;"
+	tserver off "ssl_session_tickets off;
 		ssl_session_ticket_key $PKI/ticket.key;"
-	mp_server nokey "# listen-ssl
-		$c
-		ssl_protocols TLSv1.2 TLSv1.3;"
-	mp_server shortnokey "# listen-ssl
-		$c
-		ssl_protocols TLSv1.2 TLSv1.3;
-		ssl_session_timeout 3s;"
-	mp_server off "# listen-ssl
-		$c
-		ssl_protocols TLSv1.2 TLSv1.3;
-		ssl_session_tickets off;
-		ssl_session_ticket_key $PKI/ticket.key;"
-	mp_server short "# listen-ssl
-		$c
-		ssl_protocols TLSv1.2 TLSv1.3;
-		ssl_session_timeout 3s;
+	tserver short "ssl_session_timeout 3s;
 		ssl_session_ticket_key $PKI/ticket.key;"
 	tls_proxy_start
 	# the same servers the other way: executed per session if mp has a daemon, else a daemon
@@ -73,6 +42,17 @@ setup_file() {
 	else
 		MP_TLS_DAEMON=1 tls_proxy_start other
 	fi
+}
+
+# tserver NAME DIRECTIVES: a server for these tests ($TOPEN: its first line, implicit TLS
+# by default; $TCERT: the certificate's name in $PKI, server by default)
+tserver() {
+	local cert=${TCERT:-server}
+	mp_server "$1" "${TOPEN:-# listen-ssl}
+		ssl_certificate $PKI/$cert.crt;
+		ssl_certificate_key $PKI/$cert.key;
+		ssl_protocols TLSv1.2 TLSv1.3;
+		$2"
 }
 
 teardown_file() { mp_cleanup; }
