@@ -60,16 +60,20 @@ class Lexer:
             self.fail(i, "unterminated '")
         return j + 1
 
-    def ansi(self, i):
+    def until(self, i, end):
+        """The index after the first unescaped END from i ($'...' and `...`)."""
         s = self.s
         while i < len(s):
             if s[i] == "\\":
                 i += 2
-            elif s[i] == "'":
+            elif s[i] == end:
                 return i + 1
             else:
                 i += 1
-        self.fail(i, "unterminated $'")
+        self.fail(i, "unterminated " + end)
+
+    def ansi(self, i):
+        return self.until(i, "'")
 
     def dquote(self, i):
         s = self.s
@@ -88,15 +92,7 @@ class Lexer:
         self.fail(i, 'unterminated "')
 
     def backtick(self, i):
-        s = self.s
-        while i < len(s):
-            if s[i] == "\\":
-                i += 2
-            elif s[i] == "`":
-                return i + 1
-            else:
-                i += 1
-        self.fail(i, "unterminated `")
+        return self.until(i, "`")
 
     def raw_parens(self, i):
         """s[i] is "(": the index after its match, nothing quoted (arithmetic)."""
