@@ -499,18 +499,28 @@ check_auth_plain(const char *b64, size_t n)
 	    memcmp(dec + 1, R.accepted, R.acceptedlen) == 0);
 }
 
+/* The line at *POS of P (LEN bytes), which must end in CRLF: its start, its
+ * length without the CRLF in *N; *POS moves past it. */
+static const char *
+crlf_line(const char *p, size_t len, size_t *pos, size_t *n)
+{
+	const char *line = p + *pos, *lf = memchr(line, '\n', len - *pos);
+
+	check(lf != NULL && lf > line && lf[-1] == '\r');
+	*n = (size_t)(lf - line) - 1;
+	*pos += *n + 2;
+	return line;
+}
+
 static void
 check_backend(const char *p, size_t len)
 {
 	size_t pos = 0, bound = 4 * R.credcap + 512;
 
 	while (pos < len) {
-		const char *line = p + pos, *lf = memchr(line, '\n', len - pos);
 		size_t n;
+		const char *line = crlf_line(p, len, &pos, &n);
 
-		check(lf != NULL && lf > line && lf[-1] == '\r');
-		n = (size_t)(lf - line) - 1;
-		pos += n + 2;
 		check(n <= bound);
 		check(memchr(line, '\r', n) == NULL && memchr(line, '\0', n) == NULL);
 		if (n >= 5 && (memcmp(line, "EHLO ", 5) == 0 || memcmp(line, "HELO ", 5) == 0))
@@ -566,12 +576,9 @@ check_replies(const char *p, size_t len)
 	if (len == REPLIES_MAX)	/* cut: the last line may be partial */
 		return;
 	while (pos < len) {
-		const char *line = p + pos, *lf = memchr(line, '\n', len - pos);
 		size_t n;
+		const char *line = crlf_line(p, len, &pos, &n);
 
-		check(lf != NULL && lf > line && lf[-1] == '\r');
-		n = (size_t)(lf - line) - 1;
-		pos += n + 2;
 		check(n >= 4 && memchr(line, '\r', n) == NULL);
 		for (int i = 0; i < 3; i++)
 			check(line[i] >= '0' && line[i] <= '9');
