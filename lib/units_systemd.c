@@ -39,11 +39,17 @@ same_socket(const struct mp_listen *a, const struct mp_listen *b)
 }
 
 static void
-limits(FILE *out, int proto)
+limits(FILE *out, const struct mp_listen *l)
 {
-	/* SMTP clients are MTAs and submitting users: fewer at once than mail readers */
-	fprintf(out, "MaxConnections=%d\nMaxConnectionsPerSource=%d\n",
-	    proto == MP_PROTO_SMTP ? 512 : 1024, proto == MP_PROTO_SMTP ? 16 : 64);
+	int max, per_source;
+
+	units_bounds(l, &max, &per_source);
+	fprintf(out, "MaxConnections=%d\n", max);
+	if (per_source > 0)
+		fprintf(out, "MaxConnectionsPerSource=%d\n", per_source);
+	else
+		fprintf(out, "# proxy_protocol: every connection comes from the balancer, which "
+		    "limits each client\nMaxConnectionsPerSource=%d\n", max);
 	fprintf(out, "# a burst beyond the default trigger limit would stop the socket for good\n"
 	    "TriggerLimitIntervalSec=0\n");
 }
@@ -265,7 +271,7 @@ units_print_systemd(struct ctx *c)
 		}
 		fprintf(c->out, "Accept=yes\n");
 		systemd_params(c, l0);
-		limits(c->out, l0->server->protocol);
+		limits(c->out, l0);
 		fprintf(c->out, "\n[Install]\nWantedBy=sockets.target\n");
 	}
 	free(group);

@@ -238,7 +238,7 @@ EOF
 		'# /etc/systemd/system/mailproxy@imap-10143.socket'
 		'ListenStream=127.0.0.1:10143' 'FreeBind=yes' 'Backlog=17' 'ReceiveBuffer=40000'
 		'SendBuffer=98304' 'KeepAlive=yes' 'KeepAliveTimeSec=300' 'KeepAliveIntervalSec=30'
-		'KeepAliveProbes=4' 'Accept=yes' 'MaxConnections=1024' 'MaxConnectionsPerSource=64'
+		'KeepAliveProbes=4' 'Accept=yes' 'MaxConnections=1024' 'MaxConnectionsPerSource=256'
 		'# /etc/systemd/system/mailproxy@imap-10143-2.socket' 'ListenStream=0.0.0.0:10143'
 		'# /etc/systemd/system/mailproxy@imap-10143-3.socket' 'ListenStream=[::]:10143'
 		'BindIPv6Only=both' 'ListenStream=/run/mp%%.sock' 'SocketMode=0666'
