@@ -68,6 +68,8 @@ setup() {
 }
 
 teardown() {
+	# a neomutt left running (a failed test) must not keep the tmux server, and bats, alive
+	if [ -S "${H:-}/tmux.sock" ]; then tmux -S "$H/tmux.sock" kill-server 2>/dev/null || true; fi
 	if [ "${BATS_TEST_COMPLETED:-}" != 1 ] && [ -n "${T:-}" ]; then
 		tail -5 "$T/mp/error.log" >&2
 	fi
@@ -117,7 +119,7 @@ Create Near
 Sync Pull
 SyncState *
 EOF
-	HOME=$H mbsync -c "$H/mbsyncrc" inbox
+	HOME=$H timeout 30 mbsync -c "$H/mbsyncrc" inbox
 }
 
 # check_maildir: the two known messages in $H/mail/INBOX, each in the file mbsync named
@@ -176,7 +178,7 @@ poll 127.0.0.1 service $1 protocol pop3 auth password
     keep fetchall no rewrite mda "$H/save" $tls
 EOF
 	chmod 600 "$H/fetchmailrc"
-	HOME=$H fetchmail -v -f "$H/fetchmailrc" --nodetach --pidfile "$H/fetchmail.pid"
+	HOME=$H timeout 30 fetchmail -v -f "$H/fetchmailrc" --nodetach --pidfile "$H/fetchmail.pid"
 }
 
 check_fetched() {
@@ -240,7 +242,7 @@ check_delivered() {
 	n=$(postfix_messages | wc -l)
 	# as a user writes it, but without the last line end: swaks adds CR LF before the "."
 	outgoing swaks | lf | head -c -1 >"$H/msg"
-	run swaks --server 127.0.0.1 --port "$P_SUB" --tls --tls-verify --tls-ca-path "$PKI/ca.crt" \
+	run timeout 30 swaks --server 127.0.0.1 --port "$P_SUB" --tls --tls-verify --tls-ca-path "$PKI/ca.crt" \
 		--auth PLAIN --auth-user alice --auth-password alicepass \
 		--from alice@example.test --to bob@example.test --data "@$H/msg"
 	echo "$output"
@@ -268,7 +270,7 @@ from alice@example.test
 logfile $H/msmtp.log
 EOF
 	chmod 600 "$H/msmtprc"
-	outgoing msmtp | HOME=$H msmtp -C "$H/msmtprc" -a proxy bob@example.test
+	outgoing msmtp | HOME=$H timeout 30 msmtp -C "$H/msmtprc" -a proxy bob@example.test
 	cat "$H/msmtp.log"
 	grep -q 'exitcode=EX_OK' "$H/msmtp.log"
 	postfix_wait_messages $((n + 1))
@@ -310,7 +312,7 @@ set mail_check_stats = no
 set imap_check_subscribed = no
 EOF
 	HOME=$H TERM=xterm tmux -S "$H/tmux.sock" -f /dev/null new-session -d -s mutt -x 100 -y 20 \
-		"neomutt -n -F '$H/muttrc' 2>'$H/neomutt.err'"
+		"neomutt -n -F '$H/muttrc' 2>'$H/neomutt.err'" 3>&-
 	wait_screen 'test message 2'
 	screen
 	# the index: both messages, oldest first, from Bob, with their dates and subjects
