@@ -534,14 +534,16 @@ sd_status_has() {
 	old_fp=$(file_fp "$PKI/orig-server.crt")
 	new_fp=$(file_fp "$PKI/ecserver.crt")
 	[ "$old_fp" != "$new_fp" ]
-	mkfifo "$BATS_TEST_TMPDIR/go"
 	python3 - "$PS" "$PKI/ca.crt" "$BATS_TEST_TMPDIR/go" >"$BATS_TEST_TMPDIR/client.out" 2>&1 <<'EOF' &
-import hashlib, imaplib, ssl, sys
+import hashlib, imaplib, os, ssl, sys, time
 ctx = ssl.create_default_context(cafile=sys.argv[2])
 m = imaplib.IMAP4_SSL("127.0.0.1", int(sys.argv[1]), ssl_context=ctx, timeout=10)
 assert m.login("alice", "alicepass")[0] == "OK"
 print("logged in", hashlib.sha256(m.sock.getpeercert(True)).hexdigest(), flush=True)
-open(sys.argv[3]).read()		# until the reload is done
+# until the reload is done (a file, not a fifo: a failed test must not leave this blocked)
+deadline = time.monotonic() + 30
+while not os.path.exists(sys.argv[3]) and time.monotonic() < deadline:
+    time.sleep(0.02)
 typ, data = m.select("INBOX")
 assert typ == "OK" and data == [b"2"], (typ, data)
 m.logout()
