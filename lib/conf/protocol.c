@@ -4,7 +4,6 @@
  * nginx's reply texts, which clients and tests compare byte for byte. */
 #include <string.h>
 
-#include "pop3_parse.h"
 #include "protocol.h"
 
 static const char *const method_names[] = {
