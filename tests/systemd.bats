@@ -615,6 +615,12 @@ EOF
 		sleep 0.02
 	done
 	grep 'reload failed, the previous settings stay in use: .*bogus_directive' "$S/tlsd-stderr.log"
+	# the reason quotes the file, and a newline in it does not become a variable of its own
+	# in the message to systemd (here one that would replace the status line)
+	cp "$BATS_TEST_TMPDIR/good.conf" "$S/mailproxy.conf"
+	printf '"bogus\nSTATUS=forged" on;\n' >>"$S/mailproxy.conf"
+	ctl systemctl reload mailproxy-tls.service
+	sd_status_has 'the previous settings stay: unknown directive "bogus?STATUS=forged"'
 	cp "$BATS_TEST_TMPDIR/good.conf" "$S/mailproxy.conf"
 	# fixed: the next reload takes, and the status line forgets the failure
 	ctl systemctl reload mailproxy-tls.service

@@ -232,16 +232,23 @@ one(int lfd, int c, const struct mp_conf *cf, const unsigned char *ready, tlsd_p
 }
 
 /* STATUS= for systemctl status: the servers, the live sessions and, after a
- * reload that failed, why (cut to fit one message). */
+ * reload that failed, why (cut to fit one message). The reason may quote the
+ * configuration ("unknown directive" and its name, which may hold a newline):
+ * its control bytes become '?', so that it cannot end the line and set
+ * another variable (READY=1, MAINPID=). */
 static void
 status(const struct mp_conf *cf, const unsigned char *ready, const char *failed, const char *extra)
 {
-	size_t n = 0;
+	char why[201];
+	size_t n = 0, i;
 
-	for (size_t i = 0; i < cf->nservers; i++)
+	for (i = 0; i < cf->nservers; i++)
 		n += ready[i] != 0;
-	tlsd_notify("%sSTATUS=TLS servers: %zu, live sessions: %ld%s%.200s", extra, n, live,
-	    *failed != '\0' ? "; the last reload failed, the previous settings stay: " : "", failed);
+	for (i = 0; i + 1 < sizeof why && failed[i] != '\0'; i++)
+		why[i] = (unsigned char)failed[i] < 0x20 || failed[i] == 0x7f ? '?' : failed[i];
+	why[i] = '\0';
+	tlsd_notify("%sSTATUS=TLS servers: %zu, live sessions: %ld%s%s", extra, n, live,
+	    *why != '\0' ? "; the last reload failed, the previous settings stay: " : "", why);
 }
 
 int
