@@ -9,7 +9,10 @@
 # buffers, keepalive timers, v6only); a full IMAP login over TCP and a unix socket; no
 # failed instance afterwards; an IMAPS session served by a child of the TLS daemon that
 # mailproxy-tls.socket starts, and a restart of the daemon that leaves a live session alone
-# (KillMode=process).  Root only: skipped loudly otherwise (MP_NO_SKIP=1 fails).
+# (KillMode=process); systemctl reload (Type=notify, SIGHUP): a certificate replaced on disk
+# served to the next client while a session from before goes on, STATUS= with the live
+# sessions, a failed reload that keeps the old settings and says why; and that no program
+# links libsystemd.  Root only: skipped loudly otherwise (MP_NO_SKIP=1 fails).
 
 bats_require_minimum_version 1.5.0
 load lib/common
