@@ -5,8 +5,8 @@
 # .deb holds the programs, units, sysusers file, manual pages and configuration in Debian's
 # places; lintian reports no error; installed into this system (dpkg -i), it enables and
 # starts nothing and makes the user "mailproxy"; its own units, under a real systemd
-# (tests/lib/sd-ns.sh), serve an IMAP login and an IMAPS one through the TLS daemon; purged,
-# it leaves no file, link or directory behind.  It does not use MAILPROXY_BUILD: the package
+# (tests/lib/sd-ns.sh), serve an IMAP login and an IMAPS one through the TLS daemon; purged
+# there, it stops its sockets and daemon and leaves no file, link or directory behind.  It does not use MAILPROXY_BUILD: the package
 # builds its own binaries.  Root only (dpkg): skipped loudly otherwise (MP_NO_SKIP=1 fails).
 # It refuses to run where a mailproxy is installed already, package or not: it would
 # overwrite it, then purge it.  About 40 s, most of it the package build.
@@ -215,17 +215,23 @@ EOF
 	grep 'reloaded /etc/mailproxy/mailproxy.conf' "$PK_STAGE/tlsd.log"
 	# LogsDirectory= made the logs directory that purge must take away
 	[ -d /var/log/private/mailproxy ]
-	"$MP_TESTS/lib/sd-ns.sh" stop "$T/sd/state"
+	# systemd stays up for the next test: the package is purged under it
 }
 
-@test "dpkg --purge leaves nothing behind" {
+@test "dpkg --purge, run where systemd runs: the sockets stop, and nothing is left behind" {
 	dpkg-query -W -f='${db:Status-Status}' mailproxy | grep -qx installed
+	[ -s "$T/sd/state/pid1" ]
+	python3 -c 'import socket, sys; socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=5)' "$PK_IMAP"
 	dpkg-query -L mailproxy | sort >"$T/owned"
 	# an admin's enablement link (systemctl enable mailproxy@imap.socket) goes too
 	local wants=/etc/systemd/system/sockets.target.wants made=
 	[ -d "$wants" ] || { mkdir -p "$wants"; made=1; }
 	ln -sf /lib/systemd/system/mailproxy@imap.socket "$wants/mailproxy@imap.socket"
-	dpkg_locked dpkg --purge mailproxy
+	# in systemd's namespaces, where /run/systemd/system exists: prerm stops the units
+	dpkg_locked "$MP_TESTS/lib/sd-ns.sh" ctl "$T/sd/state" dpkg --purge mailproxy
+	run ! python3 -c 'import socket, sys; socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=5)' "$PK_IMAP"
+	run ! "$MP_TESTS/lib/sd-ns.sh" ctl "$T/sd/state" systemctl is-active -q mailproxy-tls.service
+	"$MP_TESTS/lib/sd-ns.sh" stop "$T/sd/state"
 	if [ -n "$made" ]; then rmdir "$wants" 2>/dev/null || true; fi
 	run ! dpkg-query -W mailproxy
 	# every file it had is gone, and every directory that was its own
