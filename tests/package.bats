@@ -227,8 +227,14 @@ EOF
 	local wants=/etc/systemd/system/sockets.target.wants made=
 	[ -d "$wants" ] || { mkdir -p "$wants"; made=1; }
 	ln -sf /lib/systemd/system/mailproxy@imap.socket "$wants/mailproxy@imap.socket"
-	# in systemd's namespaces, where /run/systemd/system exists: prerm stops the units
-	dpkg_locked "$MP_TESTS/lib/sd-ns.sh" ctl "$T/sd/state" dpkg --purge mailproxy
+	# in systemd's namespaces, where /run/systemd/system exists: prerm stops the units.  A
+	# container image's policy-rc.d (Docker's says 101: no service actions) is hidden in a
+	# mount namespace of its own, so that dpkg acts as on a host without one
+	printf '#!/bin/sh\nexit 0\n' >"$T/policy-rc.d"
+	chmod 755 "$T/policy-rc.d"
+	dpkg_locked "$MP_TESTS/lib/sd-ns.sh" ctl "$T/sd/state" unshare -m sh -c '
+		[ ! -e /usr/sbin/policy-rc.d ] || mount --bind "$1" /usr/sbin/policy-rc.d
+		exec dpkg --purge mailproxy' sh "$T/policy-rc.d"
 	run ! python3 -c 'import socket, sys; socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=5)' "$PK_IMAP"
 	run ! "$MP_TESTS/lib/sd-ns.sh" ctl "$T/sd/state" systemctl is-active -q mailproxy-tls.service
 	"$MP_TESTS/lib/sd-ns.sh" stop "$T/sd/state"
