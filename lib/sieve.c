@@ -1,0 +1,345 @@
+/* SPDX-License-Identifier: ISC */
+/* sieve.c: the ManageSieve pre-authentication dialogue (RFC 5804; nginx has
+ * none, so the replies are Dovecot's managesieve-login's): the capability
+ * lines of the greeting, CAPABILITY and STARTTLS (sieve_capabilities,
+ * sieve_auth, starttls), NOOP with its echo tag, LOGOUT, AUTHENTICATE with
+ * the shared SASL driver (sasl_session.c) and "*" to cancel, and the
+ * backend login of sieve_backend.c. A reply that closes the connection is
+ * BYE, as RFC 5804 asks. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "frontend.h"
+#include "log.h"
+#include "sieve_backend.h"
+#include "sieve_parse.h"
+
+static const char greeting_ok[] = "OK \"ManageSieve ready.\"\r\n";
+static const char too_long[] = "BYE \"Line too long.\"\r\n";
+static const char too_many[] = "BYE \"Too many invalid commands.\"\r\n";
+
+/* A reply as it is built, written out whenever its buffer is full. */
+struct out {
+	struct session *s;
+	char b[2048];
+	size_t n;
+	int err;
+};
+
+static void
+flush(struct out *o)
+{
+	if (o->err == 0 && o->n > 0 && session_reply(o->s, o->b, o->n) == -1)
+		o->err = -1;
+	o->n = 0;
+}
+
+static void
+put(struct out *o, const char *p, size_t n)
+{
+	while (n > 0) {
+		size_t k = sizeof o->b - o->n < n ? sizeof o->b - o->n : n;
+
+		memcpy(o->b + o->n, p, k);
+		o->n += k;
+		p += k;
+		n -= k;
+		if (o->n == sizeof o->b)
+			flush(o);
+	}
+}
+
+static void
+puts_(struct out *o, const char *str)
+{
+	put(o, str, strlen(str));
+}
+
+/* A string (RFC 5804 4): quoted if it can be, else a literal {N} */
+static void
+put_string(struct out *o, const char *p, size_t n)
+{
+	size_t i = 0;
+	char lit[32];
+
+	while (i < n && n <= 1024 && (unsigned char)p[i] >= 0x20 && (unsigned char)p[i] < 0x7f)
+		i++;
+	if (i < n || n > 1024) {
+		put(o, lit, (size_t)snprintf(lit, sizeof lit, "{%zu}\r\n", n));
+		put(o, p, n);
+		return;
+	}
+	put(o, "\"", 1);
+	for (i = 0; i < n; i++) {
+		if (p[i] == '"' || p[i] == '\\')
+			put(o, "\\", 1);
+		put(o, p + i, 1);
+	}
+	put(o, "\"", 1);
+}
+
+static enum session_next
+end(struct out *o)
+{
+	flush(o);
+	return o->err == 0 ? NEXT_READ : NEXT_CLOSE;
+}
+
+/* "SASL" (empty until TLS with starttls only, RFC 5804 1.7) and "STARTTLS" */
+static void
+put_sasl(struct out *o)
+{
+	const struct session *s = o->s;
+	unsigned methods = s->proto->auth_methods(s->srv);
+	const char *sep = "";
+
+	puts_(o, "\"SASL\" \"");
+	for (size_t i = 0; session_login_allowed(s) && i < sizeof sasl_names / sizeof sasl_names[0]; i++)
+		if (methods & sasl_names[i].bit) {
+			puts_(o, sep);
+			puts_(o, sasl_names[i].name);
+			sep = " ";
+		}
+	puts_(o, "\"\r\n");
+	if (!s->tls && s->srv->ssl.starttls != MP_STARTTLS_OFF)
+		puts_(o, "\"STARTTLS\"\r\n");
+}
+
+/* The configured lines, "NAME" or "NAME" "VALUE", with SASL and STARTTLS
+ * before VERSION, where Dovecot puts them; then the final OK TEXT. */
+static void
+capabilities(struct out *o, const char *text)
+{
+	const struct mp_strlist *l = &o->s->srv->sieve_capabilities;
+	int sasl = 0;
+
+	for (size_t i = 0; i < l->n; i++) {
+		const char *line = l->v[i], *sp = strchr(line, ' ');
+		size_t namelen = sp != NULL ? (size_t)(sp - line) : strlen(line);
+
+		if (!sasl && namelen == 7 && strncasecmp(line, "VERSION", 7) == 0) {
+			put_sasl(o);
+			sasl = 1;
+		}
+		put(o, "\"", 1);
+		put(o, line, namelen);
+		put(o, "\"", 1);
+		if (sp != NULL) {
+			puts_(o, " \"");
+			puts_(o, sp + 1);
+			put(o, "\"", 1);
+		}
+		puts_(o, "\r\n");
+	}
+	if (!sasl)
+		put_sasl(o);
+	puts_(o, text);
+}
+
+static int
+greet(struct session *s)
+{
+	struct out o = { .s = s };
+
+	capabilities(&o, greeting_ok);
+	if (o.err == 0 && session_greet(s, o.b, o.n) == 0)
+		return 0;
+	return -1;
+}
+
+static enum session_next
+capability(struct session *s)
+{
+	struct out o = { .s = s };
+
+	capabilities(&o, "OK \"Capability completed.\"\r\n");
+	return end(&o);
+}
+
+/* NOOP [tag]: the tag comes back in a TAG response code (RFC 5804 2.11) */
+static enum session_next
+noop(struct session *s, const struct sieve_parser *p)
+{
+	struct out o = { .s = s };
+
+	if (p->nargs == 0)
+		return session_say(s, "OK \"NOOP completed.\"\r\n");
+	if (p->nargs != 1 || !p->args[0].string)
+		return session_invalid(s);
+	puts_(&o, "OK (TAG ");
+	put_string(&o, p->args[0].p, p->args[0].len);
+	puts_(&o, ") \"Done\"\r\n");
+	return end(&o);
+}
+
+/* As IMAP's and POP3's: the bytes behind STARTTLS are dropped unread
+ * (CVE-2014-3556); after the handshake the capabilities again (RFC 5804 2.2) */
+static enum session_next
+starttls(struct session *s)
+{
+	struct out o = { .s = s };
+
+	if (s->tls || s->srv->ssl.starttls == MP_STARTTLS_OFF)
+		return session_invalid(s);
+	s->len = 0;
+	if (session_say(s, "OK \"Begin TLS negotiation now.\"\r\n") == NEXT_CLOSE ||
+	    session_tls(s) == -1)
+		return NEXT_CLOSE;
+	capabilities(&o, "OK \"TLS negotiation successful.\"\r\n");
+	return end(&o);
+}
+
+/* AUTHENTICATE mechanism [initial-response]: both strings (RFC 5804 2.1) */
+static enum session_next
+authenticate(struct session *s, const struct sieve_parser *p)
+{
+	const struct sieve_arg *a = p->args;
+
+	if (p->nargs == 0 || p->nargs > 2 || !a[0].string || (p->nargs == 2 && !a[1].string))
+		return session_invalid(s);
+	/* unlike nginx's IMAP, a mechanism that is not advertised is refused */
+	if (session_login_allowed(s) &&
+	    !(sasl_mechanism(a[0].p, a[0].len) & s->proto->auth_methods(s->srv)))
+		return session_say(s, "NO \"Unsupported authentication mechanism.\"\r\n");
+	return sasl_session_start(s, a[0].p, a[0].len, p->nargs,
+	    p->nargs == 2 ? a[1].p : NULL, p->nargs == 2 ? a[1].len : 0);
+}
+
+/* Parser errors and unknown commands count towards max_errors; the last
+ * one is answered with BYE */
+static enum session_next
+error(struct session *s)
+{
+	if (++s->errors >= s->srv->max_errors) {
+		log_msg(MP_LOG_INFO, "client sent too many invalid commands");
+		return session_bye(s, too_many);
+	}
+	return session_invalid(s);
+}
+
+static enum session_next
+command(struct session *s, const struct sieve_parser *p)
+{
+	switch (p->cmd) {
+	case SIEVE_CMD_CAPABILITY:
+		return p->nargs == 0 ? capability(s) : session_invalid(s);
+	case SIEVE_CMD_NOOP:
+		return noop(s, p);
+	case SIEVE_CMD_LOGOUT:
+		if (p->nargs != 0)
+			return session_invalid(s);
+		return session_bye(s, "OK \"Logout completed.\"\r\n");
+	case SIEVE_CMD_STARTTLS:
+		return p->nargs == 0 ? starttls(s) : session_invalid(s);
+	case SIEVE_CMD_AUTHENTICATE:
+		return authenticate(s, p);
+	default:
+		return error(s);
+	}
+}
+
+/* A line of the SASL exchange: one string; "*" cancels (RFC 5804 2.1) */
+static enum session_next
+response(struct session *s, const struct sieve_parser *p)
+{
+	const struct sieve_arg *a = p->args;
+
+	if (p->nargs != 1 || !a[0].string)
+		return session_invalid(s);
+	if (a[0].len == 1 && a[0].p[0] == '*') {
+		s->sasl = SASL_IDLE;
+		log_msg(MP_LOG_INFO, "client cancelled the authentication");
+		return session_say(s, "NO \"Authentication cancelled.\"\r\n");
+	}
+	return sasl_session_step(s, a[0].p, a[0].len);
+}
+
+int
+sieve_run(struct session *s)
+{
+	struct sieve_parser p;
+
+	sieve_parser_init(&p, s->cap);
+	if (session_start(s) == -1 || greet(s) == -1)
+		return 0;
+	for (;;) {
+		enum session_next next;
+		size_t used = 0;
+		int rc = sieve_parse(&p, s->buf, s->len, &used), r;
+
+		switch (rc) {
+		case SIEVE_AGAIN:
+			r = session_fill(s);
+			if (r == -1) {
+				log_msg(MP_LOG_INFO, "client sent too long command");
+				(void)session_bye(s, too_long);
+			}
+			if (r != 1)
+				return 0;
+			continue;
+		case SIEVE_INVALID_CLOSE:
+			/* a literal that is too long, or behind a bad line */
+			log_msg(MP_LOG_INFO, "client sent invalid literal");
+			(void)session_bye(s, "BYE \"Invalid or too long literal.\"\r\n");
+			return 0;
+		case SIEVE_INVALID:
+			log_msg(MP_LOG_INFO, "client sent invalid command");
+			next = error(s);
+			break;
+		default:
+			next = s->sasl == SASL_IDLE ? command(s, &p) : response(s, &p);
+			break;
+		}
+		session_consume(s, used);
+		/* everything after the authenticating line goes to the backend */
+		if (session_settle(s, next, s->buf, s->len, false) == NEXT_CLOSE)
+			return 0;
+		if (s->sasl == SASL_IDLE)
+			sieve_parser_init(&p, s->cap);
+		else
+			sieve_parser_sasl(&p, s->cap);
+	}
+}
+
+/* NO and the auth server's text as a string (it may hold '"' or any byte) */
+enum session_next
+sieve_auth_failed(struct session *s, const char *text, size_t len)
+{
+	struct out o = { .s = s };
+
+	puts_(&o, "NO ");
+	put_string(&o, text, len);
+	puts_(&o, "\r\n");
+	return end(&o);
+}
+
+enum backend_result
+sieve_login(struct session *s, struct backend_buf *b)
+{
+	size_t cap = sieve_backend_worksize(s->loginlen, s->passlen);
+	struct sieve_backend sb;
+	enum backend_result r;
+	char *work = malloc(cap);
+	int own = 0;
+
+	if (work == NULL) {
+		log_msg(MP_LOG_ALERT, "out of memory");
+		return BACKEND_ABORTED;
+	}
+	if (sieve_backend_init(&sb, s->login, s->loginlen, s->pass, s->passlen, work, cap) == -1) {
+		log_msg(MP_LOG_ERR, "login or password with NUL cannot be sent to a "
+		    "ManageSieve backend");
+		r = BACKEND_ABORTED;
+	} else {
+		r = sieve_backend_login(s->bfd, &sb, b, s->deadline, &own);
+		if (r == BACKEND_INVALID && own == SIEVE_BK_NO_PLAIN) {
+			log_msg(MP_LOG_ERR, "upstream does not offer SASL PLAIN");
+			r = BACKEND_ABORTED;
+		}
+	}
+	explicit_bzero(work, cap);
+	free(work);
+	return r;
+}
