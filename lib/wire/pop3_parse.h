@@ -36,7 +36,8 @@
 
 #include <stddef.h>
 
-#define POP3_BUFFER	128	/* nginx's fixed POP3 command buffer (no directive) */
+#include "protocol.h"	/* POP3_BUFFER */
+
 #define POP3_MAX_ARGS	3	/* nginx: args.nelts <= 2 before a new one */
 
 enum pop3_cmd {

@@ -5,7 +5,6 @@
  * ManageSieve (RFC 5804), which nginx lacks, in Dovecot's words. */
 #include <string.h>
 
-#include "pop3_parse.h"
 #include "protocol.h"
 
 static const char *const method_names[] = {
