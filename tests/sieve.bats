@@ -127,18 +127,20 @@ out += upto(f, b'now."\r\n')
 ctx = ssl.create_default_context()
 ctx.check_hostname = False
 ctx.verify_mode = ssl.CERT_NONE
+ctx.set_alpn_protocols(["managesieve"])     # RFC 7301's registry names it so
 t = ctx.wrap_socket(s)
 g = t.makefile("rb")
-out += b"|TLS|" + upto(g, b'successful."\r\n')
+out += b"|TLS " + t.selected_alpn_protocol().encode() + b"|" + upto(g, b'successful."\r\n')
 t.sendall(b'AUTHENTICATE "PLAIN" "AGFsaWNlAGFsaWNlcGFzcw=="\r\n')
 out += upto(g, b"\r\n")
 sys.stdout.write(out.decode().replace("\r\n", "\\r\\n"))
 PY
 	[ "$status" -eq 0 ]
-	[ "$output" = "${CAPS%'"VERSION" "1.0"\r\n'}"'"STARTTLS"\r\n"VERSION" "1.0"\r\nOK "ManageSieve ready."\r\nOK "Begin TLS negotiation now."\r\n|TLS|'"${GREET%'OK "ManageSieve ready."\r\n'}"'OK "TLS negotiation successful."\r\nOK "Logged in."\r\n' ]
-	run sieve_connect "$(port stls)" --list
+	[ "$output" = "${CAPS%'"VERSION" "1.0"\r\n'}"'"STARTTLS"\r\n"VERSION" "1.0"\r\nOK "ManageSieve ready."\r\nOK "Begin TLS negotiation now."\r\n|TLS managesieve|'"${GREET%'OK "ManageSieve ready."\r\n'}"'OK "TLS negotiation successful."\r\nOK "Logged in."\r\n' ]
+	printf 'keep;\n' >"$T/tls.sieve"
+	run sieve_connect "$(port stls)" --upload --localsieve "$T/tls.sieve" --remotesieve overtls
 	[ "$status" -eq 0 ]
-	[ "$output" = '"mptest" ACTIVE' ]
+	cmp "$T/tls.sieve" "$T/dovecot/home/alice/sieve/overtls.sieve"
 	grep -q 'Auth-SSL-Protocol: TLSv1.3' "$T/auth.log"
 }
 
@@ -151,7 +153,7 @@ PY
 @test "AUTHENTICATE PLAIN: initial response as a literal, pipelined commands go to the backend" {
 	run wire "$(port main)" '<ready."\r\n' ">AUTHENTICATE \"PLAIN\" {24+}\r\n$PLAIN\r\nLISTSCRIPTS\r\n" \
 		'<Logged in."\r\n' '<OK "Listscripts completed."\r\n'
-	[ "$output" = "${GREET}"'OK "Logged in."\r\n"mptest" ACTIVE\r\nOK "Listscripts completed."\r\n' ]
+	[[ "$output" == "${GREET}"'OK "Logged in."\r\n'*'OK "Listscripts completed."\r\n' ]]
 }
 
 @test "AUTHENTICATE PLAIN: the empty challenge, the response as a quoted string or a literal" {
