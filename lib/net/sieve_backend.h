@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: ISC */
 /* sieve_backend.h: log in to a ManageSieve backend (RFC 5804 2.1), as
- * Dovecot's managesieve proxy does:
+ * Dovecot's managesieve proxy does (doc/wire.md#sieve-backend-login):
  *
  *   S: capability lines, then OK ...   C: AUTHENTICATE "PLAIN" "<base64>"
  *   S: OK ...                          -> forwarded to the client as is

@@ -5,7 +5,7 @@
  * sieve_auth, starttls), NOOP with its echo tag, LOGOUT, AUTHENTICATE with
  * the shared SASL driver (sasl_session.c) and "*" to cancel, and the
  * backend login of sieve_backend.c. A reply that closes the connection is
- * BYE, as RFC 5804 asks. */
+ * BYE, as RFC 5804 asks (doc/wire.md#sieve-commands). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: ISC */
 /* sieve_parse.h: the ManageSieve command parser (RFC 5804 4, the commands
- * of the non-authenticated state) as a pure, resumable state machine over
+ * of the non-authenticated state; doc/wire.md#sieve-grammar) as a pure, resumable state machine over
  * the caller's bounded command buffer. No I/O, no logging, no globals, no
  * allocation.
  *
