@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: ISC */
 /* sieve_parse.h: the ManageSieve command parser (RFC 5804 4, the commands
- * of the non-authenticated state; doc/wire.md#sieve-grammar) as a pure, resumable state machine over
- * the caller's bounded command buffer. No I/O, no logging, no globals, no
- * allocation.
+ * of the non-authenticated state; doc/wire.md#sieve-grammar) as a pure,
+ * resumable state machine over the caller's bounded command buffer. No I/O,
+ * no logging, no globals, no allocation.
  *
  * Grammar: name [SP+ arg]... line end.
  *   name     an atom of at most SIEVE_NAME_MAX characters, any case:
