@@ -50,6 +50,7 @@ PY
 	mp_server tmo 'timeout 1s;'
 	mp_server small 'sieve_client_buffer 256;'
 	mp_server noplain "auth_http 127.0.0.1:$AUTH2/auth;"
+	mp_server passerr 'proxy_pass_error_message on;'
 	proxy_start
 }
 
@@ -237,6 +238,15 @@ PY
 	grep -q 'upstream does not offer SASL PLAIN' "$(errlog)"
 	sleep 0.3
 	[ "$(cat "$T/noplain.log")" = "b''" ]
+}
+
+@test "a backend that refuses the login: BYE, or its own NO with proxy_pass_error_message" {
+	# "ghost" is known to the auth server, not to Dovecot
+	run wire "$(port main)" '<ready."\r\n' '>AUTHENTICATE "PLAIN" "AGdob3N0AGdob3N0cGFzcw=="\r\n' '.'
+	[ "$output" = "${GREET}"'BYE "Internal server error."\r\n[EOF]' ]
+	grep -q 'upstream sent invalid response: "NO ' "$(errlog)"
+	run wire "$(port passerr)" '<ready."\r\n' '>AUTHENTICATE "PLAIN" "AGdob3N0AGdob3N0cGFzcw=="\r\n' '.'
+	[[ "$output" == "${GREET}"'NO "'*'"\r\n[EOF]' ]]
 }
 
 @test "mailproxy -t: sieve directives; SASL, STARTTLS and quotes refused in sieve_capabilities" {
