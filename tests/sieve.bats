@@ -51,6 +51,7 @@ PY
 	mp_server small 'sieve_client_buffer 256;'
 	mp_server noplain "auth_http 127.0.0.1:$AUTH2/auth;"
 	mp_server passerr 'proxy_pass_error_message on;'
+	mp_server dbg "error_log $T/sieve-debug.log debug; sieve_auth plain login;"
 	proxy_start
 }
 
@@ -247,6 +248,23 @@ PY
 	grep -q 'upstream sent invalid response: "NO ' "$(errlog)"
 	run wire "$(port passerr)" '<ready."\r\n' '>AUTHENTICATE "PLAIN" "AGdob3N0AGdob3N0cGFzcw=="\r\n' '.'
 	[[ "$output" == "${GREET}"'NO "'*'"\r\n[EOF]' ]]
+}
+
+@test "error_log debug: commands shown, the SASL responses and the backend's credentials not" {
+	run wire "$(port dbg)" '<ready."\r\n' '>NOOP "t1"\r\n' '<\r\n' ">AUTHENTICATE \"PLAIN\" \"$PLAIN\"\r\n" \
+		'<Logged in."\r\n'
+	[[ "$output" == *'OK "Logged in."\r\n' ]]
+	run wire "$(port dbg)" '<ready."\r\n' '>AUTHENTICATE "LOGIN"\r\n' '<\r\n' '>"YWxpY2U="\r\n' '<\r\n' \
+		'>{12+}\r\nYWxpY2VwYXNz\r\n' '<Logged in."\r\n'
+	[[ "$output" == *'OK "Logged in."\r\n' ]]
+	d=$T/sieve-debug.log
+	grep -q 'sieve command: "NOOP" "t1"' "$d"
+	grep -q 'sieve command: "AUTHENTICATE" "PLAIN" (1 argument hidden)' "$d"
+	grep -q 'sieve command: "AUTHENTICATE" "LOGIN" while' "$d"
+	[ "$(grep -c 'sieve SASL response (hidden)' "$d")" -eq 2 ]
+	grep -q 'AUTHENTICATE \\x22PLAIN\\x22 \\x22' "$d"
+	run grep -c -e "$PLAIN" -e alicepass -e YWxpY2VwYXNz "$d"
+	[ "$output" = 0 ]
 }
 
 @test "mailproxy -t: sieve directives; SASL, STARTTLS and quotes refused in sieve_capabilities" {

@@ -13,6 +13,7 @@
 
 #include "frontend.h"
 #include "log.h"
+#include "log_debug.h"
 #include "sieve_backend.h"
 #include "sieve_parse.h"
 
@@ -289,6 +290,7 @@ sieve_run(struct session *s)
 			next = error(s);
 			break;
 		default:
+			log_debug_sieve(&p, s->sasl != SASL_IDLE);
 			next = s->sasl == SASL_IDLE ? command(s, &p) : response(s, &p);
 			break;
 		}
