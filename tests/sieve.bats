@@ -9,6 +9,7 @@
 
 load lib/common
 load lib/sieve
+load lib/tls
 
 setup_file() {
 	mp_init
@@ -52,7 +53,9 @@ PY
 	mp_server noplain "auth_http 127.0.0.1:$AUTH2/auth;"
 	mp_server passerr 'proxy_pass_error_message on;'
 	mp_server dbg "error_log $T/sieve-debug.log debug; sieve_auth plain login;"
-	proxy_start
+	mp_server implicit "# listen-ssl
+		ssl_certificate $T/sieve.crt; ssl_certificate_key $T/sieve.key;"
+	tls_proxy_start
 }
 
 teardown_file() { mp_cleanup; }
@@ -144,6 +147,37 @@ PY
 	[ "$status" -eq 0 ]
 	cmp "$T/tls.sieve" "$T/dovecot/home/alice/sieve/overtls.sieve"
 	grep -q 'Auth-SSL-Protocol: TLSv1.3' "$T/auth.log"
+}
+
+@test "listen ... ssl: TLS first, ALPN managesieve or none; another protocol's ALPN refused" {
+	run python3 - "$(port implicit)" "$PLAIN" <<'PY'
+import socket, ssl, sys
+def session(alpn):
+    ctx = ssl.create_default_context()
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    if alpn:
+        ctx.set_alpn_protocols([alpn])
+    try:
+        t = ctx.wrap_socket(socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=5))
+    except ssl.SSLError as e:
+        return "refused: %s" % (e.reason or e)
+    f = t.makefile("rb")
+    out = b""
+    while not out.endswith(b'ready."\r\n'):
+        out += f.readline()
+    t.sendall(b'AUTHENTICATE "PLAIN" "' + sys.argv[2].encode() + b'"\r\n')
+    out += f.readline()
+    return "%s %s" % (t.selected_alpn_protocol(), out.decode().split("\r\n")[-2])
+for a in ("managesieve", None, "imap"):
+    print(session(a))
+PY
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = 'managesieve OK "Logged in."' ]
+	[ "${lines[1]}" = 'None OK "Logged in."' ]
+	[[ "${lines[2]}" == 'refused: '*'no application protocol'* ]]
+	grep -q 'Auth-Protocol: sieve' "$T/auth.log"
+	grep -q 'Auth-SSL: on' "$T/auth.log"
 }
 
 @test "starttls only: an empty SASL list and no login before TLS" {
