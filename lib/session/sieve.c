@@ -286,7 +286,6 @@ sieve_run(struct session *s)
 			(void)session_bye(s, "BYE \"Invalid or too long literal.\"\r\n");
 			return 0;
 		case SIEVE_INVALID:
-			log_msg(MP_LOG_INFO, "client sent invalid command");
 			next = error(s);
 			break;
 		default:
