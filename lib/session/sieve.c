@@ -1,150 +1,31 @@
 /* SPDX-License-Identifier: ISC */
 /* sieve.c: the ManageSieve pre-authentication dialogue (RFC 5804; nginx has
- * none, so the replies are Dovecot's managesieve-login's): the capability
- * lines of the greeting, CAPABILITY and STARTTLS (sieve_capabilities,
- * sieve_auth, starttls), NOOP with its echo tag, LOGOUT, AUTHENTICATE with
- * the shared SASL driver (sasl_session.c) and "*" to cancel, and the
- * backend login of sieve_backend.c. A reply that closes the connection is
+ * none, so the replies are Dovecot's managesieve-login's): the greeting,
+ * CAPABILITY and STARTTLS with the capability lines of sieve_out.c, NOOP
+ * with its echo tag, LOGOUT, AUTHENTICATE with the shared SASL driver
+ * (sasl_session.c) and "*" to cancel, and the backend login of
+ * sieve_backend.c. A reply that closes the connection is
  * BYE, as RFC 5804 asks (doc/wire.md#sieve-commands). */
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "frontend.h"
 #include "log.h"
 #include "log_debug.h"
 #include "sieve_backend.h"
+#include "sieve_int.h"
 #include "sieve_parse.h"
 
 static const char greeting_ok[] = "OK \"ManageSieve ready.\"\r\n";
 static const char too_long[] = "BYE \"Line too long.\"\r\n";
 static const char too_many[] = "BYE \"Too many invalid commands.\"\r\n";
 
-/* A reply as it is built, written out whenever its buffer is full. */
-struct out {
-	struct session *s;
-	char b[2048];
-	size_t n;
-	int err;
-};
-
-static void
-flush(struct out *o)
-{
-	if (o->err == 0 && o->n > 0 && session_reply(o->s, o->b, o->n) == -1)
-		o->err = -1;
-	o->n = 0;
-}
-
-static void
-put(struct out *o, const char *p, size_t n)
-{
-	while (n > 0) {
-		size_t k = sizeof o->b - o->n < n ? sizeof o->b - o->n : n;
-
-		memcpy(o->b + o->n, p, k);
-		o->n += k;
-		p += k;
-		n -= k;
-		if (o->n == sizeof o->b)
-			flush(o);
-	}
-}
-
-static void
-puts_(struct out *o, const char *str)
-{
-	put(o, str, strlen(str));
-}
-
-/* A string (RFC 5804 4): quoted if it can be, else a literal {N} */
-static void
-put_string(struct out *o, const char *p, size_t n)
-{
-	size_t i = 0;
-	char lit[32];
-
-	while (i < n && n <= 1024 && (unsigned char)p[i] >= 0x20 && (unsigned char)p[i] < 0x7f)
-		i++;
-	if (i < n || n > 1024) {
-		put(o, lit, (size_t)snprintf(lit, sizeof lit, "{%zu}\r\n", n));
-		put(o, p, n);
-		return;
-	}
-	put(o, "\"", 1);
-	for (i = 0; i < n; i++) {
-		if (p[i] == '"' || p[i] == '\\')
-			put(o, "\\", 1);
-		put(o, p + i, 1);
-	}
-	put(o, "\"", 1);
-}
-
-static enum session_next
-end(struct out *o)
-{
-	flush(o);
-	return o->err == 0 ? NEXT_READ : NEXT_CLOSE;
-}
-
-/* "SASL" (empty until TLS with starttls only, RFC 5804 1.7) and "STARTTLS" */
-static void
-put_sasl(struct out *o)
-{
-	const struct session *s = o->s;
-	unsigned methods = s->proto->auth_methods(s->srv);
-	const char *sep = "";
-
-	puts_(o, "\"SASL\" \"");
-	for (size_t i = 0; session_login_allowed(s) && i < sizeof sasl_names / sizeof sasl_names[0]; i++)
-		if (methods & sasl_names[i].bit) {
-			puts_(o, sep);
-			puts_(o, sasl_names[i].name);
-			sep = " ";
-		}
-	puts_(o, "\"\r\n");
-	if (!s->tls && s->srv->ssl.starttls != MP_STARTTLS_OFF)
-		puts_(o, "\"STARTTLS\"\r\n");
-}
-
-/* The configured lines, "NAME" or "NAME" "VALUE", with SASL and STARTTLS
- * before VERSION, where Dovecot puts them; then the final OK TEXT. */
-static void
-capabilities(struct out *o, const char *text)
-{
-	const struct mp_strlist *l = &o->s->srv->sieve_capabilities;
-	int sasl = 0;
-
-	for (size_t i = 0; i < l->n; i++) {
-		const char *line = l->v[i], *sp = strchr(line, ' ');
-		size_t namelen = sp != NULL ? (size_t)(sp - line) : strlen(line);
-
-		if (!sasl && namelen == 7 && strncasecmp(line, "VERSION", 7) == 0) {
-			put_sasl(o);
-			sasl = 1;
-		}
-		put(o, "\"", 1);
-		put(o, line, namelen);
-		put(o, "\"", 1);
-		if (sp != NULL) {
-			puts_(o, " \"");
-			puts_(o, sp + 1);
-			put(o, "\"", 1);
-		}
-		puts_(o, "\r\n");
-	}
-	if (!sasl)
-		put_sasl(o);
-	puts_(o, text);
-}
-
 static int
 greet(struct session *s)
 {
-	struct out o = { .s = s };
+	struct sieve_out o = { .s = s };
 
-	capabilities(&o, greeting_ok);
+	sieve_capabilities(&o, greeting_ok);
 	if (o.err == 0 && session_greet(s, o.b, o.n) == 0)
 		return 0;
 	return -1;
@@ -153,26 +34,26 @@ greet(struct session *s)
 static enum session_next
 capability(struct session *s)
 {
-	struct out o = { .s = s };
+	struct sieve_out o = { .s = s };
 
-	capabilities(&o, "OK \"Capability completed.\"\r\n");
-	return end(&o);
+	sieve_capabilities(&o, "OK \"Capability completed.\"\r\n");
+	return sieve_end(&o);
 }
 
 /* NOOP [tag]: the tag comes back in a TAG response code (RFC 5804 2.11) */
 static enum session_next
 noop(struct session *s, const struct sieve_parser *p)
 {
-	struct out o = { .s = s };
+	struct sieve_out o = { .s = s };
 
 	if (p->nargs == 0)
 		return session_say(s, "OK \"NOOP completed.\"\r\n");
 	if (p->nargs != 1 || !p->args[0].string)
 		return session_invalid(s);
-	puts_(&o, "OK (TAG ");
-	put_string(&o, p->args[0].p, p->args[0].len);
-	puts_(&o, ") \"Done\"\r\n");
-	return end(&o);
+	sieve_puts(&o, "OK (TAG ");
+	sieve_put_string(&o, p->args[0].p, p->args[0].len);
+	sieve_puts(&o, ") \"Done\"\r\n");
+	return sieve_end(&o);
 }
 
 /* As IMAP's and POP3's: the bytes behind STARTTLS are dropped unread
@@ -180,7 +61,7 @@ noop(struct session *s, const struct sieve_parser *p)
 static enum session_next
 starttls(struct session *s)
 {
-	struct out o = { .s = s };
+	struct sieve_out o = { .s = s };
 
 	if (s->tls || s->srv->ssl.starttls == MP_STARTTLS_OFF)
 		return session_invalid(s);
@@ -188,8 +69,8 @@ starttls(struct session *s)
 	if (session_say(s, "OK \"Begin TLS negotiation now.\"\r\n") == NEXT_CLOSE ||
 	    session_tls(s) == -1)
 		return NEXT_CLOSE;
-	capabilities(&o, "OK \"TLS negotiation successful.\"\r\n");
-	return end(&o);
+	sieve_capabilities(&o, "OK \"TLS negotiation successful.\"\r\n");
+	return sieve_end(&o);
 }
 
 /* AUTHENTICATE mechanism [initial-response]: both strings (RFC 5804 2.1) */
@@ -308,12 +189,12 @@ sieve_run(struct session *s)
 enum session_next
 sieve_auth_failed(struct session *s, const char *text, size_t len)
 {
-	struct out o = { .s = s };
+	struct sieve_out o = { .s = s };
 
-	puts_(&o, "NO ");
-	put_string(&o, text, len);
-	puts_(&o, "\r\n");
-	return end(&o);
+	sieve_puts(&o, "NO ");
+	sieve_put_string(&o, text, len);
+	sieve_puts(&o, "\r\n");
+	return sieve_end(&o);
 }
 
 enum backend_result
