@@ -6,7 +6,7 @@
  * bytes until both sides are done. Exit: 0 ok or client-caused, 100
  * configuration, 111 system.
  *
- * With -D it is the daemon instead (lib/tlsd_daemon.c): socket-activated
+ * With -D it is the daemon instead (lib/tls/tlsd_daemon.c): socket-activated
  * on a unix socket (fd 3), it builds every TLS server's context once and
  * serves each session the handler hands it in a forked child.
  *
@@ -194,7 +194,19 @@ fail:
 	return NULL;
 }
 
-/* The daemon's state, for its children. */
+/* The daemon's settings: the configuration and each server's context and
+ * ticket keys (NULL for a server without a certificate), for its children.
+ * A reload builds a second set and keeps the one that works. */
+struct daemon_set {
+	struct mp_conf cf;
+	struct arena arena;		/* what cf points into (conf_load fills arena_global) */
+	struct tls **srv;
+	struct tlsd_tickets **tk;
+	unsigned char *ready;
+	size_t nready;
+};
+
+static struct daemon_set sets[2];
 static const struct mp_conf *dcf;
 static struct tls **dsrv;
 static struct tlsd_tickets **dtk;
@@ -272,16 +284,110 @@ listen_fd(void)
 	return 3;
 }
 
-/* -D: every server with a certificate gets its context now, in this process,
- * so that the children share it (and OpenSSL's start-up) with us. */
+static void
+set_free(struct daemon_set *ds)
+{
+	for (size_t i = 0; i < ds->cf.nservers; i++) {
+		if (ds->srv != NULL)
+			tls_free(ds->srv[i]);
+		if (ds->tk != NULL)
+			tlsd_tickets_free(ds->tk[i]);
+	}
+	free(ds->srv);
+	free(ds->tk);
+	free(ds->ready);
+	arena_release(&ds->arena);
+	memset(ds, 0, sizeof *ds);
+}
+
+/* Every server with a certificate gets its context, in this process, so that
+ * the children share it (and OpenSSL's start-up) with us. 0, or with ERR and
+ * DS freed 100 (the configuration, a certificate or a key) or 111 (memory). */
+static int
+set_load(struct daemon_set *ds, const char *path, char *err, size_t errlen)
+{
+	struct arena keep = arena_global;
+	size_t n;
+	int rc = 100;
+
+	memset(ds, 0, sizeof *ds);
+	arena_global = (struct arena){ 0 };
+	if (conf_load(&ds->cf, path, err, errlen) == -1) {
+		ds->arena = arena_global;
+		arena_global = keep;
+		goto fail;
+	}
+	ds->arena = arena_global;
+	arena_global = keep;
+	n = ds->cf.nservers ? ds->cf.nservers : 1;
+	ds->srv = calloc(n, sizeof *ds->srv);
+	ds->tk = calloc(n, sizeof *ds->tk);
+	ds->ready = calloc(n, 1);
+	if (ds->srv == NULL || ds->tk == NULL || ds->ready == NULL) {
+		snprintf(err, errlen, "out of memory");
+		rc = 111;
+		goto fail;
+	}
+	for (size_t i = 0; i < ds->cf.nservers; i++) {
+		const struct mp_server *srv = &ds->cf.servers[i];
+		struct tls_config *cfg;
+		char e[768];
+
+		if (srv->ssl.certificate.n == 0)
+			continue;
+		if (tlsd_config_build(srv, &cfg, e, sizeof e) == -1) {
+			snprintf(err, errlen, "%s", e);
+			goto fail;
+		}
+		ds->srv[i] = server_context(srv, cfg, true, &ds->tk[i], e, sizeof e);
+		/* the context holds the keys now, and its own reference to CFG */
+		tls_config_clear_keys(cfg);
+		tls_config_free(cfg);
+		if (ds->srv[i] == NULL) {
+			snprintf(err, errlen, "%s for the server in %s:%u", e, srv->file, srv->line);
+			goto fail;
+		}
+		ds->ready[i] = 1;
+		ds->nready++;
+	}
+	return 0;
+fail:
+	set_free(ds);
+	return rc;
+}
+
+static void
+set_use(const struct daemon_set *ds)
+{
+	dcf = &ds->cf;
+	dsrv = ds->srv;
+	dtk = ds->tk;
+}
+
+/* SIGHUP: the configuration, certificates and keys again, into the set not
+ * in use; it replaces the other only when every server's context could be
+ * built. */
+static int
+daemon_reload(const struct mp_conf **cf, const unsigned char **ready, char *err, size_t errlen)
+{
+	struct daemon_set *cur = dcf == &sets[0].cf ? &sets[0] : &sets[1];
+	struct daemon_set *next = cur == &sets[0] ? &sets[1] : &sets[0];
+
+	if (set_load(next, cur->cf.file, err, errlen) != 0)
+		return -1;
+	set_use(next);
+	set_free(cur);
+	malloc_trim(0);
+	*cf = &next->cf;
+	*ready = next->ready;
+	return 0;
+}
+
 static int
 run_daemon(const char *path)
 {
-	static struct mp_conf cf;
-	unsigned char *ready;
 	char err[1024];
-	size_t nready = 0;
-	int lfd = listen_fd();
+	int lfd = listen_fd(), rc;
 
 	if (lfd == -1) {
 		log_msg(MP_LOG_EMERG, "-D needs a listening socket from systemd (LISTEN_FDS=1)");
@@ -294,39 +400,15 @@ run_daemon(const char *path)
 		    (unsigned long)geteuid());
 		return 100;
 	}
-	if (conf_load(&cf, path, err, sizeof err) == -1) {
+	if ((rc = set_load(&sets[0], path, err, sizeof err)) != 0) {
 		log_msg(MP_LOG_EMERG, "%s", err);
-		return 100;
+		return rc;
 	}
-	dcf = &cf;
-	dsrv = calloc(cf.nservers ? cf.nservers : 1, sizeof *dsrv);
-	dtk = calloc(cf.nservers ? cf.nservers : 1, sizeof *dtk);
-	ready = calloc(cf.nservers ? cf.nservers : 1, 1);
-	if (dsrv == NULL || dtk == NULL || ready == NULL) {
-		log_msg(MP_LOG_EMERG, "out of memory");
-		return 111;
-	}
-	for (size_t i = 0; i < cf.nservers; i++) {
-		struct tls_config *cfg;
-
-		if (cf.servers[i].ssl.certificate.n == 0)
-			continue;
-		if (tlsd_config_build(&cf.servers[i], &cfg, err, sizeof err) == -1) {
-			log_msg(MP_LOG_EMERG, "%s", err);
-			return 100;
-		}
-		if ((dsrv[i] = server_context(&cf.servers[i], cfg, true, &dtk[i], err, sizeof err)) == NULL) {
-			log_msg(MP_LOG_EMERG, "%s for the server in %s:%u", err, cf.servers[i].file,
-			    cf.servers[i].line);
-			return 100;
-		}
-		tls_config_clear_keys(cfg);
-		ready[i] = 1;
-		nready++;
-	}
-	log_msg(MP_LOG_NOTICE, "serving the %zu TLS servers of %s", nready, path);
+	set_use(&sets[0]);
+	log_msg(MP_LOG_NOTICE, "serving the %zu TLS servers of %s", sets[0].nready, path);
 	malloc_trim(0);
-	return tlsd_daemon_run(lfd, &cf, ready, daemon_prefork, daemon_serve) == 0 ? 0 : 111;
+	return tlsd_daemon_run(lfd, dcf, sets[0].ready, daemon_prefork, daemon_serve,
+	    daemon_reload) == 0 ? 0 : 111;
 }
 
 int

@@ -36,7 +36,7 @@ teardown_file() { mp_cleanup; }
 	[ -f "$STAGE/usr/lib/systemd/system/mailproxy@.service" ]
 	[ -f "$STAGE/usr/lib/systemd/system/mailproxy-tls.service" ]
 	[ -f "$STAGE/usr/lib/systemd/system/mailproxy-tls.socket" ]
-	for s in imap imaps pop3 pop3s smtp smtps submission; do
+	for s in imap imaps pop3 pop3s smtp smtps submission sieve; do
 		[ -f "$STAGE/usr/lib/systemd/system/mailproxy@$s.socket" ]
 	done
 	for u in mailproxy@.service mailproxy-tls.service mailproxy-tls.socket; do
@@ -73,7 +73,7 @@ teardown_file() { mp_cleanup; }
 	# the TLS daemon: installed in libexec, reading the same configuration
 	run grep -h '^ExecStart=' "$STAGE/usr/lib/systemd/system/mailproxy-tls.service"
 	[ "$output" = "ExecStart=/usr/lib/mailproxy/mailproxy-tls -D -c /etc/mailproxy/mailproxy.conf" ]
-	# where the handler looks for the daemon (lib/tlsd_req.h)
+	# where the handler looks for the daemon (lib/wire/tlsd_req.h)
 	grep -qx 'ListenStream=/run/mailproxy/tls.sock' "$STAGE/usr/lib/systemd/system/mailproxy-tls.socket"
 	! grep -r '@[A-Z]*@' "$STAGE/usr/lib/systemd/system"
 }
@@ -87,6 +87,8 @@ teardown_file() { mp_cleanup; }
 	    paths timers slices; do
 		printf '[Unit]\nDescription=stand-in\n' >"$STAGE/etc/systemd/system/$t.target"
 	done
+	# and the system's own commands they run (ExecReload=/bin/kill)
+	install -D /bin/kill "$STAGE/bin/kill"
 	units=()
 	for f in "$STAGE"/usr/lib/systemd/system/*; do
 		units+=("/usr/lib/systemd/system/${f##*/}")

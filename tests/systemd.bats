@@ -9,7 +9,10 @@
 # buffers, keepalive timers, v6only); a full IMAP login over TCP and a unix socket; no
 # failed instance afterwards; an IMAPS session served by a child of the TLS daemon that
 # mailproxy-tls.socket starts, and a restart of the daemon that leaves a live session alone
-# (KillMode=process).  Root only: skipped loudly otherwise (MP_NO_SKIP=1 fails).
+# (KillMode=process); systemctl reload (Type=notify, SIGHUP): a certificate replaced on disk
+# served to the next client while a session from before goes on, STATUS= with the live
+# sessions, a failed reload that keeps the old settings and says why; and that no program
+# links libsystemd.  Root only: skipped loudly otherwise (MP_NO_SKIP=1 fails).
 
 bats_require_minimum_version 1.5.0
 load lib/common
@@ -499,6 +502,158 @@ EOF
 	[ "$(grep -c 'serving the 1 TLS servers of ' "$S/tlsd-stderr.log")" = 2 ]
 	no_failed_instances
 }
+
+# served_fp PORT: log in over IMAPS (verified against the test CA) and print the SHA-256
+# of the certificate the server sent
+served_fp() {
+	python3 - "$1" "$PKI/ca.crt" <<'EOF'
+import hashlib, imaplib, ssl, sys
+ctx = ssl.create_default_context(cafile=sys.argv[2])
+m = imaplib.IMAP4_SSL("127.0.0.1", int(sys.argv[1]), ssl_context=ctx, timeout=10)
+assert m.login("alice", "alicepass")[0] == "OK"
+print(hashlib.sha256(m.sock.getpeercert(True)).hexdigest())
+m.logout()
+EOF
+}
+
+# file_fp CERT: the SHA-256 of a PEM certificate's DER form
+file_fp() { openssl x509 -in "$1" -outform DER | sha256sum | cut -d' ' -f1; }
+
+# serve_cert NAME: the server's ssl_certificate and key become the test PKI's NAME.crt and
+# NAME.key (both "server" and "ecserver" are for mail.test, from the same CA)
+serve_cert() {
+	[ -e "$PKI/orig-server.crt" ] || cp -p "$PKI/server.crt" "$PKI/orig-server.crt"
+	[ -e "$PKI/orig-server.key" ] || cp -p "$PKI/server.key" "$PKI/orig-server.key"
+	cp "$PKI/$1.crt" "$PKI/server.crt.new"
+	cp "$PKI/$1.key" "$PKI/server.key.new"
+	mv "$PKI/server.crt.new" "$PKI/server.crt"
+	mv "$PKI/server.key.new" "$PKI/server.key"
+}
+
+# sd_status_has TEXT: systemctl status of the daemon shows TEXT within 2 s
+sd_status_has() {
+	for ((i = 0; i < 100; i++)); do
+		ctl systemctl status --no-pager mailproxy-tls.service 2>&1 | grep -qF "$1" && return 0
+		sleep 0.02
+	done
+	ctl systemctl status --no-pager mailproxy-tls.service 2>&1 || true
+	return 1
+}
+
+@test "systemctl reload: the next TLS client gets the certificate replaced on disk, a live session goes on" {
+	serve_cert orig-server
+	units
+	boot
+	old_fp=$(file_fp "$PKI/orig-server.crt")
+	new_fp=$(file_fp "$PKI/ecserver.crt")
+	[ "$old_fp" != "$new_fp" ]
+	python3 - "$PS" "$PKI/ca.crt" "$BATS_TEST_TMPDIR/go" >"$BATS_TEST_TMPDIR/client.out" 2>&1 <<'EOF' &
+import hashlib, imaplib, os, ssl, sys, time
+ctx = ssl.create_default_context(cafile=sys.argv[2])
+m = imaplib.IMAP4_SSL("127.0.0.1", int(sys.argv[1]), ssl_context=ctx, timeout=10)
+assert m.login("alice", "alicepass")[0] == "OK"
+print("logged in", hashlib.sha256(m.sock.getpeercert(True)).hexdigest(), flush=True)
+# until the reload is done (a file, not a fifo: a failed test must not leave this blocked)
+deadline = time.monotonic() + 30
+while not os.path.exists(sys.argv[3]) and time.monotonic() < deadline:
+    time.sleep(0.02)
+typ, data = m.select("INBOX")
+assert typ == "OK" and data == [b"2"], (typ, data)
+m.logout()
+print("same session after the reload: ok", flush=True)
+EOF
+	client=$!
+	for ((i = 0; i < 250; i++)); do
+		grep -q 'logged in' "$BATS_TEST_TMPDIR/client.out" && break
+		sleep 0.02
+	done
+	cat "$BATS_TEST_TMPDIR/client.out"
+	grep -qx "logged in $old_fp" "$BATS_TEST_TMPDIR/client.out"
+	pid=$(ctl systemctl show -p MainPID --value mailproxy-tls.service)
+	[ "$pid" -gt 0 ]
+	# Type=notify: STATUS= shows the live session
+	sd_status_has "Status: \"TLS servers: 1, live sessions: 1\""
+	# libsystemd is the daemon's: it maps it, the per-session programs do not link it
+	ctl grep -q 'libsystemd\.so\.0' "/proc/$pid/maps"
+	serve_cert ecserver
+	ctl systemctl log-level debug
+	ctl systemctl reload mailproxy-tls.service
+	# at once, no wait: a connection made after the reload was asked for gets the new
+	# certificate
+	[ "$(served_fp "$PS")" = "$new_fp" ]
+	[ "$(ctl systemctl show -p MainPID --value mailproxy-tls.service)" = "$pid" ]
+	grep 'reloaded .*mailproxy.conf: new sessions get its settings, the 1 live ones keep theirs' \
+		"$S/tlsd-stderr.log"
+	echo go >"$BATS_TEST_TMPDIR/go"
+	wait "$client"
+	cat "$BATS_TEST_TMPDIR/client.out"
+	grep -q 'same session after the reload: ok' "$BATS_TEST_TMPDIR/client.out"
+	sd_status_has "Status: \"TLS servers: 1, live sessions: 0\""
+	# systemd heard RELOADING=1 and READY=1 from the daemon (its debug log shows them)
+	grep -E 'mailproxy-tls.service: Got notification message from PID [0-9]+ \(RELOADING=1, MONOTONIC_USEC=[0-9]+, STATUS=reloading ' "$S/state/console.log"
+	grep -E 'mailproxy-tls.service: Got notification message from PID [0-9]+ \(READY=1, STATUS=TLS servers: 1, live sessions: 1\)' "$S/state/console.log"
+	[ "$(ctl systemctl show -p ActiveState --value mailproxy-tls.service)" = active ]
+	serve_cert orig-server
+	no_failed_instances
+}
+
+@test "a reload that fails keeps the old certificate and configuration, and says why" {
+	serve_cert orig-server
+	units
+	boot
+	old_fp=$(file_fp "$PKI/orig-server.crt")
+	[ "$(served_fp "$PS")" = "$old_fp" ]
+	pid=$(ctl systemctl show -p MainPID --value mailproxy-tls.service)
+	# a key that is not the certificate's
+	cp "$PKI/ecserver.key" "$PKI/server.key"
+	ctl systemctl reload mailproxy-tls.service
+	[ "$(served_fp "$PS")" = "$old_fp" ]
+	grep -E 'reload failed, the previous settings stay in use: .*private/public key mismatch' "$S/tlsd-stderr.log"
+	sd_status_has "the last reload failed, the previous settings stay: "
+	[ "$(ctl systemctl show -p MainPID --value mailproxy-tls.service)" = "$pid" ]
+	# an unreadable certificate
+	cp "$PKI/orig-server.key" "$PKI/server.key"
+	mv "$PKI/server.crt" "$PKI/server.crt.away"
+	ctl systemctl reload mailproxy-tls.service
+	[ "$(served_fp "$PS")" = "$old_fp" ]
+	[ "$(grep -c 'reload failed, the previous settings stay in use' "$S/tlsd-stderr.log")" = 2 ]
+	mv "$PKI/server.crt.away" "$PKI/server.crt"
+	# a configuration with a syntax error: the daemon keeps the one it has, and the
+	# handlers, which read the broken file, serve nothing (as for any broken edit)
+	cp "$S/mailproxy.conf" "$BATS_TEST_TMPDIR/good.conf"
+	echo 'bogus_directive on;' >>"$S/mailproxy.conf"
+	ctl systemctl reload mailproxy-tls.service
+	for ((i = 0; i < 100; i++)); do
+		[ "$(grep -c 'reload failed, the previous settings stay in use' "$S/tlsd-stderr.log")" = 3 ] && break
+		sleep 0.02
+	done
+	grep 'reload failed, the previous settings stay in use: .*bogus_directive' "$S/tlsd-stderr.log"
+	# the reason quotes the file, and a newline in it does not become a variable of its own
+	# in the message to systemd (here one that would replace the status line)
+	cp "$BATS_TEST_TMPDIR/good.conf" "$S/mailproxy.conf"
+	printf '"bogus\nSTATUS=forged" on;\n' >>"$S/mailproxy.conf"
+	ctl systemctl reload mailproxy-tls.service
+	sd_status_has 'the previous settings stay: unknown directive "bogus?STATUS=forged"'
+	cp "$BATS_TEST_TMPDIR/good.conf" "$S/mailproxy.conf"
+	# fixed: the next reload takes, and the status line forgets the failure
+	ctl systemctl reload mailproxy-tls.service
+	[ "$(served_fp "$PS")" = "$old_fp" ]
+	sd_status_has "Status: \"TLS servers: 1, live sessions: 0\""
+	run ! sd_status_has "reload failed"
+	[ "$(ctl systemctl show -p MainPID --value mailproxy-tls.service)" = "$pid" ]
+	[ "$(ctl systemctl show -p ActiveState --value mailproxy-tls.service)" = active ]
+}
+
+@test "the per-connection programs do not link libsystemd; the daemon loads it" {
+	for b in mailproxy mailproxy-relay mailproxy-tls mailproxy-full; do
+		[ -e "$MAILPROXY_BUILD/$b" ] || continue
+		echo "$b"
+		readelf -d "$MAILPROXY_BUILD/$b" | grep NEEDED || true	# none: static
+		[ -z "$(readelf -d "$MAILPROXY_BUILD/$b" | grep libsystemd)" ]
+		[ -z "$(ldd "$MAILPROXY_BUILD/$b" 2>&1 | grep libsystemd)" ]
+	done
+	# the only way in: dlopen of libsystemd.so.0, by the daemon
+	strings "$MAILPROXY_BUILD/mailproxy-tls" | grep -qx 'libsystemd.so.0'
 
 # hold PORT N [pp] [SOURCE]: open N connections to PORT from SOURCE (127.0.0.1) at once, each
 # first sending a PROXY v2 header from a client of its own (10.1.x.y) with "pp", and read

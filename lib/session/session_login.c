@@ -1,0 +1,120 @@
+/* SPDX-License-Identifier: ISC */
+/* session_login.c: the end of every dialogue: the auth request, the answer
+ * to a refusal, the backend login of the front end, and the hand-off to the
+ * relay. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "clock.h"
+#include "frontend.h"
+#include "log.h"
+
+/* "<tag>NO text", "-ERR text", or SMTP's "<Auth-Error-Code> text", in one write */
+static enum session_next
+auth_failed(struct session *s, const struct auth_failure *f)
+{
+	char line[sizeof s->tag + sizeof f->code + 1 + sizeof f->text + 2];
+	const char *prefix = s->proto->auth_failed;
+	size_t n = 0;
+
+	if (s->fe->auth_failed != NULL)
+		return s->fe->auth_failed(s, f->text, f->textlen);
+	memcpy(line, s->tag, s->taglen);
+	n += s->taglen;
+	if (prefix != NULL) {
+		memcpy(line + n, prefix, strlen(prefix));
+		n += strlen(prefix);
+	} else {
+		memcpy(line + n, f->code, f->codelen);
+		n += f->codelen;
+		line[n++] = ' ';
+	}
+	memcpy(line + n, f->text, f->textlen);
+	n += f->textlen;
+	memcpy(line + n, "\r\n", 2);
+	n += 2;
+	return session_reply(s, line, n) == 0 ? NEXT_READ : NEXT_CLOSE;
+}
+
+static enum session_next
+internal_error(struct session *s)
+{
+	return session_bye(s, s->proto->internal_error);
+}
+
+static void
+relay(struct session *s, const struct backend_buf *b, const char *pending, size_t npending)
+{
+	const char *ok = s->proto->logged_in;
+	int r;
+
+	log_set_action(NULL);
+	log_msg(MP_LOG_INFO, "client logged in");
+	/* with smtp_auth none the backend's RCPT reply answers the client's RCPT */
+	if (ok != NULL && s->method != METHOD_NONE)
+		r = session_say(s, ok) == NEXT_READ ? 0 : -1;
+	else
+		r = session_reply(s, b->p, b->len);
+	if (r == 0)
+		(void)session_exec_relay(s, pending, npending);
+}
+
+enum session_next
+session_settle(struct session *s, enum session_next next, const char *pending,
+    size_t npending, bool keep)
+{
+	if (next == NEXT_AUTH)
+		next = session_login(s, pending, npending);
+	if (next != NEXT_CLOSE && s->sasl == SASL_IDLE && !keep)
+		session_forget_credentials(s);
+	return next;
+}
+
+enum session_next
+session_login(struct session *s, const char *pending, size_t npending)
+{
+	struct auth_failure f;
+	struct backend_buf b;
+	enum backend_result rc;
+	bool pass;
+
+	switch (session_auth(s, &f)) {
+	case SA_OK:
+		break;
+	case SA_FAIL:
+		/* the session goes on; nginx keeps SMTP's HELO, MAIL and RCPT */
+		s->deadline = mp_now_ms() + s->srv->timeout_ms;
+		return auth_failed(s, &f);
+	case SA_FAIL_CLOSE:
+		(void)auth_failed(s, &f);
+		return NEXT_CLOSE;
+	default:
+		return internal_error(s);
+	}
+
+	if (session_connect_backend(s) == -1)
+		return internal_error(s);
+	b.cap = s->srv->proxy_buffer;
+	b.len = 0;
+	b.p = malloc(b.cap);
+	if (b.p == NULL) {
+		log_msg(MP_LOG_ALERT, "out of memory");
+		explicit_bzero(s->pass, s->credcap);
+		return internal_error(s);
+	}
+	rc = s->fe->backend_login(s, &b);
+	explicit_bzero(s->pass, s->credcap);
+	if (rc == BACKEND_OK) {
+		relay(s, &b, pending, npending);
+		free(b.p);
+		return NEXT_CLOSE;
+	}
+	pass = rc == BACKEND_REJECTED && s->srv->proxy_pass_error_message;
+	backend_log_result(rc, &b, pass);
+	if (pass)
+		(void)session_reply(s, b.p, b.len);
+	else
+		(void)session_say(s, s->proto->internal_error);
+	free(b.p);
+	return NEXT_CLOSE;
+}
