@@ -161,6 +161,7 @@ teardown() {
 		servers >&2
 		tail -20 "$T/haproxy/haproxy.log" >&2
 	fi
+	check_sanitizers
 }
 
 # imap_fetch N [FROM]: message N of alice's INBOX through HAProxy, from address FROM
@@ -171,6 +172,19 @@ imap_fetch() {
 
 # logins NAME: the "client logged in" lines of host NAME
 logins() { grep 'client logged in' "$T/$1/error.log" || true; }
+
+@test "the README's blocks, unchanged, are valid: after Debian's haproxy.cfg, and for mailproxy -t" {
+	{
+		cat /etc/haproxy/haproxy.cfg
+		readme_block '# /etc/haproxy/haproxy.cfg, after the global section'
+	} >"$BATS_TEST_TMPDIR/haproxy.cfg"
+	haproxy -c -f "$BATS_TEST_TMPDIR/haproxy.cfg"
+	readme_block '# /etc/mailproxy/mailproxy.conf on each host' >"$BATS_TEST_TMPDIR/mailproxy.conf"
+	"$MAILPROXY_BUILD/mailproxy" -t -c "$BATS_TEST_TMPDIR/mailproxy.conf"
+	# what the suite runs is those blocks: a dozen lines each at least
+	[ "$(grep -c . "$T/haproxy/haproxy.cfg")" -gt 40 ]
+	[ "$(grep -c . "$T/mx1/proxy.conf")" -gt 8 ]
+}
 
 @test "HAProxy's health check of the IMAP, POP3 and SMTP greeting passes on both hosts" {
 	run servers
