@@ -654,6 +654,7 @@ EOF
 	done
 	# the only way in: dlopen of libsystemd.so.0, by the daemon
 	strings "$MAILPROXY_BUILD/mailproxy-tls" | grep -qx 'libsystemd.so.0'
+}
 
 # hold PORT N [pp] [SOURCE]: open N connections to PORT from SOURCE (127.0.0.1) at once, each
 # first sending a PROXY v2 header from a client of its own (10.1.x.y) with "pp", and read
