@@ -206,10 +206,16 @@ $(BUILD)/bench:
 
 bench: all $(BENCH_BIN)
 	bench/run.sh $(abspath $(BUILD))
+	@if [ "$$(id -u)" = 0 ]; then bench/systemd.sh $(abspath $(BUILD)); \
+	else echo "make bench: the launcher rows (bench/systemd.sh) need root: left out"; fi
+
+# mailproxy under a real systemd, the inetds and tcpserver, beside nginx (root only)
+bench-systemd: all $(BENCH_BIN)
+	bench/systemd.sh $(abspath $(BUILD))
 
 clean:
 	rm -rf build build-san
 
-.PHONY: all unit deps check check-one demo install clean bench
+.PHONY: all unit deps check check-one demo install clean bench bench-systemd
 
 include tests/fuzz/Makefile.inc
