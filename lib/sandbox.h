@@ -13,6 +13,8 @@
 #ifndef MP_SANDBOX_H
 #define MP_SANDBOX_H
 
+#include <stddef.h>
+
 enum sandbox_phase {
 	SANDBOX_HANDLER,	/* forbidden: EPERM */
 	SANDBOX_RELAY,		/* forbidden: the process is killed (SIGSYS) */
@@ -46,5 +48,31 @@ int sandbox_program(enum sandbox_phase phase, const void **insns, unsigned *n,
 
 /* A short word for the log: "seccomp", "off (sanitizer build)", ... */
 const char *sandbox_mode(void);
+
+/* Landlock (sandbox_fs.c): what the handler, and what it executes, may open. */
+#define SANDBOX_FS_READ		1u	/* read files and list directories beneath */
+#define SANDBOX_FS_EXEC		2u	/* execute files beneath */
+#define SANDBOX_FS_WRITE	4u	/* write existing files beneath (no create) */
+
+/* The kernel's Landlock ABI version, or -1 with errno (none here). */
+int sandbox_fs_abi(void);
+
+/* PATH (a file, or a directory and all beneath it) may be opened as HOW says.
+ * A PATH that is not there is no error: nothing may open it later. 0, or -1
+ * with errno. Past 128 distinct paths sandbox_fs_enter applies none. */
+int sandbox_fs_allow(const char *path, unsigned how);
+
+/* Restricts this process and its future children to the rules given:
+ * the ABI version (>= 1) on; 0 not applied, nothing changed, and errno says
+ * why: ENOSYS or EOPNOTSUPP (no Landlock in this kernel), EPERM (its calls
+ * are filtered), E2BIG (too many paths); -1 with errno. */
+int sandbox_fs_enter(void);
+
+struct mp_conf;
+
+/* The rules for a handler of CF (sandbox_conf.c): the system's programs,
+ * libraries and /etc to read, PROGS (NPROGS paths) to execute, the files the
+ * configuration names to read, its log files to append to. 0, or -1. */
+int sandbox_fs_conf(const struct mp_conf *cf, const char *const *progs, size_t nprogs);
 
 #endif
