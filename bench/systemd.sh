@@ -12,7 +12,12 @@
 # everything it started.  The backend and the auth server are outside all of them.
 # Root only.  `make bench-systemd` runs it.
 #   BENCH_QUICK=1   1 s per point, one round;  BENCH_KEEP=1   keep the work directory
-#   BENCH_SD_CONC="1 16"   the concurrencies;  BENCH_SD_ONLY="ssa sd sdbare ..."  a subset
+#   BENCH_SD_CONC="1 16"   the concurrencies (16)
+#   BENCH_SD_ONLY="nginx ssa xinetd obsdinetd tcpserver sd sdbare"   a subset (all)
+#   BENCH_SD_ALT="FILE..."   more rows: these service templates, under the same systemd
+#   BENCH_SD_DIRECTIVES=1    more rows: the bare template plus one sandbox line of the
+#                            shipped unit each, to see what each line costs
+#   BENCH_OBSD_INETD=PATH    openbsd-inetd's inetd, where apt installed xinetd instead
 set -u
 BUILD=$(realpath "${1:?usage: bench/systemd.sh BUILD_DIR}")
 TOP=$(cd "$(dirname "$0")/.." && pwd)
@@ -48,6 +53,10 @@ cleanup() {
 		[ -e "$c/cgroup.kill" ] && echo 1 >"$c/cgroup.kill" 2>/dev/null
 		for _ in 1 2 3 4 5 6 7 8 9 10; do rmdir "$c" 2>/dev/null && break; sleep 0.05; done
 	done
+	if [ -n "${MADE_USER:-}" ]; then
+		userdel mailproxy 2>/dev/null
+		groupdel mailproxy 2>/dev/null
+	fi
 	if [ "${BENCH_KEEP:-0}" = 1 ]; then echo "bench-systemd: kept $W"; else rm -rf "$W"; fi
 }
 trap cleanup EXIT
@@ -61,13 +70,16 @@ trap 'echo "bench-systemd: stopped by the watchdog after $LIMIT s" >&2; exit 2' 
 WATCHDOG=$!
 ulimit -n "$(ulimit -Hn)" 2>/dev/null
 
-read -r BI AUTH NGX SSA SD SDB XI OI TS < <(python3 - <<'PY'
-import socket
-s = [socket.socket() for _ in range(9)]
+# N free loopback ports, distinct
+free_ports() {
+	python3 - "$1" <<'PY'
+import socket, sys
+s = [socket.socket() for _ in range(int(sys.argv[1]))]
 for x in s: x.bind(("127.0.0.1", 0))
 print(" ".join(str(x.getsockname()[1]) for x in s))
 PY
-)
+}
+read -r BI AUTH NGX SSA XI OI TS < <(free_ports 7)
 
 wait_listen() {
 	local p i
@@ -92,6 +104,14 @@ cg_run() {
 }
 cg_usec() { sed -n 's/^usage_usec //p' "$1/cpu.stat"; }
 
+# the static user the units run as, as "make install" makes it; removed at the end if
+# this run made it
+MADE_USER=
+if ! getent passwd mailproxy >/dev/null; then
+	MADE_USER=1
+	systemd-sysusers "$TOP/units/mailproxy.sysusers" ||
+		{ echo "bench-systemd: cannot create the user mailproxy" >&2; exit 1; }
+fi
 mkdir -p "$W/bin" "$W/etc/mailproxy" "$W/auth" "$W/nginx" "$W/units"
 cp "$BUILD/mailproxy" "$BUILD/mailproxy-relay" "$W/bin/"
 [ -x "$BUILD/mailproxy-full" ] && cp "$BUILD/mailproxy-full" "$W/bin/"
@@ -130,31 +150,69 @@ mail_block() {
 	mail_block "$NGX"
 } >"$W/nginx/nginx.conf"
 CONF=$W/etc/mailproxy/mailproxy.conf
-mail_block "$SSA" "$SD" "$SDB" "$XI" "$OI" "$TS" >"$CONF"
+ONLY=${BENCH_SD_ONLY:-ssa sd sdbare xinetd obsdinetd tcpserver nginx}
+has() { [[ " $ONLY " == *" $1 "* ]]; }
+
+# The systemd rows: each a template NAME@.service with NAME@bench.socket, a copy of
+# mailproxy@imap.socket on a port of its own.  mailproxy@.service is the shipped unit as
+# "make install" writes it (only the paths differ); bare@.service has ExecStart= alone.
+declare -A LABEL PORT
+SDROWS=()
+sd_template() { # NAME LABEL: the unit on stdin (not a pipe: this shell keeps the rows)
+	local port
+	port=$(free_ports 1)
+	cat >"$W/units/$1@.service"
+	sed -e "s|^ListenStream=.*|ListenStream=127.0.0.1:$port|" "$TOP/units/mailproxy@imap.socket" \
+		>"$W/units/$1@bench.socket"
+	LABEL[$1]=$2
+	PORT[$1]=$port
+	SDROWS+=("$1")
+}
+bare() { printf '[Service]\nExecStart=%s/bin/mailproxy -c %s\n' "$W" "$CONF"; }
+if has sd; then
+	sd_template mailproxy "systemd 252, units as shipped" < <(sed -e "s|@BINDIR@|$W/bin|g" \
+		-e "s|@SYSCONFDIR@|$W/etc|g" "$TOP/units/mailproxy@.service")
+fi
+has sdbare && sd_template bare "systemd 252, bare template" < <(bare)
+i=0
+for f in ${BENCH_SD_ALT:-}; do
+	i=$((i + 1))
+	sd_template "alt$i" "systemd 252, ${f##*/}" < <(sed -e "s|@BINDIR@|$W/bin|g" \
+		-e "s|@SYSCONFDIR@|$W/etc|g" "$f")
+done
+if [ "${BENCH_SD_DIRECTIVES:-0}" = 1 ]; then
+	# every setting between DynamicUser= and TasksMax=; User= and Group= with DynamicUser=,
+	# SystemCallFilter= lines with SystemCallErrorNumber= (alone, a filtered call kills)
+	i=0
+	while IFS= read -r d; do
+		i=$((i + 1))
+		sd_template "d$i" "bare + $d" < <(bare; printf '%s\n' "$d" | tr '|' '\n')
+	done < <(awk '/^DynamicUser=/ { on = 1 } on && /^[A-Z][A-Za-z]*=/ {
+			if ($0 ~ /^(User|Group)=/) { du = du "|" $0; next }
+			if ($0 ~ /^DynamicUser=/) { du = $0; next }
+			if ($0 ~ /^SystemCallFilter=/) { sc = sc "|" $0; next }
+			if ($0 ~ /^SystemCallErrorNumber=/) { sc = sc "|" $0; next }
+			print } /^TasksMax=/ { on = 0 } END { if (du != "") print du; if (sc != "") print substr(sc, 2) }' "$TOP/units/mailproxy@.service")
+fi
+
+ports=()
+for n in "${SDROWS[@]}"; do ports+=("${PORT[$n]}"); done
+mail_block "$SSA" "$XI" "$OI" "$TS" "${ports[@]}" >"$CONF"
 chmod -R a+rX "$W"
 "$W/bin/mailproxy" -t -c "$CONF" 2>"$W/conftest.log" || { cat "$W/conftest.log" >&2; exit 1; }
-
-# The units: mailproxy@.service as "make install" writes it, mailproxy@imap.socket on
-# our port; bare@.service has nothing but ExecStart=, with a socket of the same limits.
-sed -e "s|@BINDIR@|$W/bin|g" -e "s|@SYSCONFDIR@|$W/etc|g" "$TOP/units/mailproxy@.service" \
-	>"$W/units/mailproxy@.service"
-sed -e "s|^ListenStream=.*|ListenStream=127.0.0.1:$SD|" "$TOP/units/mailproxy@imap.socket" \
-	>"$W/units/mailproxy@bench.socket"
-printf '[Service]\nExecStart=%s/bin/mailproxy -c %s\n' "$W" "$CONF" >"$W/units/bare@.service"
-sed -e "s|^ListenStream=.*|ListenStream=127.0.0.1:$SDB|" "$TOP/units/mailproxy@imap.socket" \
-	>"$W/units/bare@bench.socket"
 for u in systemd-journald.service systemd-journald.socket systemd-journald-dev-log.socket; do
 	ln -s "/lib/systemd/system/$u" "$W/units/$u"
 done
-cat >"$W/units/bench.target" <<EOF
-[Unit]
-Description=bench-systemd
-Wants=systemd-journald.socket systemd-journald-dev-log.socket mailproxy@bench.socket bare@bench.socket
-After=systemd-journald.socket systemd-journald-dev-log.socket mailproxy@bench.socket bare@bench.socket
-EOF
+{
+	echo "[Unit]"
+	echo "Description=bench-systemd"
+	printf 'Wants=systemd-journald.service systemd-journald.socket systemd-journald-dev-log.socket'
+	for n in "${SDROWS[@]}"; do printf ' %s@bench.socket' "$n"; done
+	printf '\nAfter=systemd-journald.socket systemd-journald-dev-log.socket'
+	for n in "${SDROWS[@]}"; do printf ' %s@bench.socket' "$n"; done
+	echo
+} >"$W/units/bench.target"
 
-ONLY=${BENCH_SD_ONLY:-ssa sd sdbare xinetd obsdinetd tcpserver nginx}
-has() { [[ " $ONLY " == *" $1 "* ]]; }
 TARGETS=()
 cg_run backend "$BUILD/bench/backend" -i "$BI" -p 0 -s 0
 cg_run auth nginx -c "$W/auth/nginx.conf" -p "$W/auth/" -e "$W/auth/startup.log" -g 'daemon off;'
@@ -212,16 +270,16 @@ if has tcpserver && command -v tcpserver >/dev/null; then
 elif has tcpserver; then
 	echo "bench-systemd: no tcpserver (apt-get install ucspi-tcp): its row is left out" >&2
 fi
-if has sd || has sdbare; then
+if [ ${#SDROWS[@]} -gt 0 ]; then
 	"$TOP/tests/lib/sd-ns.sh" start "$W/state" "$W/units" bench.target ||
 		{ echo "bench-systemd: the namespaced systemd did not start" >&2; exit 1; }
-	CG_sd=$(cat "$W/state/cgroup")
 	# journald counts: the shipped unit logs there (StandardError=journal)
 	"$TOP/tests/lib/sd-ns.sh" ctl "$W/state" systemctl is-active -q systemd-journald.service ||
 		{ echo "bench-systemd: journald is not running in the namespaced systemd" >&2; exit 1; }
-	CG_sdbare=$CG_sd
-	has sd && TARGETS+=("sd:$SD")
-	has sdbare && TARGETS+=("sdbare:$SDB")
+	for n in "${SDROWS[@]}"; do
+		eval "CG_$n=\$(cat \"\$W/state/cgroup\")"
+		TARGETS+=("$n:${PORT[$n]}")
+	done
 fi
 for t in "${TARGETS[@]}"; do wait_listen "${t#*:}"; done
 sleep 0.3
@@ -234,8 +292,7 @@ label() {
 	case $1 in
 	nginx) echo "nginx mail proxy (1 worker)" ;;
 	ssa) echo "systemd-socket-activate -a" ;;
-	sd) echo "systemd 252, units as shipped" ;;
-	sdbare) echo "systemd 252, bare template" ;;
+	*) echo "${LABEL[$1]}" ;;
 	xinetd) echo "xinetd" ;;
 	obsdinetd) echo "openbsd-inetd" ;;
 	tcpserver) echo "tcpserver (ucspi-tcp)" ;;
@@ -271,20 +328,23 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b + 0 > 0 && a != "nan") printf "
 for c in $CONCS; do
 	echo
 	echo "== concurrency $c =="
-	printf '%-32s %9s %9s %9s %11s | %s\n' "" "logins/s" "p50 ms" "p99 ms" "CPU ms/login" "CPU vs ssa  vs bare"
+	printf '%-40s %9s %9s %9s %11s | %s\n' "" "logins/s" "p50 ms" "p99 ms" "CPU ms/login" "CPU vs ssa  vs bare"
 	sc=$(mean "c=$c ssa " cg_ms)
-	bc=$(mean "c=$c sdbare " cg_ms)
+	bc=$(mean "c=$c bare " cg_ms)
 	for t in "${TARGETS[@]}"; do
 		name=${t%%:*}
 		m=$(mean "c=$c $name " cg_ms)
-		printf '%-32s %9s %9s %9s %11s | %6s %8s\n' "$(label "$name")" "$(mean "c=$c $name " rate)" \
+		printf '%-40s %9s %9s %9s %11s | %6s %8s\n' "$(label "$name")" "$(mean "c=$c $name " rate)" \
 			"$(mean "c=$c $name " greet_p50_ms)" "$(mean "c=$c $name " greet_p99_ms)" "$m" \
 			"$(ratio "$m" "$sc")" "$(ratio "$m" "$bc")"
 	done
 done
-if has sd; then
+if [ ${#SDROWS[@]} -gt 0 ]; then
 	echo
-	echo "systemd-analyze security mailproxy@.service, inside that systemd:"
-	"$TOP/tests/lib/sd-ns.sh" ctl "$W/state" systemd-analyze security --no-pager \
-		mailproxy@bench.service 2>&1 | tail -1
+	echo "systemd-analyze security, inside that systemd:"
+	for n in "${SDROWS[@]}"; do
+		[[ $n == d* ]] && continue
+		printf '%-40s %s\n' "${LABEL[$n]}" "$("$TOP/tests/lib/sd-ns.sh" ctl "$W/state" \
+			systemd-analyze security --no-pager "$n@bench.service" 2>&1 | tail -1)"
+	done
 fi
