@@ -76,7 +76,7 @@ sandbox_handler(const struct mp_conf *cf)
 		log_msg(MP_LOG_ALERT, "Landlock ruleset not installed (%d: %s)", errno, strerror(errno));
 		return -1;
 	case 0:
-		log_msg(MP_LOG_NOTICE, "Landlock not applied (%d: %s): the file system is "
+		log_msg(MP_LOG_WARN, "Landlock not applied (%d: %s): the file system is "
 		    "bounded by the service's own settings only", errno, strerror(errno));
 		break;
 	}

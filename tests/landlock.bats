@@ -88,7 +88,7 @@ login() {
 	echo "$out"
 	grep -qx "r:$T/secret/key.txt=0" <<<"$out"
 	cat "$T/mp/error.log"
-	grep -q '\[notice\] .*Landlock not applied (38: Function not implemented)' "$T/mp/error.log"
+	grep -q '\[warn\] .*Landlock not applied (38: Function not implemented)' "$T/mp/error.log"
 	run grep -c '\[alert\]' "$T/mp/error.log"
 	[ "$output" = 0 ]
 }

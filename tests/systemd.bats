@@ -298,7 +298,7 @@ EOF
 	[[ "$output" == *"local=127.0.0.1:$P4 "* ]]
 	[[ "$output" == *" listening=0 rcvbuf=80000 sndbuf=196608 keepalive=1 keepidle=300 keepintvl=30 keepcnt=4 "* ]]
 	[[ "$output" == *"remote_addr=127.0.0.1" ]]
-	# the static user mailproxy (DynamicUser= takes it), which the TLS daemon runs as too
+	# the static user mailproxy, which the TLS daemon runs as too
 	[[ "$output" == *" uid=$(getent passwd mailproxy | cut -d: -f3) "* ]]
 	run probe ::1 "$P6"
 	echo "$output"
@@ -390,6 +390,39 @@ EOF
 	no_failed_instances
 }
 
+@test "under mailproxy@.service the handler's Landlock ruleset holds: a file outside it cannot be opened" {
+	# The unit has no mount namespace: Landlock keeps the file system (units/README).  A
+	# stand-in for the relay (tests/lib/llprobe.c), executed by the handler after the
+	# login as the relay would be, opens files in the handler's domain and tells the
+	# client what each open returned; a filter in the unit that refused landlock_*(2)
+	# would leave the handler without its ruleset, and the file would be read (0).
+	units
+	mkdir -p "$S/llbin" "$SD_STAGE/secret"
+	cp "$MAILPROXY_BUILD/mailproxy" "$S/llbin/"
+	[ ! -x "$MAILPROXY_BUILD/mailproxy-full" ] || cp "$MAILPROXY_BUILD/mailproxy-full" "$S/llbin/"
+	if command -v musl-gcc >/dev/null; then cc=musl-gcc; else cc=cc; fi
+	"$cc" -static -O2 -Wall -Werror -o "$S/llbin/mailproxy-relay" "$MP_TESTS/lib/llprobe.c"
+	chmod 755 "$S/llbin" "$SD_STAGE/secret"
+	echo "not for the handler" >"$SD_STAGE/secret/key.txt"
+	chmod 644 "$SD_STAGE/secret/key.txt"
+	cat >"$S/units/mailproxy@.service.d/60-llprobe.conf" <<EOF
+[Service]
+ExecStart=
+ExecStart=$S/llbin/mailproxy -c $S/mailproxy.conf
+Environment="LL_PROBE=r:$SD_STAGE/secret/key.txt r:/etc/passwd r:$S/mailproxy.conf c:$S/made.txt"
+EOF
+	boot
+	out=$(wire -t 10 "$P4" '<* OK' '>a LOGIN alice alicepass\r\n' '.' | sed 's/\\r\\n/\n/g')
+	echo "$out"
+	grep -q '^probe pid ' <<<"$out"
+	grep -qx "r:$SD_STAGE/secret/key.txt=13" <<<"$out"
+	grep -qx "r:/etc/passwd=0" <<<"$out"
+	grep -qx "r:$S/mailproxy.conf=0" <<<"$out"
+	grep -Eqx "c:$S/made.txt=(1|13)" <<<"$out"
+	[ ! -e "$S/made.txt" ]
+	no_failed_instances
+}
+
 @test "a client that resets at once leaves no failed instance" {
 	units
 	boot
@@ -425,7 +458,7 @@ EOF
 	[ "${#lines[@]}" = 2 ]
 	ctl systemctl is-active -q mailproxy-tls.service
 	pid=$(ctl systemctl show -p MainPID --value mailproxy-tls.service)
-	# the static user, which DynamicUser= takes when it exists: the handlers' uid too
+	# the static user: the handlers' uid too
 	uid=$(getent passwd mailproxy | cut -d: -f3)
 	[ "$(ctl awk '/^Uid:/ { print $2 }' "/proc/$pid/status")" = "$uid" ]
 	# not dumpable: its /proc files belong to root, not to the uid the handlers share
