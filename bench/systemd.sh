@@ -16,7 +16,8 @@
 #   BENCH_SD_ONLY="nginx ssa xinetd obsdinetd tcpserver sd sdbare"   a subset (all)
 #   BENCH_SD_ALT="FILE..."   more rows: these service templates, under the same systemd
 #   BENCH_SD_DIRECTIVES=1    more rows: the bare template plus one sandbox line of the
-#                            shipped unit each, to see what each line costs
+#                            shipped unit each, to see what each line costs (=FILE:
+#                            the lines of that template instead)
 #   BENCH_OBSD_INETD=PATH    openbsd-inetd's inetd, where apt installed xinetd instead
 set -u
 BUILD=$(realpath "${1:?usage: bench/systemd.sh BUILD_DIR}")
@@ -180,19 +181,21 @@ for f in ${BENCH_SD_ALT:-}; do
 	sd_template "alt$i" "systemd 252, ${f##*/}" < <(sed -e "s|@BINDIR@|$W/bin|g" \
 		-e "s|@SYSCONFDIR@|$W/etc|g" "$f")
 done
-if [ "${BENCH_SD_DIRECTIVES:-0}" = 1 ]; then
-	# every setting between DynamicUser= and TasksMax=; User= and Group= with DynamicUser=,
+DIRS=${BENCH_SD_DIRECTIVES:-0}
+[ "$DIRS" = 1 ] && DIRS=$TOP/units/mailproxy@.service
+if [ "$DIRS" != 0 ]; then
+	# every setting from DynamicUser= or User= to TasksMax=; User= and Group= with DynamicUser=,
 	# SystemCallFilter= lines with SystemCallErrorNumber= (alone, a filtered call kills)
 	i=0
 	while IFS= read -r d; do
 		i=$((i + 1))
 		sd_template "d$i" "bare + $d" < <(bare; printf '%s\n' "$d" | tr '|' '\n')
-	done < <(awk '/^DynamicUser=/ { on = 1 } on && /^[A-Z][A-Za-z]*=/ {
+	done < <(awk '/^(DynamicUser|User)=/ { on = 1 } on && /^[A-Z][A-Za-z]*=/ {
 			if ($0 ~ /^(User|Group)=/) { du = du "|" $0; next }
 			if ($0 ~ /^DynamicUser=/) { du = $0; next }
 			if ($0 ~ /^SystemCallFilter=/) { sc = sc "|" $0; next }
 			if ($0 ~ /^SystemCallErrorNumber=/) { sc = sc "|" $0; next }
-			print } /^TasksMax=/ { on = 0 } END { if (du != "") print du; if (sc != "") print substr(sc, 2) }' "$TOP/units/mailproxy@.service")
+			print } /^TasksMax=/ { on = 0 } END { sub(/^\|/, "", du); if (du != "") print du; if (sc != "") print substr(sc, 2) }' "$DIRS")
 fi
 
 ports=()
