@@ -110,7 +110,7 @@ cg_usec() { sed -n 's/^usage_usec //p' "$1/cpu.stat"; }
 MADE_USER=
 if ! getent passwd mailproxy >/dev/null; then
 	MADE_USER=1
-	systemd-sysusers "$TOP/units/mailproxy.sysusers" ||
+	systemd-sysusers "$TOP/units/mailproxy.sysusers" >/dev/null ||
 		{ echo "bench-systemd: cannot create the user mailproxy" >&2; exit 1; }
 fi
 mkdir -p "$W/bin" "$W/etc/mailproxy" "$W/auth" "$W/nginx" "$W/units"
@@ -295,10 +295,10 @@ label() {
 	case $1 in
 	nginx) echo "nginx mail proxy (1 worker)" ;;
 	ssa) echo "systemd-socket-activate -a" ;;
-	*) echo "${LABEL[$1]}" ;;
 	xinetd) echo "xinetd" ;;
 	obsdinetd) echo "openbsd-inetd" ;;
 	tcpserver) echo "tcpserver (ucspi-tcp)" ;;
+	*) echo "${LABEL[$1]}" ;;
 	esac
 }
 
