@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: ISC
 # man.bats - the manual pages: mdoc that mandoc -Tlint finds nothing in, and a
 # mailproxy.conf.5 that documents exactly the directives mailproxy accepts, read from the
-# directive table in lib/conf_directives.c.
+# directive table in lib/conf/conf_directives.c.
 
 bats_require_minimum_version 1.5.0
 load lib/common
@@ -32,7 +32,7 @@ pages() { echo "$ROOT"/man/*.[1-8] "$ROOT"/mailproxy.conf.5; }
 	done
 }
 
-directives_code() { awk -f "$MP_TESTS/lib/directives.awk" "$ROOT/lib/conf_directives.c" | sort -u; }
+directives_code() { awk -f "$MP_TESTS/lib/directives.awk" "$ROOT/lib/conf/conf_directives.c" | sort -u; }
 
 @test "the directive table is where this test looks for it" {
 	run directives_code
