@@ -23,7 +23,7 @@ setup_file() {
 	# may clone it under /tmp).
 	SD_STAGE=$(mktemp -d /var/lib/mailproxy-test.XXXXXX)
 	chmod 755 "$SD_STAGE"
-	for b in mailproxy mailproxy-relay mailproxy-tls; do
+	for b in mailproxy mailproxy-relay mailproxy-tls mailproxy-accept; do
 		[ ! -x "$MAILPROXY_BUILD/$b" ] || cp "$MAILPROXY_BUILD/$b" "$SD_STAGE/"
 	done
 	MAILPROXY_BUILD=$SD_STAGE
@@ -33,7 +33,7 @@ setup_file() {
 	TMPDIR=$SD_STAGE/test-tmp mp_init
 	dovecot_start
 	authserver_start
-	read -r P4 P6 P6B PS < <(free_ports 4)
+	read -r P4 P6 P6B PS PA < <(free_ports 5)
 	S=$T/sd
 	mkdir -p "$S"
 	chmod 755 "$S"
@@ -81,7 +81,7 @@ EOF
 		SD_MADE_USER=1
 		systemd-sysusers "$MP_TESTS/../units/mailproxy.sysusers"
 	fi
-	export P4 P6 P6B PS S PKI SD_MADE_USER
+	export P4 P6 P6B PS PA S PKI SD_MADE_USER
 }
 
 teardown_file() {
@@ -521,4 +521,89 @@ EOF
 	[ "${#lines[@]}" = 2 ]
 	[ "$(grep -c 'serving the 1 TLS servers of ' "$S/tlsd-stderr.log")" = 2 ]
 	no_failed_instances
+}
+
+@test "high-rate mode: mailproxy-accept@.service on an Accept=no socket serves logins, holds -s per address, and a killed launcher takes its sessions and comes back" {
+	units
+	[ -x "$MAILPROXY_BUILD/mailproxy-accept" ] || { echo "no $MAILPROXY_BUILD/mailproxy-accept" >&2; return 1; }
+	cat >"$S/accept.conf" <<EOF
+mail {
+    server_name mail.test;
+    auth_http 127.0.0.1:$AUTHPORT/auth;
+    server {
+        listen 127.0.0.1:$PA;
+        protocol imap;
+    }
+}
+EOF
+	chmod 644 "$S/accept.conf"
+	sed -e "s|^ListenStream=.*|ListenStream=127.0.0.1:$PA|" -e 's/^Accept=yes/Accept=no/' \
+		"$MP_TESTS/../units/mailproxy@imap.socket" >"$S/units/mailproxy-accept@hr.socket"
+	mkdir -p "$S/units/mailproxy-accept@.service.d"
+	: >"$S/accept-stderr.log"
+	cat >"$S/units/mailproxy-accept@.service.d/40-test.conf" <<EOF
+[Service]
+ExecStart=
+ExecStart=$MAILPROXY_BUILD/mailproxy-accept -c 8 -s 2 $MAILPROXY_BUILD/mailproxy -c $S/accept.conf
+StandardError=append:$S/accept-stderr.log
+Environment=ASAN_OPTIONS=detect_leaks=0
+EOF
+	printf 'Wants=mailproxy-accept@hr.socket\nAfter=mailproxy-accept@hr.socket\n' >>"$S/units/mptest.target"
+	boot
+	run ! ctl systemctl is-active -q mailproxy-accept@hr.service	# started by the first client
+	python3 - "$PA" <<'EOF'
+import imaplib, socket, sys, time
+port = int(sys.argv[1])
+m = imaplib.IMAP4("127.0.0.1", port, timeout=10)
+assert m.login("alice", "alicepass")[0] == "OK"
+assert m.select("INBOX") == ("OK", [b"2"])
+m.logout()
+def greet():
+    s = socket.create_connection(("127.0.0.1", port), timeout=10)
+    return s, s.recv(100)
+held = [greet(), greet()]
+assert all(g.startswith(b"* OK") for _, g in held), held
+third, g = greet()                      # -s 2: closed at once, no greeting
+assert g == b"", g
+held[0][0].close()
+for _ in range(100):                    # the first session's handler exits and is reaped
+    time.sleep(0.05)
+    s, g = greet()
+    if g.startswith(b"* OK"):
+        break
+else:
+    raise SystemExit("no greeting after a held session closed")
+print("logins and the per-address limit ok")
+EOF
+	grep -q 'too many connections from one address (-s)' "$S/accept-stderr.log"
+	# a session held while the launcher is killed goes with it
+	old=$(ctl systemctl show -p MainPID --value mailproxy-accept@hr.service)
+	[ "$old" -gt 1 ]
+	coproc HELD { python3 -c '
+import socket, sys
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=20)
+print(s.recv(100).decode().strip(), flush=True)
+sys.stdin.readline()
+print("after kill: %r" % s.recv(100), flush=True)' "$PA"; }
+	read -r -u "${HELD[0]}" line
+	[[ "$line" == "* OK"* ]]
+	[ "$(ctl pgrep -c -x mailproxy)" -ge 1 ]
+	ctl systemctl kill -s KILL --kill-who=main mailproxy-accept@hr.service
+	echo >&"${HELD[1]}"
+	read -r -u "${HELD[0]}" line
+	echo "$line"
+	[ "$line" = "after kill: b''" ]
+	for ((i = 0; i < 100; i++)); do
+		new=$(ctl systemctl show -p MainPID --value mailproxy-accept@hr.service)
+		case $new in 0 | "$old") sleep 0.05 ;; *) break ;; esac
+	done
+	[ "$new" != 0 ]
+	[ "$new" != "$old" ]
+	run ctl pgrep -x 'mailproxy(-relay)?'
+	[ "$status" = 1 ]	# no handler or session left of the killed launcher
+	python3 -c '
+import imaplib, sys
+m = imaplib.IMAP4("127.0.0.1", int(sys.argv[1]), timeout=10)
+assert m.login("alice", "alicepass")[0] == "OK"
+m.logout()' "$PA"
 }
