@@ -13,7 +13,7 @@
 # Root only.  `make bench-systemd` runs it.
 #   BENCH_QUICK=1   1 s per point, one round;  BENCH_KEEP=1   keep the work directory
 #   BENCH_SD_CONC="1 16"   the concurrencies (16)
-#   BENCH_SD_ONLY="nginx ssa xinetd obsdinetd tcpserver sd sdbare"   a subset (all)
+#   BENCH_SD_ONLY="nginx ssa xinetd obsdinetd tcpserver sd sdbare sdaccept"   a subset (all)
 #   BENCH_SD_ALT="FILE..."   more rows: these service templates, under the same systemd
 #   BENCH_SD_DIRECTIVES=1    more rows: the bare template plus one sandbox line of the
 #                            shipped unit each, to see what each line costs (=FILE:
@@ -29,7 +29,7 @@ CONCS=${BENCH_SD_CONC:-16}
 LIMIT=${BENCH_LIMIT:-600}
 
 [ "$(id -u)" = 0 ] || { echo "bench-systemd: needs root (a systemd as PID 1 of its own namespaces)" >&2; exit 1; }
-for f in mailproxy mailproxy-relay bench/loadgen bench/backend; do
+for f in mailproxy mailproxy-relay mailproxy-accept bench/loadgen bench/backend; do
 	[ -x "$BUILD/$f" ] || { echo "bench-systemd: missing $BUILD/$f (make bench-systemd builds it)" >&2; exit 1; }
 done
 for c in nginx systemd-socket-activate unshare nsenter script; do
@@ -114,7 +114,7 @@ if ! getent passwd mailproxy >/dev/null; then
 		{ echo "bench-systemd: cannot create the user mailproxy" >&2; exit 1; }
 fi
 mkdir -p "$W/bin" "$W/etc/mailproxy" "$W/auth" "$W/nginx" "$W/units"
-cp "$BUILD/mailproxy" "$BUILD/mailproxy-relay" "$W/bin/"
+cp "$BUILD/mailproxy" "$BUILD/mailproxy-relay" "$BUILD/mailproxy-accept" "$W/bin/"
 [ -x "$BUILD/mailproxy-full" ] && cp "$BUILD/mailproxy-full" "$W/bin/"
 
 cat >"$W/auth/nginx.conf" <<EOF
@@ -151,7 +151,7 @@ mail_block() {
 	mail_block "$NGX"
 } >"$W/nginx/nginx.conf"
 CONF=$W/etc/mailproxy/mailproxy.conf
-ONLY=${BENCH_SD_ONLY:-ssa sd sdbare xinetd obsdinetd tcpserver nginx}
+ONLY=${BENCH_SD_ONLY:-ssa sd sdbare sdaccept xinetd obsdinetd tcpserver nginx}
 has() { [[ " $ONLY " == *" $1 "* ]]; }
 
 # The systemd rows: each a template NAME@.service with NAME@bench.socket, a copy of
@@ -175,6 +175,13 @@ if has sd; then
 		-e "s|@SYSCONFDIR@|$W/etc|g" "$TOP/units/mailproxy@.service")
 fi
 has sdbare && sd_template bare "systemd 252, bare template" < <(bare)
+# the high-rate mode: mailproxy-accept@.service as shipped, on an Accept=no socket
+if has sdaccept; then
+	sd_template accept "systemd 252, mailproxy-accept (Accept=no)" < <(sed \
+		-e "s|@BINDIR@|$W/bin|g" -e "s|@LIBEXECDIR@|$W/bin|g" -e "s|@SYSCONFDIR@|$W/etc|g" \
+		"$TOP/units/mailproxy-accept@.service")
+	sed -i 's/^Accept=yes/Accept=no/' "$W/units/accept@bench.socket"
+fi
 i=0
 for f in ${BENCH_SD_ALT:-}; do
 	i=$((i + 1))
