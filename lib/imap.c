@@ -16,6 +16,7 @@
 static const char greeting[] = "* OK IMAP4 ready\r\n";
 /* imap_id on: nothing about the backend or the proxy (RFC 2971 allows NIL) */
 static const char id_reply[] = "* ID NIL\r\n";
+static const char id_done[] = "OK ID completed\r\n";
 
 static enum session_next
 tagged(struct session *s, const char *text)
@@ -110,7 +111,7 @@ command(struct session *s, const struct imap_parser *p, const char *base)
 		/* the parser knows ID only with imap_id on */
 		(void)imap_id_text(&p->id, base, s->imap_id, sizeof s->imap_id);
 		return session_reply3(s, id_reply, sizeof id_reply - 1, s->tag, s->taglen,
-		    "OK ID completed\r\n", 16) == 0 ? NEXT_READ : NEXT_CLOSE;
+		    id_done, sizeof id_done - 1) == 0 ? NEXT_READ : NEXT_CLOSE;
 	case IMAP_CMD_AUTHENTICATE:
 		if (p->nargs == 0)
 			return session_invalid(s);

@@ -112,6 +112,7 @@ mp_message() { # N
 	printf 'This is message number %s.\r\nIt has two lines.\r\n' "$1"
 }
 
+# DOVECOT_EXTRA: more configuration lines, appended as they are
 dovecot_start() {
 	local d=$T/dovecot u p mailuid=dovecot
 	mkdir -p "$d/run" "$d/state" "$d/home"
@@ -166,6 +167,7 @@ service pop3-login {
     port = 0
   }
 }
+${DOVECOT_EXTRA:-}
 EOF
 	dovecot -F -c "$d/dovecot.conf" >"$d/stderr.log" 2>&1 </dev/null 3>&- &
 	track $!
