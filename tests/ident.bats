@@ -155,7 +155,7 @@ has() {
 	has "${lines[*]}" '*l OK *'
 	line=$(dovecot_login bob)
 	sid=$(mp_sid)
-	has "$line" "*rip=127.0.0.3, rport=$cport, lip=127.0.0.1, lport=$(port imap_on), real_rip=127.0.0.1,*"
+	has "$line" "*, rip=127.0.0.3, rport=$cport, lip=127.0.0.1, lport=$(port imap_on), real_rip=127.0.0.1,*"
 	has "$line" "*session=<$sid>"
 	# and the auth server got the same id
 	has "$(auth_last_request)" "*\r\nAuth-Session-Id: $sid\r\n*"
@@ -164,7 +164,7 @@ has() {
 @test "IMAP behind a PROXY header with set_real_ip_from: Dovecot logs the address and port the header names" {
 	run -0 client --pp 'PROXY TCP4 192.0.2.1 198.51.100.7 5555 143\r\n' imap "$(port imap_pp)" bob bobpass
 	line=$(dovecot_login bob)
-	has "$line" "*rip=192.0.2.1, rport=5555, lip=127.0.0.1, lport=$(port imap_pp),*"
+	has "$line" "*, rip=192.0.2.1, rport=5555, lip=127.0.0.1, lport=$(port imap_pp),*"
 	has "$line" "*session=<$(mp_sid)>"
 	# Auth-Session-Id only with auth_http_pass_session_id
 	has "$(auth_last_request)" "*Client-IP: 192.0.2.1\r\n*"
@@ -177,7 +177,7 @@ has() {
 	has "${lines[*]}" '*+OK Logged in.*'
 	line=$(dovecot_login bob)
 	sid=$(mp_sid)
-	has "$line" "*pop3-login: *rip=127.0.0.3, rport=$cport, lip=127.0.0.1, lport=$DOVECOT_POP3,*"
+	has "$line" "*pop3-login: *, rip=127.0.0.3, rport=$cport, lip=127.0.0.1, lport=$DOVECOT_POP3,*"
 	has "$line" "*session=<$sid>"
 	has "$(auth_last_request)" "*\r\nAuth-Session-Id: $sid\r\n*"
 }
@@ -185,7 +185,7 @@ has() {
 @test "POP3 behind a PROXY header with set_real_ip_from: XCLIENT carries the header's address and port" {
 	run -0 client --pp 'PROXY TCP4 192.0.2.9 198.51.100.7 6666 110\r\n' pop3 "$(port pop3_pp)" bob bobpass
 	line=$(dovecot_login bob)
-	has "$line" "*rip=192.0.2.9, rport=6666,*"
+	has "$line" "*, rip=192.0.2.9, rport=6666,*"
 	has "$line" "*session=<$(mp_sid)>"
 }
 
@@ -193,19 +193,19 @@ has() {
 	run -0 client --src 127.0.0.3 imap "$(port imap_untrusted)" bob bobpass
 	has "${lines[*]}" '*l OK *'
 	line=$(dovecot_login bob)
-	has "$line" "*rip=127.0.0.1, rport=*, lip=127.0.0.2, lport=$UNT_IMAP,*"
+	has "$line" "*, rip=127.0.0.1, rport=*, lip=127.0.0.2, lport=$UNT_IMAP,*"
 	[[ "$line" != *"session=<$(mp_sid)>"* ]]
 
 	: >"$T/dovecot/dovecot.log"
 	run -0 client --src 127.0.0.3 pop3 "$(port pop3_untrusted)" bob bobpass
 	has "${lines[*]}" '*+OK Logged in.*'
-	has "$(dovecot_login bob)" "*rip=127.0.0.1, rport=*, lip=127.0.0.2,*"
+	has "$(dovecot_login bob)" "*, rip=127.0.0.1, rport=*, lip=127.0.0.2,*"
 	grep -q '\[warn\] .*upstream does not announce XCLIENT: the client'"'"'s address was not passed on' "$(errlog)"
 }
 
 @test "off by default: no ID, no session id; the trusting Dovecot sees only the proxy" {
 	run -0 client --src 127.0.0.3 imap "$(port imap_off)" bob bobpass
-	has "$(dovecot_login bob)" "*rip=127.0.0.1, rport=*, lip=127.0.0.1, lport=$DOVECOT_IMAP,*"
+	has "$(dovecot_login bob)" "*, rip=127.0.0.1, rport=*, lip=127.0.0.1, lport=$DOVECOT_IMAP,*"
 	req=$(auth_last_request)
 	[[ $req != *Auth-Session-Id* ]]
 	[[ $req != *Auth-IMAP-ID* ]]
@@ -213,11 +213,11 @@ has() {
 
 @test "Auth-Proxy-Client-Id in the auth reply overrides proxy_client_id per user, both ways" {
 	run -0 client --src 127.0.0.3 imap "$(port imap_on)" idoff idoffpass
-	has "$(dovecot_login idoff)" "*rip=127.0.0.1, *"
+	has "$(dovecot_login idoff)" "*, rip=127.0.0.1, *"
 	run -0 client --src 127.0.0.3 imap "$(port imap_off)" idon idonpass
-	has "$(dovecot_login idon)" "*rip=127.0.0.3, *session=<$(mp_sid)>"
+	has "$(dovecot_login idon)" "*, rip=127.0.0.3, *session=<$(mp_sid)>"
 	run -0 client --src 127.0.0.3 pop3 "$(port pop3_on)" idoff idoffpass
-	has "$(dovecot_login idoff)" "*pop3-login: *rip=127.0.0.1, *"
+	has "$(dovecot_login idoff)" "*pop3-login: *, rip=127.0.0.1, *"
 }
 
 @test "PROXY v2 to the backend: the session id as a UNIQUE_ID TLV before the CRC32C one, only with proxy_client_id" {
