@@ -23,10 +23,10 @@
 /* What the dialogue waits for: the reply to the last thing sent. */
 enum pop3_bk_state {
 	POP3_BK_START,		/* the greeting, "+OK" */
-	POP3_BK_XCLIENT,	/* "+OK" or "-ERR" to "XCLIENT ..." */
 	POP3_BK_USER,		/* "+OK" to "USER <login>" */
 	POP3_BK_PASS,		/* "+OK" to "PASS <password>" */
-	POP3_BK_DONE
+	POP3_BK_DONE,
+	POP3_BK_XCLIENT		/* "+OK" or "-ERR" to "XCLIENT ...", then USER */
 };
 
 enum pop3_bk_step {
