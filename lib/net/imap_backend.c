@@ -51,7 +51,7 @@ line_literal(const char *p, size_t n)
 	size_t i = n - 2, digits = 0;
 	long v = 0, m = 1;
 
-	if (n < 5 || p[i - 1] != '}')
+	if (n < 5 || p[i] != '\r' || p[i - 1] != '}')
 		return -1;
 	i--;
 	if (i > 0 && p[i - 1] == '+')

@@ -25,11 +25,11 @@
 /* What the dialogue waits for: the reply to the last thing sent. */
 enum imap_bk_state {
 	IMAP_BK_START,		/* the greeting, "* OK" */
-	IMAP_BK_ID,		/* "[* ...]<tag>..." to "<tag>ID (...)" */
 	IMAP_BK_LOGIN,		/* "+" to "<tag>LOGIN {n}" */
 	IMAP_BK_USER,		/* "+" to "<login> {m}" */
 	IMAP_BK_PASSWD,		/* "[* ...\r\n]<tag>OK" to "<password>" */
-	IMAP_BK_DONE
+	IMAP_BK_DONE,
+	IMAP_BK_ID		/* "[* ...]<tag>..." to "<tag>ID (...)", then LOGIN */
 };
 
 enum imap_bk_step {
