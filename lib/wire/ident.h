@@ -4,7 +4,8 @@
  * Dovecot reads from a trusted proxy, and a POP3 XCLIENT line. Pure text
  * builders: every value is checked against a small alphabet first, so no
  * quote, backslash, space, CR, LF or NUL can reach the command; a value
- * that fails its check is left out with its name, never sent cut or raw. */
+ * that fails its check is left out with its name, never sent cut or raw
+ * (doc/wire.md#client-identity). */
 #ifndef MP_IDENT_H
 #define MP_IDENT_H
 

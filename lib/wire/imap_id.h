@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: ISC */
-/* imap_id.h: the argument of the IMAP ID command (RFC 2971), parsed a byte
+/* imap_id.h: the argument of the IMAP ID command (RFC 2971,
+ * doc/wire.md#imap-id), parsed a byte
  * at a time inside imap_parse's state machine once the word ID is read:
  *
  *   id-params  = "(" [pair *(SP pair)] ")" / "NIL"    then CRLF or LF
