@@ -319,3 +319,19 @@ PY
 	run -0 wire "$(port imap_id)" '>h ID ("name" {2000+}\r\n' .
 	[ "$output" = '* OK IMAP4 ready\r\nh BAD invalid command\r\n[EOF]' ]
 }
+
+@test "mailproxy -t checks the three directives as nginx checks a flag" {
+	local d conf=$BATS_TEST_TMPDIR/t.conf
+	for d in imap_id proxy_client_id auth_http_pass_session_id; do
+		printf 'mail {\n auth_http 127.0.0.1:9/a;\n %s on;\n server { listen 127.0.0.1:1143; protocol imap; %s off; }\n}\n' \
+			"$d" "$d" >"$conf"
+		run -0 "$MAILPROXY_BUILD/mailproxy" -t -c "$conf"
+		printf 'mail {\n auth_http 127.0.0.1:9/a;\n %s yes;\n}\n' "$d" >"$conf"
+		run -1 "$MAILPROXY_BUILD/mailproxy" -t -c "$conf"
+		[[ $output == *"invalid value \"yes\" in \"$d\" directive, it must be \"on\" or \"off\" in $conf:3"* ]] ||
+			{ echo "$output"; return 1; }
+		printf 'mail {\n auth_http 127.0.0.1:9/a;\n %s on; %s off;\n}\n' "$d" "$d" >"$conf"
+		run -1 "$MAILPROXY_BUILD/mailproxy" -t -c "$conf"
+		[[ $output == *"\"$d\" directive is duplicate in $conf:3"* ]] || { echo "$output"; return 1; }
+	done
+}

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: ISC */
 /* imap_id.h: the argument of the IMAP ID command (RFC 2971,
- * doc/wire.md#imap-id), parsed a byte
- * at a time inside imap_parse's state machine once the word ID is read:
+ * doc/wire.md#imap-id), parsed a byte at a time inside imap_parse's state
+ * machine once the word ID is read:
  *
  *   id-params  = "(" [pair *(SP pair)] ")" / "NIL"    then CRLF or LF
  *   pair       = string SP (string / "NIL")
