@@ -63,6 +63,29 @@ put_port(struct text *t, const char *name, unsigned port, const char *close)
 	put(t, close);
 }
 
+/* " \"x-WHICH-ip\" \"IP\" \"x-WHICH-port\" \"PORT\"", without what fails its check */
+static void
+put_pair(struct text *t, const char *which, const char *ip, unsigned port)
+{
+	char num[8];
+
+	if (!ident_addr_ok(ip))
+		return;
+	put(t, " \"x-");
+	put(t, which);
+	put(t, "-ip\" \"");
+	put(t, ip);
+	put(t, "\"");
+	if (port == 0 || port > 65535)
+		return;
+	snprintf(num, sizeof num, "%u", port);
+	put(t, " \"x-");
+	put(t, which);
+	put(t, "-port\" \"");
+	put(t, num);
+	put(t, "\"");
+}
+
 size_t
 ident_imap_id(const struct ident *id, char *out, size_t cap)
 {
@@ -71,18 +94,8 @@ ident_imap_id(const struct ident *id, char *out, size_t cap)
 
 	put(&t, "(");
 	empty = t.len;
-	if (ident_addr_ok(id->ip)) {
-		put(&t, " \"x-originating-ip\" \"");
-		put(&t, id->ip);
-		put(&t, "\"");
-		put_port(&t, " \"x-originating-port\" \"", id->port, "\"");
-	}
-	if (ident_addr_ok(id->lip)) {
-		put(&t, " \"x-connected-ip\" \"");
-		put(&t, id->lip);
-		put(&t, "\"");
-		put_port(&t, " \"x-connected-port\" \"", id->lport, "\"");
-	}
+	put_pair(&t, "originating", id->ip, id->port);
+	put_pair(&t, "connected", id->lip, id->lport);
 	if (ident_sid_ok(id->sid)) {
 		put(&t, " \"x-session-id\" \"");
 		put(&t, id->sid);
