@@ -113,7 +113,6 @@ mp_message() { # N
 	printf 'This is message number %s.\r\nIt has two lines.\r\n' "$1"
 }
 
-# DOVECOT_EXTRA: more configuration lines, appended as they are
 dovecot_start() {
 	local d=$T/dovecot u p mailuid=dovecot
 	mkdir -p "$d/run" "$d/state" "$d/home"
