@@ -161,6 +161,7 @@ def respond(h):
         lines += ["Auth-User: " + u0, "Auth-Pass: " + p0]
     elif method in ("cram-md5", "apop", "external") and user != "nopass":
         lines += ["Auth-Pass: " + real]
+    lines += [x.split("=", 1)[1] for x in opts.reply_header if x.split("=", 1)[0] == user]
     return (ok_head + "".join(l + "\r\n" for l in lines) + "\r\n").encode()
 
 
@@ -213,6 +214,8 @@ def main():
     ap.add_argument("--log", help="append every request's raw header block here")
     ap.add_argument("--wait", type=int, default=0, help="Auth-Wait on a wrong password")
     ap.add_argument("--slow", type=float, default=3.0, help="delay for the user 'slow'")
+    ap.add_argument("--reply-header", action="append", default=[], metavar="USER=HEADER",
+                    help="add 'HEADER' (\"Name: value\") to USER's OK replies")
     ap.add_argument("--pidfile")
     opts = ap.parse_args()
     opts.backends = {}

@@ -129,6 +129,7 @@ struct mp_server {
 	size_t nauth_http_headers;
 	bool auth_http_pass_client_cert;
 	int64_t auth_http_timeout_ms;	/* default 60s */
+	bool auth_http_pass_session_id;	/* Auth-Session-Id; default off */
 
 	/* proxy */
 	bool proxy;
@@ -138,11 +139,13 @@ struct mp_server {
 	bool proxy_smtp_auth;
 	int64_t proxy_timeout_ms;	/* default 24h */
 	bool xclient;			/* default on */
+	bool proxy_client_id;		/* IMAP ID, POP3 XCLIENT, PROXY v2 UNIQUE_ID; default off */
 
 	/* imap, pop3, smtp */
 	unsigned imap_auth;		/* default MP_AUTH_PLAIN */
 	struct mp_strlist imap_capabilities;	/* default IMAP4 IMAP4rev1 UIDPLUS */
 	size_t imap_client_buffer;	/* default 4096 */
+	bool imap_id;			/* ID before login (RFC 2971); default off */
 	unsigned pop3_auth;		/* default MP_AUTH_PLAIN */
 	struct mp_strlist pop3_capabilities;	/* default TOP USER UIDL */
 	unsigned smtp_auth;		/* default PLAIN|LOGIN */

@@ -348,6 +348,7 @@ const struct conf_dir conf_dirs[] = {
 	    nauth_http_headers),
 	F("auth_http_pass_client_cert", MS | ARG_FLAG, set_flag, auth_http_pass_client_cert, NULL),
 	F("auth_http_timeout", MS | T1, set_time, auth_http_timeout_ms, NULL),
+	F("auth_http_pass_session_id", MS | ARG_FLAG, set_flag, auth_http_pass_session_id, NULL),
 
 	/* ngx_mail_proxy_module */
 	F("proxy", MS | ARG_FLAG, set_flag, proxy, NULL),
@@ -357,11 +358,13 @@ const struct conf_dir conf_dirs[] = {
 	F("proxy_smtp_auth", MS | ARG_FLAG, set_flag, proxy_smtp_auth, NULL),
 	F("proxy_timeout", MS | T1, set_time, proxy_timeout_ms, NULL),
 	F("xclient", MS | ARG_FLAG, set_flag, xclient, NULL),
+	F("proxy_client_id", MS | ARG_FLAG, set_flag, proxy_client_id, NULL),
 
 	/* ngx_mail_imap_module, ngx_mail_pop3_module, ngx_mail_smtp_module */
 	F("imap_auth", MS | ARG_1MORE, set_bitmask, imap_auth, imap_auth),
 	F("imap_capabilities", MS | ARG_1MORE, set_list, imap_capabilities, NULL),
 	F("imap_client_buffer", MS | T1, set_size, imap_client_buffer, NULL),
+	F("imap_id", MS | ARG_FLAG, set_flag, imap_id, NULL),
 	F("pop3_auth", MS | ARG_1MORE, set_bitmask, pop3_auth, pop3_auth),
 	F("pop3_capabilities", MS | ARG_1MORE, set_list, pop3_capabilities, NULL),
 	F("smtp_auth", MS | ARG_1MORE, set_bitmask, smtp_auth, smtp_auth),
