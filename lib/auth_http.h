@@ -98,6 +98,8 @@ struct auth_reply {
 	int64_t wait_sec;	/* last numeric Auth-Wait; others are ignored; 0 = none */
 	bool has_errcode;
 	struct auth_span errcode;	/* Auth-Error-Code (SMTP) */
+	/* TLS to the backend for this user (backend_tls.h); len 0 = absent */
+	struct auth_span backend_tls, backend_tls_name, backend_tls_verify;
 };
 
 void auth_reply_init(struct auth_reply *r);

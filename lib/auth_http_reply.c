@@ -99,6 +99,12 @@ header_line(struct auth_reply *r)
 	} else if (name_is(r, "Auth-Error-Code")) {
 		r->has_errcode = true;
 		r->errcode = v;
+	} else if (name_is(r, "Auth-Backend-TLS")) {
+		r->backend_tls = v;
+	} else if (name_is(r, "Auth-Backend-TLS-Name")) {
+		r->backend_tls_name = v;
+	} else if (name_is(r, "Auth-Backend-TLS-Verify")) {
+		r->backend_tls_verify = v;
 	}
 }
 
