@@ -52,7 +52,7 @@ usage(void)
 {
 	fprintf(stderr, "usage: mailproxy-tls -c file -s index [-d digest] [-i id] [-C client] [-S server]\n"
 	    "       mailproxy-tls -U -c file -s index -n name -V 0|1 [-d digest] [-i id] [-C client]\n"
-	    "           [-S server] [-P upstream]   (TLS to a backend)\n"
+	    "           [-S server] [-P upstream] [-l login]   (TLS to a backend)\n"
 	    "       mailproxy-tls -D -c file   (socket-activated daemon)\n");
 	exit(100);
 }
@@ -419,7 +419,7 @@ main(int argc, char **argv)
 {
 	const char *path = NULL, *sid = NULL, *client = NULL, *server = NULL;
 	long idx = -1;
-	const char *digest = NULL, *upstream = NULL, *name = NULL;
+	const char *digest = NULL, *upstream = NULL, *name = NULL, *login = NULL;
 	bool up = false, verify = false;
 	struct mp_conf cf;
 	const struct mp_server *srv;
@@ -430,11 +430,12 @@ main(int argc, char **argv)
 	int ch, rc;
 	bool daemon = false;
 
-	while ((ch = getopt(argc, argv, "DUc:d:s:i:C:S:P:n:V:")) != -1) {
+	while ((ch = getopt(argc, argv, "DUc:d:s:i:C:S:P:l:n:V:")) != -1) {
 		switch (ch) {
 		case 'D': daemon = true; break;
 		case 'U': up = true; break;
 		case 'P': upstream = optarg; break;
+		case 'l': login = optarg; break;
 		case 'n': name = optarg; break;
 		case 'V': verify = strcmp(optarg, "1") == 0; break;
 		case 'd': digest = optarg; break;
@@ -484,6 +485,8 @@ main(int argc, char **argv)
 			tlsd_req_text(t, sizeof t, upstream, strlen(upstream));
 			log_set_upstream(t);
 		}
+		if (login != NULL)
+			log_set_login(login, strlen(login));	/* it escapes */
 		rc = serve_upstream(srv, name, verify);
 		close(1);
 		close(0);

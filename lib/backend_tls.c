@@ -236,8 +236,8 @@ unconst(const char *p)
 static void
 exec_upstream(struct session *s, int backend, int plain, const struct stat *client)
 {
-	char path[PATH_MAX], idx[32], digest[32];
-	char *argv[24];
+	char path[PATH_MAX], idx[32], digest[32], login[512];
+	char *argv[26];
 	size_t ac = 0;
 	struct stat st;
 	int null;
@@ -254,6 +254,9 @@ exec_upstream(struct session *s, int backend, int plain, const struct stat *clie
 	argv[ac++] = unconst("-C"); argv[ac++] = unconst(s->conn->peer_ip);
 	argv[ac++] = unconst("-S"); argv[ac++] = unconst(s->conn->local_text);
 	argv[ac++] = unconst("-P"); argv[ac++] = unconst(s->upstream_text);
+	/* cut as the relay gets it; the log escapes it */
+	snprintf(login, sizeof login, "%.*s", (int)(s->loginlen < 500 ? s->loginlen : 500), s->login);
+	argv[ac++] = unconst("-l"); argv[ac++] = login;
 	argv[ac++] = unconst("-n"); argv[ac++] = unconst(s->btls_name);
 	argv[ac++] = unconst("-V"); argv[ac++] = unconst(s->btls_verify ? "1" : "0");
 	argv[ac] = NULL;
