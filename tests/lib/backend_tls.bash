@@ -27,11 +27,11 @@ backend_certs() {
 				-subj /CN=mail.test -config ca.cnf >/dev/null 2>&1 || exit 1
 		done
 		openssl ca -batch -config ca.cnf -extfile backend.ext -extensions backend \
-			-in backend.csr -out backend.crt -notext >/dev/null 2>&1 &&
-			openssl ca -batch -config ca.cnf -extfile backend.ext -extensions backend \
-				-startdate 20200101000000Z -enddate 20200201000000Z \
-				-in expired.csr -out expired.crt -notext >/dev/null 2>&1 &&
-			chmod 644 backend.key backend.crt expired.key expired.crt
+			-in backend.csr -out backend.crt -notext >/dev/null 2>&1 || exit 1
+		openssl ca -batch -config ca.cnf -extfile backend.ext -extensions backend \
+			-startdate 20200101000000Z -enddate 20200201000000Z \
+			-in expired.csr -out expired.crt -notext >/dev/null 2>&1 || exit 1
+		chmod 644 backend.key backend.crt expired.key expired.crt
 	) || { echo "no backend certificates" >&2; return 1; }
 }
 
