@@ -11,7 +11,7 @@
  * fd 1, the server's proxy_ssl_* settings, the name to check (-n) and
  * whether to check (-V 1).
  *
- * With -D it is the daemon instead (lib/tlsd_daemon.c): socket-activated
+ * With -D it is the daemon instead (lib/tls/tlsd_daemon.c): socket-activated
  * on a unix socket (fd 3), it builds every TLS server's context once and
  * serves each session the handler hands it in a forked child.
  *
