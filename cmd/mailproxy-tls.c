@@ -178,6 +178,7 @@ serve(const struct mp_server *srv, struct tls *tsrv)
 static int
 serve_upstream(const struct mp_server *srv, const char *name, bool verify)
 {
+	int64_t linger_ms = srv->timeout_ms;	/* SRV is gone once the session runs */
 	int64_t idle_ms = (srv->timeout_ms > srv->proxy_timeout_ms ? srv->timeout_ms :
 	    srv->proxy_timeout_ms) + 1000;
 	struct tlsd_upstream u;
@@ -202,7 +203,7 @@ serve_upstream(const struct mp_server *srv, const char *name, bool verify)
 		rc = 111;
 		goto done;
 	}
-	/* SNI only for a host name (RFC 6066: never an address) */
+	/* SNI with proxy_ssl_server_name; libtls sends none for an address (RFC 6066) */
 	if (tlsd_upstream_handshake(&u, 0, srv->ptls.server_name && name[0] != '\0' ? name : NULL,
 	    mp_now_ms() + srv->timeout_ms, &ctx, err, sizeof err) == -1) {
 		if (errno == ETIMEDOUT && strcmp(err, "timed out") == 0)
@@ -239,7 +240,7 @@ serve_upstream(const struct mp_server *srv, const char *name, bool verify)
 	log_set_action("proxying");
 	arena_release(&arena_global);
 	malloc_trim(0);
-	(void)tlsd_run(ctx, 0, 1, srv->timeout_ms, idle_ms);
+	(void)tlsd_run(ctx, 0, 1, linger_ms, idle_ms);
 done:
 	if (r != NULL)
 		tlsd_pages_free(r, sizeof *r);
