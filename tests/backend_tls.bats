@@ -42,11 +42,17 @@ setup_file() {
 	btls_server noverify "auth_http $a/imaps; proxy_ssl on; proxy_ssl_verify off;
 		proxy_ssl_trusted_certificate $PKI/other-ca.crt;"
 	btls_server expired "auth_http $a/expired; proxy_ssl on; $ca"
+	btls_server sni "auth_http $a/expired; proxy_ssl on; $ca
+		proxy_ssl_name mail.test; proxy_ssl_server_name on;"
+	btls_server sniaddr "auth_http $a/expired; proxy_ssl on; $ca proxy_ssl_server_name on;"
 	btls_server nostarttls "auth_http $a/nostarttls; proxy_ssl starttls; $ca"
 	btls_server inject "auth_http $a/inject; proxy_ssl starttls; $ca"
 	btls_server smtp_notls "auth_http $a/smtpnotls; proxy_ssl starttls; $ca"
 	btls_server peruser "auth_http $a/imap; $ca"
-	proxy_start
+	btls_server both "# listen-ssl
+		ssl_certificate $PKI/server.crt; ssl_certificate_key $PKI/server.key;
+		auth_http $a/imaps; proxy_ssl on; $ca"
+	tls_proxy_start
 }
 
 teardown_file() {
@@ -79,6 +85,15 @@ imap_login() { # SERVER [USER PASS]: the greeting and the reply to LOGIN, escape
 	curl -sS --max-time 10 -u alice:alicepass "imap://127.0.0.1:$(port imaps mp inetd)/INBOX;MAILINDEX=2" \
 		-o "$T/imaps2.out"
 	cmp "$T/imaps2.out" "$(message_file 2)"
+}
+
+@test "TLS on both sides: two mailproxy-tls around the relay, a message byte for byte" {
+	local i
+	for i in "" inetd; do
+		curl -sS --max-time 10 --cacert "$PKI/ca.crt" -u alice:alicepass \
+			"imaps://127.0.0.1:$(port both mp $i)/INBOX;MAILINDEX=1" -o "$T/both.out"
+		cmp "$T/both.out" "$(message_file 1)"
+	done
 }
 
 @test "IMAP, STARTTLS to the backend with SNI: curl fetches a message byte for byte" {
@@ -139,6 +154,16 @@ refused() {
 @test "an expired backend certificate: refused, the reason logged" {
 	refused expired 'upstream SSL certificate verify error: (10:certificate has expired) while SSL handshaking to upstream'
 	run ! grep -q LOGIN "$T/fake_tls.log"
+}
+
+@test "proxy_ssl_server_name: SNI with the name only when on, never an address" {
+	: >"$T/fake_tls.log"
+	refused sni 'upstream SSL certificate verify error: (10:certificate has expired)'
+	refused expired 'upstream SSL certificate verify error: (10:certificate has expired)'
+	# on, but the name is the Auth-Server address: no SNI
+	refused sniaddr 'upstream SSL certificate verify error: (10:certificate has expired)'
+	run cat "$T/fake_tls.log"
+	[ "$output" = $'expired: SNI mail.test\nexpired: SNI None\nexpired: SNI None' ]
 }
 
 @test "a backend without STARTTLS: refused, the reply logged, no credential sent" {

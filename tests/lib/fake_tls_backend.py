@@ -7,7 +7,8 @@
 #                    untagged line: a reply injected before the handshake
 #   smtpnotls=PORT   SMTP whose EHLO reply lists no STARTTLS
 # Every line received goes to LOG, prefixed with the mode, so a test can show that no
-# credential ever reached a refused backend.
+# credential ever reached a refused backend; the expired backend logs the SNI it got
+# ("SNI None" for none).
 #
 #   fake_tls_backend.py LOG CERT KEY MODE=PORT...
 
@@ -33,6 +34,7 @@ def make(mode):
             if mode == "expired":
                 ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
                 ctx.load_cert_chain(cert, key)
+                ctx.sni_callback = lambda s, name, c: record(mode, b"SNI %s\n" % str(name).encode())
                 try:
                     sock = ctx.wrap_socket(sock, server_side=True)
                 except (ssl.SSLError, OSError):
