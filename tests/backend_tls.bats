@@ -28,7 +28,9 @@ setup_file() {
 		--route "/nostarttls=127.0.0.1:$FAKE_NOSTARTTLS" --route "/inject=127.0.0.1:$FAKE_INJECT" \
 		--route "/smtpnotls=127.0.0.1:$FAKE_SMTP_NOTLS" \
 		--reply "bob=Auth-Backend-TLS: starttls" --reply "bob=Auth-Backend-TLS-Name: mail.test" \
-		--reply "spacey=Auth-Backend-TLS: maybe" --reply "waiter=Auth-Backend-TLS: off" --reply "waiter=Auth-Port: $DOVECOT_IMAP"
+		--reply "spacey=Auth-Backend-TLS: maybe" \
+		--reply "nopass=Auth-Backend-TLS-Name: mail.test\"; x" --reply "slow=Auth-Backend-TLS-Verify: yes" \
+		--reply "waiter=Auth-Backend-TLS: off" --reply "waiter=Auth-Port: $DOVECOT_IMAP" --slow 0
 	local a="127.0.0.1:$AUTHPORT" ca="proxy_ssl_trusted_certificate $PKI/ca.crt;"
 	btls_server imaps "auth_http $a/imaps; proxy_ssl on; $ca"
 	btls_server imap_stls "auth_http $a/imap; proxy_ssl starttls; $ca
@@ -45,6 +47,7 @@ setup_file() {
 	btls_server sni "auth_http $a/expired; proxy_ssl on; $ca
 		proxy_ssl_name mail.test; proxy_ssl_server_name on;"
 	btls_server sniaddr "auth_http $a/expired; proxy_ssl on; $ca proxy_ssl_server_name on;"
+	btls_server snioff "auth_http $a/expired; proxy_ssl on; $ca proxy_ssl_name mail.test;"
 	btls_server nostarttls "auth_http $a/nostarttls; proxy_ssl starttls; $ca"
 	btls_server inject "auth_http $a/inject; proxy_ssl starttls; $ca"
 	btls_server smtp_notls "auth_http $a/smtpnotls; proxy_ssl starttls; $ca"
@@ -159,7 +162,8 @@ refused() {
 @test "proxy_ssl_server_name: SNI with the name only when on, never an address" {
 	: >"$T/fake_tls.log"
 	refused sni 'upstream SSL certificate verify error: (10:certificate has expired)'
-	refused expired 'upstream SSL certificate verify error: (10:certificate has expired)'
+	# a host name, but proxy_ssl_server_name is off (the default): no SNI
+	refused snioff 'upstream SSL certificate verify error: (10:certificate has expired)'
 	# on, but the name is the Auth-Server address: no SNI
 	refused sniaddr 'upstream SSL certificate verify error: (10:certificate has expired)'
 	run cat "$T/fake_tls.log"
@@ -215,7 +219,14 @@ refused() {
 	: >"$(errlog)"
 	run wire "$(port imaps)" '<\r\n' '>a LOGIN spacey "pass word%1"\r\n' '<\r\n'
 	[ "$output" = '* OK IMAP4 ready\r\n* BAD internal server error\r\n[EOF]' ]
-	grep -q 'sent an invalid Auth-Backend-TLS\* header' "$(errlog)"
+	grep -q 'sent an invalid Auth-Backend-TLS\* header.*login: "spacey"' "$(errlog)"
+	# a name with a quote and a space (it would reach a log line and argv), a verify of "yes"
+	run imap_login imaps nopass nopasspass
+	[ "$output" = '* OK IMAP4 ready\r\n* BAD internal server error\r\n[EOF]' ]
+	grep -q 'sent an invalid Auth-Backend-TLS\* header.*login: "nopass"' "$(errlog)"
+	run imap_login imaps slow slowpass
+	[ "$output" = '* OK IMAP4 ready\r\n* BAD internal server error\r\n[EOF]' ]
+	grep -q 'sent an invalid Auth-Backend-TLS\* header.*login: "slow"' "$(errlog)"
 }
 
 # ---- mailproxy -t ---------------------------------------------------------------------
