@@ -8,7 +8,8 @@
 #                              (ssl = required; a peer on its own address would count as
 #                              secure, so it listens where the proxy's source is not):
 #                              STARTTLS on $DOVECOT_IMAP and STLS on $DOVECOT_POP3, implicit
-#                              TLS on $DOVECOT_IMAPS and $DOVECOT_POP3S; $PKI/backend.crt
+#                              TLS on $DOVECOT_IMAPS and $DOVECOT_POP3S; $PKI/backend.crt;
+#                              $DOVECOT_TLS_EXTRA is added to its configuration
 #   postfix_tls_start          postfix_start, then STARTTLS required (smtpd_tls_security_level
 #                              encrypt) with the same certificate
 #   fake_tls_start             the hostile or broken backends of tests/lib/fake_tls_backend.py
@@ -61,6 +62,7 @@ ssl_key = <$PKI/backend.key
 ssl_min_protocol = TLSv1.2
 auth_mechanisms = plain login
 auth_failure_delay = 0
+${DOVECOT_TLS_EXTRA:-}
 mail_location = maildir:~/Maildir
 first_valid_uid = 1
 passdb {
