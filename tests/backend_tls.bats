@@ -26,7 +26,7 @@ setup_file() {
 		--route "/pop3s=127.0.0.2:$DOVECOT_POP3S" --route "/pop3=127.0.0.2:$DOVECOT_POP3" \
 		--route "/smtp=127.0.0.1:$POSTFIX_PORT" --route "/expired=127.0.0.1:$FAKE_EXPIRED" \
 		--route "/nostarttls=127.0.0.1:$FAKE_NOSTARTTLS" --route "/inject=127.0.0.1:$FAKE_INJECT" \
-		--route "/smtpnotls=127.0.0.1:$FAKE_SMTP_NOTLS" \
+		--route "/smtpnotls=127.0.0.1:$FAKE_SMTP_NOTLS" --route "/needcert=127.0.0.1:$FAKE_NEEDCERT" \
 		--reply "bob=Auth-Backend-TLS: starttls" --reply "bob=Auth-Backend-TLS-Name: mail.test" \
 		--reply "spacey=Auth-Backend-TLS: maybe" \
 		--reply "nopass=Auth-Backend-TLS-Name: mail.test\"; x" --reply "slow=Auth-Backend-TLS-Verify: yes" \
@@ -52,6 +52,9 @@ setup_file() {
 	btls_server inject "auth_http $a/inject; proxy_ssl starttls; $ca"
 	btls_server smtp_notls "auth_http $a/smtpnotls; proxy_ssl starttls; $ca"
 	btls_server peruser "auth_http $a/imap; $ca"
+	btls_server clientcert "auth_http $a/needcert; proxy_ssl on; $ca proxy_ssl_name mail.test;
+		proxy_ssl_certificate $PKI/client.crt; proxy_ssl_certificate_key $PKI/client.key;"
+	btls_server nocert "auth_http $a/needcert; proxy_ssl on; $ca proxy_ssl_name mail.test;"
 	btls_server both "# listen-ssl
 		ssl_certificate $PKI/server.crt; ssl_certificate_key $PKI/server.key;
 		auth_http $a/imaps; proxy_ssl on; $ca"
@@ -123,6 +126,16 @@ imap_login() { # SERVER [USER PASS]: the greeting and the reply to LOGIN, escape
 	grep -q 'TLS connection established from localhost\[127.0.0.1\]' "$T/postfix/maillog"
 	# XCLIENT went inside the TLS session: the message names the client, not the proxy
 	grep -q 'client=unknown\[127.0.0.2\], sasl_method=XCLIENT, sasl_username=alice' "$T/postfix/maillog"
+}
+
+@test "proxy_ssl_certificate: the backend gets the client certificate, and without it refuses" {
+	: >"$T/fake_tls.log"
+	run imap_login clientcert
+	[ "$output" = '* OK IMAP4 ready\r\na OK logged in\r\n' ]
+	grep -q '^needcert: cert CN=client.test$' "$T/fake_tls.log"
+	run imap_login nocert
+	[[ "$output" != *'a OK'* ]]
+	grep -q '^needcert: refused' "$T/fake_tls.log"
 }
 
 @test "proxy_ssl_verify off: a backend of an unknown CA is accepted" {

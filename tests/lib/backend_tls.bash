@@ -14,7 +14,8 @@
 #                              encrypt) with the same certificate
 #   fake_tls_start             the hostile or broken backends of tests/lib/fake_tls_backend.py
 #                              on $FAKE_EXPIRED, $FAKE_NOSTARTTLS, $FAKE_INJECT,
-#                              $FAKE_SMTP_NOTLS; what they received in $T/fake_tls.log
+#                              $FAKE_SMTP_NOTLS, $FAKE_NEEDCERT; what they received in
+#                              $T/fake_tls.log
 #   btls_server NAME 'DIRECTIVES'   mp_server; a NAME starting with pop3_ or smtp_ gets that
 #                              protocol
 
@@ -134,14 +135,15 @@ postfix_tls_start() {
 }
 
 fake_tls_start() {
-	read -r FAKE_EXPIRED FAKE_NOSTARTTLS FAKE_INJECT FAKE_SMTP_NOTLS < <(free_ports 4)
-	export FAKE_EXPIRED FAKE_NOSTARTTLS FAKE_INJECT FAKE_SMTP_NOTLS
+	read -r FAKE_EXPIRED FAKE_NOSTARTTLS FAKE_INJECT FAKE_SMTP_NOTLS FAKE_NEEDCERT < <(free_ports 5)
+	export FAKE_EXPIRED FAKE_NOSTARTTLS FAKE_INJECT FAKE_SMTP_NOTLS FAKE_NEEDCERT
 	: >"$T/fake_tls.log"
 	python3 "$MP_TESTS/lib/fake_tls_backend.py" "$T/fake_tls.log" "$PKI/expired.crt" "$PKI/expired.key" \
 		"expired=$FAKE_EXPIRED" "nostarttls=$FAKE_NOSTARTTLS" "inject=$FAKE_INJECT" \
-		"smtpnotls=$FAKE_SMTP_NOTLS" >"$T/fake_tls.stderr" 2>&1 </dev/null 3>&- &
+		"smtpnotls=$FAKE_SMTP_NOTLS" "needcert=$FAKE_NEEDCERT" \
+		"$PKI/backend.crt" "$PKI/backend.key" "$PKI/ca.crt" >"$T/fake_tls.stderr" 2>&1 </dev/null 3>&- &
 	track $!
-	wait_listen "$FAKE_EXPIRED" "$FAKE_NOSTARTTLS" "$FAKE_INJECT" "$FAKE_SMTP_NOTLS"
+	wait_listen "$FAKE_EXPIRED" "$FAKE_NOSTARTTLS" "$FAKE_INJECT" "$FAKE_SMTP_NOTLS" "$FAKE_NEEDCERT"
 }
 
 BTLS_POP3=" "

@@ -6,11 +6,14 @@
 #   inject=PORT      IMAP that answers STARTTLS with OK and, in the same write, an
 #                    untagged line: a reply injected before the handshake
 #   smtpnotls=PORT   SMTP whose EHLO reply lists no STARTTLS
+#   needcert=PORT    IMAP over implicit TLS (CERT KEY) that wants a client certificate by
+#                    the CA in CAFILE, logs its subject ("needcert: cert CN=...") and
+#                    accepts any LOGIN sent as nginx sends it (two literals)
 # Every line received goes to LOG, prefixed with the mode, so a test can show that no
 # credential ever reached a refused backend; the expired backend logs the SNI it got
 # ("SNI None" for none).
 #
-#   fake_tls_backend.py LOG CERT KEY MODE=PORT...
+#   fake_tls_backend.py LOG CERT KEY MODE=PORT... [needcert=PORT NCERT NKEY CAFILE]
 
 import socket
 import socketserver
@@ -31,6 +34,18 @@ def make(mode):
     class H(socketserver.StreamRequestHandler):
         def handle(self):
             sock = self.request
+            if mode == "needcert":
+                ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+                ctx.load_cert_chain(need[0], need[1])
+                ctx.load_verify_locations(need[2])
+                ctx.verify_mode = ssl.CERT_REQUIRED
+                try:
+                    sock = ctx.wrap_socket(sock, server_side=True)
+                except (ssl.SSLError, OSError) as e:
+                    record(mode, b"refused %s\n" % str(getattr(e, "reason", e)).encode())
+                    return
+                subj = dict(x[0] for x in sock.getpeercert()["subject"])
+                record(mode, b"cert CN=%s\n" % subj.get("commonName", "").encode())
             if mode == "expired":
                 ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
                 ctx.load_cert_chain(cert, key)
@@ -40,12 +55,20 @@ def make(mode):
                 except (ssl.SSLError, OSError):
                     return
             greeting = b"220 fake ESMTP\r\n" if mode == "smtpnotls" else b"* OK fake ready\r\n"
+            tag = b"*"
             try:
                 sock.sendall(greeting)
                 f = sock.makefile("rb")
                 for line in f:
                     record(mode, line)
                     word = line.split(b" ")
+                    if mode == "needcert":
+                        if line.rstrip().endswith(b"}"):
+                            tag = word[0] if b"LOGIN" in line.upper() else tag
+                            sock.sendall(b"+ go ahead\r\n")
+                        else:
+                            sock.sendall(tag + b" OK logged in\r\n")
+                        continue
                     if mode == "smtpnotls":
                         if line[:4].upper() == b"EHLO":
                             sock.sendall(b"250-fake\r\n250 PIPELINING\r\n")
@@ -67,7 +90,12 @@ class S(socketserver.ThreadingTCPServer):
 
 
 servers = []
-for arg in sys.argv[4:]:
+args = sys.argv[4:]
+need = None
+if any(a.startswith("needcert=") for a in args):
+    need = args[-3:]
+    args = args[:-3]
+for arg in args:
     mode, port = arg.split("=")
     srv = S(("127.0.0.1", int(port)), make(mode))
     threading.Thread(target=srv.serve_forever, daemon=True).start()
