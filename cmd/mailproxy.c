@@ -96,7 +96,7 @@ test_config(const struct mp_conf *cf, const char *path)
 		if (check_logs(srv->error_log, srv->nerror_log) == -1)
 			goto failed;
 		/* what libtls cannot do is said here, not ignored at run time */
-		if (uses_tls(cf, srv) && tlsd_check_server(srv, err, sizeof err) == -1) {
+		if (uses_tls(cf, srv) && tls_check_server(srv, err, sizeof err) == -1) {
 			fprintf(stderr, "mailproxy: [emerg] %s\n", err);
 			goto failed;
 		}

@@ -292,7 +292,7 @@ unsupported(const struct mp_server *srv, const char *what, char *err, size_t err
 }
 
 int
-tlsd_check_server(const struct mp_server *srv, char *err, size_t errlen)
+tls_check_server(const struct mp_server *srv, char *err, size_t errlen)
 {
 	const struct mp_ssl *ssl = &srv->ssl;
 	const struct mp_strlist *l[2] = { &ssl->certificate, &ssl->certificate_key };

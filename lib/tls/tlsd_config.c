@@ -5,7 +5,7 @@
  * result and the Auth-SSL-* texts are the ones nginx computes.
  *
  * Only mailproxy-tls links this file. What libtls cannot express is refused
- * here as well as by tlsd_check_server (tls_start.c), which `mailproxy -t`
+ * here as well as by tls_check_server (tls_start.c), which `mailproxy -t`
  * runs without libtls. Private keys are read here only, into libtls-owned
  * buffers that are wiped (tls_unload_file, tls_config_clear_keys). */
 #include <errno.h>
