@@ -41,6 +41,7 @@ setup_file() {
 	btls_server wrongname "auth_http $a/imaps; proxy_ssl on; $ca proxy_ssl_name wrong.test;"
 	btls_server untrusted "auth_http $a/imaps; proxy_ssl on;
 		proxy_ssl_trusted_certificate $PKI/other-ca.crt;"
+	btls_server systemca "auth_http $a/imaps; proxy_ssl on;"
 	btls_server noverify "auth_http $a/imaps; proxy_ssl on; proxy_ssl_verify off;
 		proxy_ssl_trusted_certificate $PKI/other-ca.crt;"
 	btls_server expired "auth_http $a/expired; proxy_ssl on; $ca"
@@ -59,6 +60,11 @@ setup_file() {
 		ssl_certificate $PKI/server.crt; ssl_certificate_key $PKI/server.key;
 		auth_http $a/imaps; proxy_ssl on; $ca"
 	tls_proxy_start
+	# another instance whose system CA directory holds the test CA, by its hashed name
+	mkdir -p "$T/certdir"
+	cp "$PKI/ca.crt" "$T/certdir/test-ca.pem"
+	openssl rehash "$T/certdir"
+	tls_proxy_start_env certdir "SSL_CERT_DIR=$T/certdir"
 }
 
 teardown_file() {
@@ -138,6 +144,11 @@ imap_login() { # SERVER [USER PASS]: the greeting and the reply to LOGIN, escape
 	grep -q '^needcert: refused' "$T/fake_tls.log"
 }
 
+@test "the system's CA store: the CA directory, searched by hashed name" {
+	run wire "$(port systemca certdir)" '<\r\n' '>a LOGIN alice alicepass\r\n' '<\r\n'
+	[[ "$output" == *'a OK '* ]]
+}
+
 @test "proxy_ssl_verify off: a backend of an unknown CA is accepted" {
 	run imap_login noverify
 	[[ "$output" == *'a OK '* ]]
@@ -165,6 +176,8 @@ refused() {
 
 @test "a backend certificate of an untrusted CA: refused, the reason logged" {
 	refused untrusted 'upstream SSL certificate verify error: (20:unable to get local issuer certificate) while SSL handshaking to upstream'
+	# no proxy_ssl_trusted_certificate: the system's CA store, which knows no test CA
+	refused systemca 'upstream SSL certificate verify error: (20:unable to get local issuer certificate) while SSL handshaking to upstream'
 }
 
 @test "an expired backend certificate: refused, the reason logged" {

@@ -27,7 +27,8 @@ struct tlsd_upstream {
 
 /* SRV's proxy_ssl_* as a libtls client configuration, and (VERIFY) its
  * trust store, loaded now, before the sandbox: the proxy_ssl_trusted_certificate
- * file or the system's. A client key is read from $CREDENTIALS_DIRECTORY
+ * file, or OpenSSL's default CA directory ($SSL_CERT_DIR, else Debian's
+ * /usr/lib/ssl/certs), searched by hashed name during the check. A client key is read from $CREDENTIALS_DIRECTORY
  * first, as the server keys are. -1 with ERR. */
 int tlsd_upstream_init(const struct mp_server *srv, bool verify, struct tlsd_upstream *u,
     char *err, size_t errlen);
