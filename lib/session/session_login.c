@@ -18,6 +18,8 @@ auth_failed(struct session *s, const struct auth_failure *f)
 	const char *prefix = s->proto->auth_failed;
 	size_t n = 0;
 
+	if (s->fe->auth_failed != NULL)
+		return s->fe->auth_failed(s, f->text, f->textlen);
 	memcpy(line, s->tag, s->taglen);
 	n += s->taglen;
 	if (prefix != NULL) {
