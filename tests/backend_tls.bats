@@ -19,11 +19,21 @@ setup_file() {
 	[ "$MAILPROXY_TARGET" = nginx ] && skip "nginx's mail proxy has no TLS to the backend"
 	tls_init
 	backend_certs
-	dovecot_tls_start
+	# ManageSieve too (Debian: dovecot-managesieved), STARTTLS only
+	read -r DOVECOT_SIEVE < <(free_ports 1)
+	export DOVECOT_SIEVE
+	DOVECOT_TLS_EXTRA="protocols = \$protocols sieve
+service managesieve-login {
+  inet_listener sieve {
+    address = 127.0.0.2
+    port = $DOVECOT_SIEVE
+  }
+}" dovecot_tls_start
 	postfix_tls_start
 	fake_tls_start
 	authserver_start --route "/imaps=127.0.0.2:$DOVECOT_IMAPS" --route "/imap=127.0.0.2:$DOVECOT_IMAP" \
 		--route "/pop3s=127.0.0.2:$DOVECOT_POP3S" --route "/pop3=127.0.0.2:$DOVECOT_POP3" \
+		--route "/sieve=127.0.0.2:$DOVECOT_SIEVE" \
 		--route "/smtp=127.0.0.1:$POSTFIX_PORT" --route "/expired=127.0.0.1:$FAKE_EXPIRED" \
 		--route "/nostarttls=127.0.0.1:$FAKE_NOSTARTTLS" --route "/inject=127.0.0.1:$FAKE_INJECT" \
 		--route "/smtpnotls=127.0.0.1:$FAKE_SMTP_NOTLS" --route "/needcert=127.0.0.1:$FAKE_NEEDCERT" \
@@ -37,6 +47,7 @@ setup_file() {
 		proxy_ssl_name mail.test; proxy_ssl_server_name on;"
 	btls_server pop3_tls "auth_http $a/pop3s; proxy_ssl on; $ca proxy_ssl_name mail.test;"
 	btls_server pop3_stls "auth_http $a/pop3; proxy_ssl starttls; $ca"
+	btls_server sieve_stls "auth_http $a/sieve; proxy_ssl starttls; $ca proxy_ssl_name mail.test;"
 	btls_server smtp_stls "auth_http $a/smtp; proxy_ssl starttls; $ca proxy_ssl_name mail.test;"
 	btls_server wrongname "auth_http $a/imaps; proxy_ssl on; $ca proxy_ssl_name wrong.test;"
 	btls_server untrusted "auth_http $a/imaps; proxy_ssl on;
@@ -132,6 +143,16 @@ imap_login() { # SERVER [USER PASS]: the greeting and the reply to LOGIN, escape
 	grep -q 'TLS connection established from localhost\[127.0.0.1\]' "$T/postfix/maillog"
 	# XCLIENT went inside the TLS session: the message names the client, not the proxy
 	grep -q 'client=unknown\[127.0.0.2\], sasl_method=XCLIENT, sasl_username=alice' "$T/postfix/maillog"
+}
+
+@test "ManageSieve, STARTTLS to the backend: AUTHENTICATE PLAIN inside TLS" {
+	local before
+	before=$(grep -c 'managesieve-login: Info: Login: user=<alice>.*, TLS' "$T/dovecot/dovecot.log" || true)
+	run wire "127.0.0.2:$DOVECOT_SIEVE" '<OK "' '<\r\n' '>AUTHENTICATE "PLAIN" "AGFsaWNlAGFsaWNlcGFzcw=="\r\n' '<\r\n'
+	[[ "$output" == *'\r\nNO (ENCRYPT-NEEDED) '* ]]	# in clear: refused
+	run wire "$(port sieve_stls)" '<ready."\r\n' '>AUTHENTICATE "PLAIN" "AGFsaWNlAGFsaWNlcGFzcw=="\r\n' '<\r\n'
+	[[ "$output" == *'ready."\r\nOK '* ]]
+	[ "$(grep -c 'managesieve-login: Info: Login: user=<alice>.*, TLS' "$T/dovecot/dovecot.log")" -gt "$before" ]
 }
 
 @test "proxy_ssl_certificate: the backend gets the client certificate, and without it refuses" {

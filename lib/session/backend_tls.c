@@ -21,6 +21,7 @@
 #include "libexec.h"
 #include "log.h"
 #include "sandbox.h"
+#include "sieve_backend.h"
 #include "tls_report.h"
 
 bool
@@ -122,6 +123,33 @@ ehlo_starttls(const char *p, size_t n)
 	return false;
 }
 
+/* A ManageSieve response whose last line is OK, and a capability list
+ * (RFC 5804 1.7) with a "STARTTLS" line. */
+static bool
+sieve_ok(const char *p, size_t n)
+{
+	size_t i = n >= 2 ? n - 2 : 0;
+
+	while (i > 0 && p[i - 1] != '\n')
+		i--;
+	return n - i >= 2 && strncasecmp(p + i, "OK", 2) == 0;
+}
+
+static bool
+sieve_starttls(const char *p, size_t n)
+{
+	for (size_t i = 0; i < n; ) {
+		const char *e = memchr(p + i, '\n', n - i);
+		size_t end = e != NULL ? (size_t)(e - p) : n;
+
+		if (end - i >= 10 && strncasecmp(p + i, "\"STARTTLS\"", 10) == 0 &&
+		    (end - i == 10 || p[i + 10] == '\r'))
+			return true;
+		i = end + 1;
+	}
+	return false;
+}
+
 /* Send the C string CMD, read the reply framed by FRAME into R. */
 static enum backend_result
 ask(struct session *s, const char *a, const char *b, const char *c, backend_frame_fn *frame,
@@ -158,7 +186,8 @@ static int
 starttls(struct session *s, struct backend_buf *b)
 {
 	int proto = s->proto->id;
-	backend_frame_fn *frame = proto == MP_PROTO_SMTP ? backend_frame_smtp : backend_frame_line;
+	backend_frame_fn *frame = proto == MP_PROTO_SMTP ? backend_frame_smtp :
+	    proto == MP_PROTO_SIEVE ? sieve_backend_frame : backend_frame_line;
 	struct backend_buf r;
 	enum backend_result rc;
 	char tag[sizeof s->tag + 1];
@@ -167,8 +196,9 @@ starttls(struct session *s, struct backend_buf *b)
 
 	log_set_action("reading response from upstream");
 	rc = backend_read_reply(s->bfd, frame, NULL, b, s->deadline);
-	if (rc == BACKEND_OK && !starts(b, 0, proto == MP_PROTO_IMAP ? "* OK" :
-	    proto == MP_PROTO_POP3 ? "+OK" : "220", proto == MP_PROTO_IMAP ? 4 : 3))
+	if (rc == BACKEND_OK && (proto == MP_PROTO_SIEVE ? !sieve_ok(b->p, b->len) :
+	    !starts(b, 0, proto == MP_PROTO_IMAP ? "* OK" : proto == MP_PROTO_POP3 ? "+OK" : "220",
+	    proto == MP_PROTO_IMAP ? 4 : 3)))
 		rc = BACKEND_REJECTED;
 	if (rc != BACKEND_OK) {
 		backend_log_result(rc, b, false);
@@ -181,6 +211,13 @@ starttls(struct session *s, struct backend_buf *b)
 		tag[s->taglen] = '\0';
 		rc = ask(s, tag, "STARTTLS", "\r\n", frame, &r);
 		if (rc == BACKEND_OK && !(starts(&r, 0, tag, s->taglen) && starts(&r, s->taglen, "OK", 2)))
+			return refused(&r, "does not support STARTTLS");
+		break;
+	case MP_PROTO_SIEVE:
+		if (!sieve_starttls(b->p, b->len))
+			return refused(b, "does not offer STARTTLS");
+		rc = ask(s, "STARTTLS", "", "\r\n", frame, &r);
+		if (rc == BACKEND_OK && !sieve_ok(r.p, r.len))
 			return refused(&r, "does not support STARTTLS");
 		break;
 	case MP_PROTO_POP3:
@@ -217,7 +254,10 @@ starttls(struct session *s, struct backend_buf *b)
 		log_msg(MP_LOG_ERR, "upstream prematurely closed connection");
 		return -1;
 	}
-	backend_hold_reply(b->len);
+	/* ManageSieve sends its capabilities again inside TLS (RFC 5804 2.2):
+	 * the dialogue reads those; the others' greeting starts it */
+	if (proto != MP_PROTO_SIEVE)
+		backend_hold_reply(b->len);
 	return 0;
 }
 

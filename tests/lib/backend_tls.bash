@@ -16,8 +16,8 @@
 #                              on $FAKE_EXPIRED, $FAKE_NOSTARTTLS, $FAKE_INJECT,
 #                              $FAKE_SMTP_NOTLS, $FAKE_NEEDCERT; what they received in
 #                              $T/fake_tls.log
-#   btls_server NAME 'DIRECTIVES'   mp_server; a NAME starting with pop3_ or smtp_ gets that
-#                              protocol
+#   btls_server NAME 'DIRECTIVES'   mp_server; a NAME starting with pop3_, smtp_ or sieve_
+#                              gets that protocol
 
 backend_certs() {
 	(
@@ -148,9 +148,11 @@ fake_tls_start() {
 
 BTLS_POP3=" "
 BTLS_SMTP=" "
+BTLS_SIEVE=" "
 btls_server() {
 	case $1 in
 	pop3_*) BTLS_POP3+="$1 " ;;
+	sieve_*) BTLS_SIEVE+="$1 " ;;
 	smtp_*) BTLS_SMTP+="$1 " ;;
 	esac
 	mp_server "$@"
@@ -159,9 +161,9 @@ btls_server() {
 eval "btls_$(declare -f mp_write_conf)"
 mp_write_conf() {
 	btls_mp_write_conf "$@"
-	python3 - "$T/$1/proxy.conf" "$BTLS_POP3" "$BTLS_SMTP" <<'PY'
+	python3 - "$T/$1/proxy.conf" "$BTLS_POP3" "$BTLS_SMTP" "$BTLS_SIEVE" <<'PY'
 import sys
-path, pop3, smtp = sys.argv[1], sys.argv[2].split(), sys.argv[3].split()
+path, pop3, smtp, sieve = sys.argv[1], sys.argv[2].split(), sys.argv[3].split(), sys.argv[4].split()
 out, cur = [], None
 for line in open(path):
     s = line.strip()
@@ -171,6 +173,8 @@ for line in open(path):
         line = line.replace("imap", "pop3")
     if s == "protocol imap;" and cur in smtp:
         line = line.replace("imap", "smtp")
+    if s == "protocol imap;" and cur in sieve:
+        line = line.replace("imap", "sieve")
     out.append(line)
 open(path, "w").write("".join(out))
 PY
