@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "backend_tls.h"
 #include "conf.h"
 #include "conn.h"
 #include "conn_opts.h"
@@ -114,6 +115,10 @@ test_config(const struct mp_conf *cf, const char *path)
 			goto failed;
 		/* what libtls cannot do is said here, not ignored at run time */
 		if (uses_tls(cf, srv) && tls_check_server(srv, err, sizeof err) == -1) {
+			fprintf(stderr, "mailproxy: [emerg] %s\n", err);
+			goto failed;
+		}
+		if (backend_tls_check(srv, err, sizeof err) == -1) {
 			fprintf(stderr, "mailproxy: [emerg] %s\n", err);
 			goto failed;
 		}

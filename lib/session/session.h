@@ -94,6 +94,12 @@ struct session {
 	 * the Proxy-Protocol-* headers; all NULL when the listen has no
 	 * proxy_protocol or the header carried no addresses */
 	const char *pp_addr, *pp_port, *pp_server_addr, *pp_server_port;
+
+	/* TLS to the backend for this login (backend_tls.c): proxy_ssl_*, or
+	 * the auth server's Auth-Backend-TLS* */
+	int btls;			/* enum mp_proxy_ssl */
+	bool btls_verify;
+	char btls_name[256];		/* checked against the certificate; "": none */
 };
 
 /* Start TLS on the client (before the greeting for `listen ... ssl`, or

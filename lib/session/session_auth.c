@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "auth_http.h"
+#include "backend_tls.h"
 #include "log.h"
 #include "log_debug.h"
 #include "session.h"
@@ -139,6 +140,10 @@ accepted(struct session *s, struct auth_reply *reply, const struct auth_result *
 	memcpy(&s->upstream, &res->sa, res->salen);
 	s->upstreamlen = res->salen;
 	conn_addr_text((struct sockaddr *)&s->upstream, s->upstream_text, sizeof s->upstream_text);
+	if (backend_tls_choose(s, reply) == -1) {
+		explicit_bzero(reply, sizeof *reply);
+		return internal();
+	}
 	if (reply->has_user) {
 		s->loginlen = copy_span(s->login, s->credcap, auth_span_ptr(reply, reply->user),
 		    reply->user.len);

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "backend_tls.h"
 #include "clock.h"
 #include "frontend.h"
 #include "ident.h"
@@ -119,6 +120,11 @@ session_login(struct session *s, const char *pending, size_t npending)
 	if (b.p == NULL) {
 		log_msg(MP_LOG_ALERT, "out of memory");
 		explicit_bzero(s->pass, s->credcap);
+		return internal_error(s);
+	}
+	if (backend_tls_start(s, &b) == -1) {
+		explicit_bzero(s->pass, s->credcap);
+		free(b.p);
 		return internal_error(s);
 	}
 	rc = s->fe->backend_login(s, &b);

@@ -106,6 +106,8 @@ struct auth_reply {
 	/* Beyond nginx: Auth-Proxy-Client-Id "on" 1, "off" 0, anything else
 	 * or absent -1 (the server's proxy_client_id decides) */
 	int client_id;
+	/* TLS to the backend for this user (backend_tls.h); len 0 = absent */
+	struct auth_span backend_tls, backend_tls_name, backend_tls_verify;
 };
 
 void auth_reply_init(struct auth_reply *r);
