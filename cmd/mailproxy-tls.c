@@ -6,6 +6,11 @@
  * bytes until both sides are done. Exit: 0 ok or client-caused, 100
  * configuration, 111 system.
  *
+ * With -U it is the TLS client towards a backend instead (the handler's
+ * backend_tls.c starts it): the backend socket on fd 0, the plaintext on
+ * fd 1, the server's proxy_ssl_* settings, the name to check (-n) and
+ * whether to check (-V 1).
+ *
  * With -D it is the daemon instead (lib/tls/tlsd_daemon.c): socket-activated
  * on a unix socket (fd 3), it builds every TLS server's context once and
  * serves each session the handler hands it in a forked child.
@@ -40,11 +45,14 @@
 #include "tlsd.h"
 #include "tlsd_daemon.h"
 #include "tlsd_req.h"
+#include "tlsd_upstream.h"
 
 static void
 usage(void)
 {
 	fprintf(stderr, "usage: mailproxy-tls -c file -s index [-d digest] [-i id] [-C client] [-S server]\n"
+	    "       mailproxy-tls -U -c file -s index -n name -V 0|1 [-d digest] [-i id] [-C client]\n"
+	    "           [-S server] [-P upstream] [-l login]   (TLS to a backend)\n"
 	    "       mailproxy-tls -D -c file   (socket-activated daemon)\n");
 	exit(100);
 }
@@ -161,6 +169,84 @@ serve(const struct mp_server *srv, struct tls *tsrv)
 	}
 	tls_free(ctx);
 	return rc == 111 ? 111 : 0;
+}
+
+/* -U: handshake with the backend on fd 0, check its certificate, report
+ * on fd 1, then the I/O loop, as serve() does for a client. The exit status
+ * when not 0; a refused backend is 0: the handler answers the client and
+ * its status is the session's. */
+static int
+serve_upstream(const struct mp_server *srv, const char *name, bool verify)
+{
+	int64_t linger_ms = srv->timeout_ms;	/* SRV is gone once the session runs */
+	int64_t idle_ms = (srv->timeout_ms > srv->proxy_timeout_ms ? srv->timeout_ms :
+	    srv->proxy_timeout_ms) + 1000;
+	struct tlsd_upstream u;
+	struct tls *ctx = NULL;
+	struct report *r = NULL;
+	char err[1024];
+	long flen;
+	int rc = 0, v;
+
+	log_set_action("SSL handshaking to upstream");
+	if (tlsd_upstream_init(srv, verify, &u, err, sizeof err) == -1) {
+		log_msg(MP_LOG_ALERT, "%s", err);
+		return 100;
+	}
+	if (sandbox_enter(SANDBOX_TLS_HANDSHAKE) == -1) {
+		log_msg(MP_LOG_ALERT, "seccomp filter not installed (%d: %s)", errno, strerror(errno));
+		rc = 111;
+		goto done;
+	}
+	if (io_set_nonblock(0, 1) == -1 || io_set_nonblock(1, 1) == -1) {
+		log_msg(MP_LOG_ALERT, "fcntl() failed: %s", strerror(errno));
+		rc = 111;
+		goto done;
+	}
+	/* SNI with proxy_ssl_server_name; libtls sends none for an address (RFC 6066) */
+	if (tlsd_upstream_handshake(&u, 0, srv->ptls.server_name && name[0] != '\0' ? name : NULL,
+	    mp_now_ms() + srv->timeout_ms, &ctx, err, sizeof err) == -1) {
+		if (errno == ETIMEDOUT && strcmp(err, "timed out") == 0)
+			log_msg(MP_LOG_ERR, "upstream timed out (110: Connection timed out)");
+		else
+			log_msg(MP_LOG_ERR, "SSL_do_handshake() failed (%s)", err);
+		goto done;
+	}
+	if ((v = tlsd_upstream_verify(&u, srv, ctx, name, err, sizeof err)) != 0) {
+		log_msg(MP_LOG_ERR, "%s", err);
+		goto done;
+	}
+	if ((r = tlsd_pages(sizeof *r)) == NULL) {
+		log_msg(MP_LOG_ALERT, "mmap() failed: %s", strerror(errno));
+		rc = 111;
+		goto done;
+	}
+	snprintf(r->ti.protocol, sizeof r->ti.protocol, "%s", tls_conn_version(ctx));
+	snprintf(r->ti.cipher, sizeof r->ti.cipher, "%s", tls_conn_cipher(ctx));
+	flen = tlsd_report_write(&r->ti, r->frame, sizeof r->frame);
+	if (flen < 0 || io_write_all(1, r->frame, (size_t)flen, mp_now_ms() + srv->timeout_ms) == -1) {
+		log_msg(MP_LOG_ALERT, "passing the handshake report failed");
+		rc = 111;
+		goto done;
+	}
+	tlsd_pages_free(r, sizeof *r);
+	r = NULL;
+	tlsd_upstream_free(&u);
+	if (sandbox_enter(SANDBOX_TLS) == -1) {
+		log_msg(MP_LOG_ALERT, "seccomp filter not installed (%d: %s)", errno, strerror(errno));
+		rc = 111;
+		goto done;
+	}
+	log_set_action("proxying");
+	arena_release(&arena_global);
+	malloc_trim(0);
+	(void)tlsd_run(ctx, 0, 1, linger_ms, idle_ms);
+done:
+	if (r != NULL)
+		tlsd_pages_free(r, sizeof *r);
+	tlsd_upstream_free(&u);
+	tls_free(ctx);
+	return rc;
 }
 
 /* SRV's server context from CFG with its session tickets (SHARED: this
@@ -416,7 +502,8 @@ main(int argc, char **argv)
 {
 	const char *path = NULL, *sid = NULL, *client = NULL, *server = NULL;
 	long idx = -1;
-	const char *digest = NULL;
+	const char *digest = NULL, *upstream = NULL, *name = NULL, *login = NULL;
+	bool up = false, verify = false;
 	struct mp_conf cf;
 	const struct mp_server *srv;
 	struct tls_config *cfg;
@@ -426,9 +513,14 @@ main(int argc, char **argv)
 	int ch, rc;
 	bool daemon = false;
 
-	while ((ch = getopt(argc, argv, "Dc:d:s:i:C:S:")) != -1) {
+	while ((ch = getopt(argc, argv, "DUc:d:s:i:C:S:P:l:n:V:")) != -1) {
 		switch (ch) {
 		case 'D': daemon = true; break;
+		case 'U': up = true; break;
+		case 'P': upstream = optarg; break;
+		case 'l': login = optarg; break;
+		case 'n': name = optarg; break;
+		case 'V': verify = strcmp(optarg, "1") == 0; break;
 		case 'd': digest = optarg; break;
 		case 'c': path = optarg; break;
 		case 's': idx = strtol(optarg, NULL, 10); break;
@@ -438,7 +530,7 @@ main(int argc, char **argv)
 		default: usage();
 		}
 	}
-	if (path == NULL || (idx < 0 && !daemon) || optind != argc)
+	if (path == NULL || (idx < 0 && !daemon) || optind != argc || (up && (daemon || name == NULL)))
 		usage();
 	signal(SIGPIPE, SIG_IGN);
 	log_init("mailproxy-tls");
@@ -469,6 +561,20 @@ main(int argc, char **argv)
 	}
 	srv = &cf.servers[idx];
 	log_conf_use(&cf, srv, false);
+	if (up) {
+		if (upstream != NULL) {
+			char t[sizeof ((struct tlsd_req *)0)->local];
+
+			tlsd_req_text(t, sizeof t, upstream, strlen(upstream));
+			log_set_upstream(t);
+		}
+		if (login != NULL)
+			log_set_login(login, strlen(login));	/* it escapes */
+		rc = serve_upstream(srv, name, verify);
+		close(1);
+		close(0);
+		return rc == 0 ? reap() : rc;
+	}
 
 	if (tlsd_config_build(srv, &cfg, err, sizeof err) == -1) {
 		log_msg(MP_LOG_ALERT, "%s", err);

@@ -26,7 +26,7 @@ setup_file() {
 	# may clone it under /tmp).
 	SD_STAGE=$(mktemp -d /var/lib/mailproxy-test.XXXXXX)
 	chmod 755 "$SD_STAGE"
-	for b in mailproxy mailproxy-relay mailproxy-tls; do
+	for b in mailproxy mailproxy-relay mailproxy-tls mailproxy-accept; do
 		[ ! -x "$MAILPROXY_BUILD/$b" ] || cp "$MAILPROXY_BUILD/$b" "$SD_STAGE/"
 	done
 	MAILPROXY_BUILD=$SD_STAGE
@@ -36,7 +36,7 @@ setup_file() {
 	TMPDIR=$SD_STAGE/test-tmp mp_init
 	dovecot_start
 	authserver_start
-	read -r P4 P6 P6B PS < <(free_ports 4)
+	read -r P4 P6 P6B PS PA < <(free_ports 5)
 	read -r PNAT PPP < <(free_ports 2)	# the per-source bounds: direct, behind a balancer
 	S=$T/sd
 	mkdir -p "$S"
@@ -94,7 +94,7 @@ EOF
 		SD_MADE_USER=1
 		systemd-sysusers "$MP_TESTS/../units/mailproxy.sysusers"
 	fi
-	export P4 P6 P6B PS PNAT PPP S PKI SD_MADE_USER
+	export P4 P6 P6B PS PA PNAT PPP S PKI SD_MADE_USER
 }
 
 teardown_file() {
@@ -311,7 +311,7 @@ EOF
 	[[ "$output" == *"local=127.0.0.1:$P4 "* ]]
 	[[ "$output" == *" listening=0 rcvbuf=80000 sndbuf=196608 keepalive=1 keepidle=300 keepintvl=30 keepcnt=4 "* ]]
 	[[ "$output" == *"remote_addr=127.0.0.1" ]]
-	# the static user mailproxy (DynamicUser= takes it), which the TLS daemon runs as too
+	# the static user mailproxy, which the TLS daemon runs as too
 	[[ "$output" == *" uid=$(getent passwd mailproxy | cut -d: -f3) "* ]]
 	run probe ::1 "$P6"
 	echo "$output"
@@ -403,6 +403,39 @@ EOF
 	no_failed_instances
 }
 
+@test "under mailproxy@.service the handler's Landlock ruleset holds: a file outside it cannot be opened" {
+	# The unit has no mount namespace: Landlock keeps the file system (units/README).  A
+	# stand-in for the relay (tests/lib/llprobe.c), executed by the handler after the
+	# login as the relay would be, opens files in the handler's domain and tells the
+	# client what each open returned; a filter in the unit that refused landlock_*(2)
+	# would leave the handler without its ruleset, and the file would be read (0).
+	units
+	mkdir -p "$S/llbin" "$SD_STAGE/secret"
+	cp "$MAILPROXY_BUILD/mailproxy" "$S/llbin/"
+	[ ! -x "$MAILPROXY_BUILD/mailproxy-full" ] || cp "$MAILPROXY_BUILD/mailproxy-full" "$S/llbin/"
+	if command -v musl-gcc >/dev/null; then cc=musl-gcc; else cc=cc; fi
+	"$cc" -static -O2 -Wall -Werror -o "$S/llbin/mailproxy-relay" "$MP_TESTS/lib/llprobe.c"
+	chmod 755 "$S/llbin" "$SD_STAGE/secret"
+	echo "not for the handler" >"$SD_STAGE/secret/key.txt"
+	chmod 644 "$SD_STAGE/secret/key.txt"
+	cat >"$S/units/mailproxy@.service.d/60-llprobe.conf" <<EOF
+[Service]
+ExecStart=
+ExecStart=$S/llbin/mailproxy -c $S/mailproxy.conf
+Environment="LL_PROBE=r:$SD_STAGE/secret/key.txt r:/etc/passwd r:$S/mailproxy.conf c:$S/made.txt"
+EOF
+	boot
+	out=$(wire -t 10 "$P4" '<* OK' '>a LOGIN alice alicepass\r\n' '.' | sed 's/\\r\\n/\n/g')
+	echo "$out"
+	grep -q '^probe pid ' <<<"$out"
+	grep -qx "r:$SD_STAGE/secret/key.txt=13" <<<"$out"
+	grep -qx "r:/etc/passwd=0" <<<"$out"
+	grep -qx "r:$S/mailproxy.conf=0" <<<"$out"
+	grep -Eqx "c:$S/made.txt=(1|13)" <<<"$out"
+	[ ! -e "$S/made.txt" ]
+	no_failed_instances
+}
+
 @test "a client that resets at once leaves no failed instance" {
 	units
 	boot
@@ -438,7 +471,7 @@ EOF
 	[ "${#lines[@]}" = 2 ]
 	ctl systemctl is-active -q mailproxy-tls.service
 	pid=$(ctl systemctl show -p MainPID --value mailproxy-tls.service)
-	# the static user, which DynamicUser= takes when it exists: the handlers' uid too
+	# the static user: the handlers' uid too
 	uid=$(getent passwd mailproxy | cut -d: -f3)
 	[ "$(ctl awk '/^Uid:/ { print $2 }' "/proc/$pid/status")" = "$uid" ]
 	# not dumpable: its /proc files belong to root, not to the uid the handlers share
@@ -654,6 +687,91 @@ EOF
 	done
 	# the only way in: dlopen of libsystemd.so.0, by the daemon
 	strings "$MAILPROXY_BUILD/mailproxy-tls" | grep -qx 'libsystemd.so.0'
+}
+
+@test "high-rate mode: mailproxy-accept@.service on an Accept=no socket serves logins, holds -s per address, and a killed launcher takes its sessions and comes back" {
+	units
+	[ -x "$MAILPROXY_BUILD/mailproxy-accept" ] || { echo "no $MAILPROXY_BUILD/mailproxy-accept" >&2; return 1; }
+	cat >"$S/accept.conf" <<EOF
+mail {
+    server_name mail.test;
+    auth_http 127.0.0.1:$AUTHPORT/auth;
+    server {
+        listen 127.0.0.1:$PA;
+        protocol imap;
+    }
+}
+EOF
+	chmod 644 "$S/accept.conf"
+	sed -e "s|^ListenStream=.*|ListenStream=127.0.0.1:$PA|" -e 's/^Accept=yes/Accept=no/' \
+		"$MP_TESTS/../units/mailproxy@imap.socket" >"$S/units/mailproxy-accept@hr.socket"
+	mkdir -p "$S/units/mailproxy-accept@.service.d"
+	: >"$S/accept-stderr.log"
+	cat >"$S/units/mailproxy-accept@.service.d/40-test.conf" <<EOF
+[Service]
+ExecStart=
+ExecStart=$MAILPROXY_BUILD/mailproxy-accept -c 8 -s 2 $MAILPROXY_BUILD/mailproxy -c $S/accept.conf
+StandardError=append:$S/accept-stderr.log
+Environment=ASAN_OPTIONS=detect_leaks=0
+EOF
+	printf 'Wants=mailproxy-accept@hr.socket\nAfter=mailproxy-accept@hr.socket\n' >>"$S/units/mptest.target"
+	boot
+	run ! ctl systemctl is-active -q mailproxy-accept@hr.service	# started by the first client
+	python3 - "$PA" <<'EOF'
+import imaplib, socket, sys, time
+port = int(sys.argv[1])
+m = imaplib.IMAP4("127.0.0.1", port, timeout=10)
+assert m.login("alice", "alicepass")[0] == "OK"
+assert m.select("INBOX") == ("OK", [b"2"])
+m.logout()
+def greet():
+    s = socket.create_connection(("127.0.0.1", port), timeout=10)
+    return s, s.recv(100)
+held = [greet(), greet()]
+assert all(g.startswith(b"* OK") for _, g in held), held
+third, g = greet()                      # -s 2: closed at once, no greeting
+assert g == b"", g
+held[0][0].close()
+for _ in range(100):                    # the first session's handler exits and is reaped
+    time.sleep(0.05)
+    s, g = greet()
+    if g.startswith(b"* OK"):
+        break
+else:
+    raise SystemExit("no greeting after a held session closed")
+print("logins and the per-address limit ok")
+EOF
+	grep -q 'too many connections from one address (-s)' "$S/accept-stderr.log"
+	# a session held while the launcher is killed goes with it
+	old=$(ctl systemctl show -p MainPID --value mailproxy-accept@hr.service)
+	[ "$old" -gt 1 ]
+	coproc HELD { python3 -c '
+import socket, sys
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=20)
+print(s.recv(100).decode().strip(), flush=True)
+sys.stdin.readline()
+print("after kill: %r" % s.recv(100), flush=True)' "$PA"; }
+	read -r -u "${HELD[0]}" line
+	[[ "$line" == "* OK"* ]]
+	[ "$(ctl pgrep -c -x mailproxy)" -ge 1 ]
+	ctl systemctl kill -s KILL --kill-who=main mailproxy-accept@hr.service
+	echo >&"${HELD[1]}"
+	read -r -u "${HELD[0]}" line
+	echo "$line"
+	[ "$line" = "after kill: b''" ]
+	for ((i = 0; i < 100; i++)); do
+		new=$(ctl systemctl show -p MainPID --value mailproxy-accept@hr.service)
+		case $new in 0 | "$old") sleep 0.05 ;; *) break ;; esac
+	done
+	[ "$new" != 0 ]
+	[ "$new" != "$old" ]
+	run ctl pgrep -x 'mailproxy(-relay)?'
+	[ "$status" = 1 ]	# no handler or session left of the killed launcher
+	python3 -c '
+import imaplib, sys
+m = imaplib.IMAP4("127.0.0.1", int(sys.argv[1]), timeout=10)
+assert m.login("alice", "alicepass")[0] == "OK"
+m.logout()' "$PA"
 }
 
 # hold PORT N [pp] [SOURCE]: open N connections to PORT from SOURCE (127.0.0.1) at once, each
