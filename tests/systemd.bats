@@ -829,6 +829,7 @@ EOF
 	boot
 	run hold "$PPP" 300 pp
 	echo "$output"
+	grep -E 'Too many|dropping|Failed' "$S/state/console.log" | sort | uniq -c | tail -5
 	[ "$output" = "greeted=300 closed=0" ]
 }
 
@@ -842,6 +843,7 @@ EOF
 		sleep 0.05
 	done
 	cat "$BATS_TEST_TMPDIR/office"
+	grep -E 'Too many|dropping|Failed' "$S/state/console.log" | sed 's/([0-9]*)//' | sort | uniq -c | tail -5
 	[ "$(cat "$BATS_TEST_TMPDIR/office")" = "greeted=256 closed=1" ]
 	# while the office holds its 256, another address is served
 	[ "$(ctl systemctl show -p NConnections --value "mailproxy@imap-$PNAT.socket")" = 256 ]
