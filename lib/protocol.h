@@ -22,7 +22,9 @@ enum auth_method {
 	METHOD_APOP,
 	METHOD_CRAM_MD5,
 	METHOD_EXTERNAL,
-	METHOD_NONE		/* SMTP with smtp_auth none */
+	METHOD_NONE,		/* SMTP with smtp_auth none */
+	METHOD_XOAUTH2,		/* AUTH XOAUTH2: the pass is the bearer token */
+	METHOD_OAUTHBEARER	/* AUTH OAUTHBEARER (RFC 7628): the same */
 };
 /* "plain", "apop", ...; NULL for METHOD_UNSET. */
 const char *auth_method_name(enum auth_method m);
@@ -32,7 +34,7 @@ struct sasl_name {
 	unsigned bit;		/* MP_AUTH_* */
 	const char *name;	/* "PLAIN", ... */
 };
-extern const struct sasl_name sasl_names[4];
+extern const struct sasl_name sasl_names[6];
 
 #define PROTO_MAX_PORTS 3
 
