@@ -22,12 +22,12 @@ ifeq ($(SAN),1)
 SANFLAGS = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 HARDEN   = -fstack-protector-strong -fPIE
 endif
-ALL_CFLAGS = -std=gnu11 -D_GNU_SOURCE $(WARN) $(HARDEN) $(SANFLAGS) -Ilib $(CFLAGS) \
+ALL_CFLAGS = -std=gnu11 -D_GNU_SOURCE $(WARN) $(HARDEN) $(SANFLAGS) $(LIB_INC) $(CFLAGS) \
              -DMP_VERSION=\"$(VERSION)\" -DMP_RELAY_PATH=\"$(RELAY_PATH)\" \
              -DMP_CONF_PATH=\"$(SYSCONFDIR)/mailproxy/mailproxy.conf\"
 ALL_LDFLAGS = -pie -Wl,-z,relro,-z,now -Wl,--as-needed $(SANFLAGS) $(LDFLAGS)
 
-# make prints one short line per step (CC lib/imap.c); make V=1 the full commands
+# make prints one short line per step (CC lib/session/imap.c); make V=1 the full commands
 V ?=
 Q  = $(if $(filter 1,$(V)),,@)
 say = $(if $(filter 1,$(V)),,@printf '  %-6s %s\n' '$(1)' '$(2)';)
@@ -36,8 +36,26 @@ VERSION  = 0.1.0
 # The handler finds the relay beside itself first (so build/ works); this is the installed path.
 RELAY_PATH ?= $(LIBEXECDIR)/mailproxy-relay
 
-LIB_SRC  = $(sort $(wildcard lib/*.c))
-LIB_OBJ  = $(LIB_SRC:lib/%.c=$(BUILD)/lib/%.o)
+# lib/ is in layers, one folder each; a layer uses the ones before it:
+#   base     libc only: arena, clock, io, log, sandbox, base64 ...
+#   conf     the configuration model, its parser, the protocol table, the unit writers
+#   wire     pure parsers and builders of every protocol line and message
+#   net      the other ends: backend login, auth server, resolver, PROXY, mailproxy-tls
+#   session  the front end: the protocol table, the shared dialogue, IMAP/POP3/SMTP
+#   tls      libtls and libcrypto: only mailproxy-tls links it
+#   relay    the byte pump of mailproxy-relay
+# Headers are included by bare name; each program lists the layers it links.
+LAYERS   = base conf wire net session tls relay
+LIB_INC  = $(LAYERS:%=-Ilib/%)
+layer    = $(sort $(wildcard lib/$(1)/*.c))
+LIB_SRC  = $(foreach l,$(LAYERS),$(call layer,$(l)))
+LIB_OBJ  = $(LIB_SRC:%.c=$(BUILD)/%.o)
+
+# What each program is made of.
+RELAY_SRC    = cmd/mailproxy-relay.c $(call layer,relay) \
+               $(addprefix lib/base/,log.c log_syslog.c clock.c sandbox.c)
+HANDLER_SRC  = cmd/mailproxy.c $(foreach l,base conf wire net session,$(call layer,$(l)))
+TLS_SRC      = cmd/mailproxy-tls.c $(foreach l,base conf wire tls,$(call layer,$(l))) lib/net/conn.c
 UNIT_SRC = $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BIN = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
@@ -73,19 +91,20 @@ PATHS_STAMP = $(BUILD)/paths.stamp
 $(shell mkdir -p $(BUILD); echo '$(RELAY_PATH) $(SYSCONFDIR)' | cmp -s - $(PATHS_STAMP) || \
     echo '$(RELAY_PATH) $(SYSCONFDIR)' > $(PATHS_STAMP))
 
-$(BUILD)/lib/%.o: lib/%.c lib/*.h $(PATHS_STAMP) | $(BUILD)/lib
-	$(call say,CC,$<)$(CC) $(ALL_CFLAGS) -c -o $@ $<
+# -MMD: each object depends on the headers it really includes (.d files)
+$(BUILD)/%.o: %.c $(PATHS_STAMP)
+	$(call say,CC,$<)mkdir -p $(@D) && $(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
 
-$(BUILD)/cmd/%.o: cmd/%.c lib/*.h $(PATHS_STAMP) | $(BUILD)/cmd
-	$(call say,CC,$<)$(CC) $(ALL_CFLAGS) -c -o $@ $<
+-include $(LIB_OBJ:.o=.d) $(patsubst %.c,$(BUILD)/%.d,$(wildcard cmd/*.c)) \
+    $(patsubst %.c,$(BUILD)/musl/%.d,$(HANDLER_SRC) $(RELAY_SRC))
 
 $(BUILD)/libmailproxy.a: $(LIB_OBJ)
 	$(call say,AR,$@)rm -f $@; ar rcs $@ $(LIB_OBJ)
 
 # With musl (below) mailproxy is static and mailproxy-full is this, the
-# glibc build, which can dlopen libcurl and c-ares (lib/libexec.c).
-$(BUILD)/$(if $(MUSL_CC),mailproxy-full,mailproxy): $(BUILD)/cmd/mailproxy.o $(BUILD)/libmailproxy.a
-	$(call say,LD,$@)$(CC) -o $@ $< $(BUILD)/libmailproxy.a $(ALL_LDFLAGS) $(HANDLER_LIBS)
+# glibc build, which can dlopen libcurl and c-ares (lib/net/libexec_full.c).
+$(BUILD)/$(if $(MUSL_CC),mailproxy-full,mailproxy): $(HANDLER_SRC:%.c=$(BUILD)/%.o)
+	$(call say,LD,$@)$(CC) -o $@ $^ $(ALL_LDFLAGS) $(HANDLER_LIBS)
 
 # The relay needs libc only: static, it maps nothing at exec and holds fewer
 # private pages per idle session (not with the sanitizers, which need ld.so).
@@ -94,10 +113,7 @@ $(BUILD)/$(if $(MUSL_CC),mailproxy-full,mailproxy): $(BUILD)/cmd/mailproxy.o $(B
 # instructions, each a trap to the hypervisor in a VM, which made a glibc
 # relay's exec cost 0.76 ms of CPU against 0.20 ms with musl, on every login
 # (bench/README). MUSL_CC= (empty) builds both with $(CC) and glibc instead.
-RELAY_SRC    = cmd/mailproxy-relay.c lib/relay.c lib/log.c lib/log_syslog.c lib/clock.c lib/sandbox.c
 RELAY_MUSL_OBJ = $(RELAY_SRC:%.c=$(BUILD)/musl/%.o)
-# everything but the TLS process's own files (libtls, libcrypto)
-HANDLER_SRC  = cmd/mailproxy.c $(filter-out $(filter-out lib/tlsd_report.c,$(wildcard lib/tlsd_*.c)),$(LIB_SRC))
 HANDLER_MUSL_OBJ = $(HANDLER_SRC:%.c=$(BUILD)/musl/%.o)
 MUSL_LINK    = $(call say,LD,$@ (musl))$(CC) -nostdlib -static-pie -Wl,-z,relro,-z,now -o $@ $(MUSL_LIBDIR)/rcrt1.o \
 	$(MUSL_LIBDIR)/crti.o $(shell $(CC) -print-file-name=crtbeginS.o) $^ \
@@ -109,7 +125,7 @@ ifneq ($(MUSL_CC),)
 # musl's headers stand alone; the kernel's (seccomp, BPF) and the headers of
 # libcurl and c-ares (for their types: this build never loads them) come from the system
 MUSL_INC = $(BUILD)/musl/include
-$(MUSL_INC)/.links: | $(BUILD)/musl/cmd $(BUILD)/musl/lib
+$(MUSL_INC)/.links:
 	$(call say,LN,$(MUSL_INC))
 	$(Q)mkdir -p $(MUSL_INC)
 	$(Q)ln -sfn /usr/include/linux $(MUSL_INC)/linux
@@ -119,8 +135,8 @@ $(MUSL_INC)/.links: | $(BUILD)/musl/cmd $(BUILD)/musl/lib
 	$(Q)for h in /usr/include/ares*.h; do ln -sfn "$$h" $(MUSL_INC)/; done
 	$(Q)touch $@
 
-$(BUILD)/musl/%.o: %.c lib/*.h $(PATHS_STAMP) | $(MUSL_INC)/.links
-	$(call say,CC,$< (musl))$(MUSL_CC) $(ALL_CFLAGS) -U_FORTIFY_SOURCE -DMP_LEAN_HANDLER -isystem $(MUSL_INC) -c -o $@ $<
+$(BUILD)/musl/%.o: %.c $(PATHS_STAMP) | $(MUSL_INC)/.links
+	$(call say,CC,$< (musl))mkdir -p $(@D) && $(MUSL_CC) $(ALL_CFLAGS) -U_FORTIFY_SOURCE -DMP_LEAN_HANDLER -MMD -MP -isystem $(MUSL_INC) -c -o $@ $<
 
 $(BUILD)/mailproxy-relay: $(RELAY_MUSL_OBJ)
 	$(MUSL_LINK)
@@ -128,21 +144,21 @@ $(BUILD)/mailproxy-relay: $(RELAY_MUSL_OBJ)
 $(BUILD)/mailproxy: $(HANDLER_MUSL_OBJ)
 	$(MUSL_LINK)
 else
-$(BUILD)/mailproxy-relay: $(BUILD)/cmd/mailproxy-relay.o $(BUILD)/libmailproxy.a
-	$(call say,LD,$@)$(CC) -o $@ $< $(BUILD)/libmailproxy.a $(ALL_LDFLAGS) $(RELAY_LDFLAGS) $(RELAY_LIBS)
+$(BUILD)/mailproxy-relay: $(RELAY_SRC:%.c=$(BUILD)/%.o)
+	$(call say,LD,$@)$(CC) -o $@ $^ $(ALL_LDFLAGS) $(RELAY_LDFLAGS) $(RELAY_LIBS)
 endif
 
-$(BUILD)/mailproxy-tls: $(BUILD)/cmd/mailproxy-tls.o $(BUILD)/libmailproxy.a $(BUILD)/tls-static.stamp
-	$(call say,LD,$@)$(CC) -o $@ $< $(BUILD)/libmailproxy.a $(ALL_LDFLAGS) $(TLS_PROG_LDFLAGS) $(TLS_PROG_LIBS)
+$(BUILD)/mailproxy-tls: $(TLS_SRC:%.c=$(BUILD)/%.o) $(BUILD)/tls-static.stamp
+	$(call say,LD,$@)$(CC) -o $@ $(filter %.o,$^) $(ALL_LDFLAGS) $(TLS_PROG_LDFLAGS) $(TLS_PROG_LIBS)
 
 # another TLS_STATIC relinks mailproxy-tls
 $(shell mkdir -p $(BUILD); echo '$(TLS_STATIC)' | cmp -s - $(BUILD)/tls-static.stamp || \
     echo '$(TLS_STATIC)' > $(BUILD)/tls-static.stamp)
 
 $(BUILD)/tests/%: tests/unit/%.c tests/unit/unit.h tests/unit/peer.h $(BUILD)/libmailproxy.a | $(BUILD)/tests
-	$(call say,CC,$<)$(CC) $(ALL_CFLAGS) -Itests/unit -o $@ $< $(BUILD)/libmailproxy.a $(ALL_LDFLAGS) $(HANDLER_LIBS) $(TLS_LIBS)
+	$(call say,CC,$<)$(CC) $(ALL_CFLAGS) -Itests/unit -MMD -MP -o $@ $< $(BUILD)/libmailproxy.a $(ALL_LDFLAGS) $(HANDLER_LIBS) $(TLS_LIBS)
 
-$(BUILD)/lib $(BUILD)/cmd $(BUILD)/tests $(BUILD)/musl/cmd $(BUILD)/musl/lib:
+$(BUILD)/tests:
 	$(Q)mkdir -p $@
 
 unit: $(UNIT_BIN)
@@ -157,6 +173,7 @@ check-one: all unit replay
 
 check: deps
 	tests/lint-bats.sh tests/*.bats tests/lib/*.bash	# checks that cannot fail (set -e)
+	tests/layers.sh	# no include crosses the layers of lib/ upwards
 	$(MAKE) check-one
 	$(MAKE) check-one BUILD=build-san SAN=1
 	@echo "make check: all passes done (plain and ASan+UBSan)"

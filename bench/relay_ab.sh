@@ -5,7 +5,7 @@
 # (inetd style under systemd-socket-activate, the backend connected on fd 3 by bash)
 # straight to the benchmark backend, 256 MiB each way per stream, 1 and 4 streams,
 # interleaved for ROUNDS rounds (8). No handler, no auth server, no nginx: only the
-# relay's copy loop differs, so a change to lib/relay.c is measured against the one
+# relay's copy loop differs, so a change to lib/relay/relay.c is measured against the one
 # before it. Prints GiB/s (both directions summed) and the relays' CPU per GiB.
 set -u
 BUILD=${1:?usage: bench/relay_ab.sh BUILD_DIR RELAY_A RELAY_B [ROUNDS]}

@@ -22,7 +22,6 @@
 #define CLIENT_FD 0
 #define BACKEND_FD 3
 #define BUF_MAX (64u * 1024 * 1024)	/* a sanity bound on -c/-u, far above any sane buffer */
-#define MAX_TARGETS 8
 
 static void
 usage(void)
@@ -87,7 +86,7 @@ main(int argc, char **argv)
 {
 	struct relay_conf rc = { .cfd = CLIENT_FD, .bfd = BACKEND_FD, .cbufsize = 4096, .ubufsize = 4096 };
 	struct relay_stats st;
-	char *targets[MAX_TARGETS];
+	char *targets[LOG_MAX_TARGETS];
 	const char *sid = NULL, *client = NULL, *server = NULL, *login = NULL, *upstream = NULL;
 	int ntargets = 0, level = MP_LOG_ERR, c;
 
@@ -99,7 +98,7 @@ main(int argc, char **argv)
 		case 'u': rc.ubufsize = (size_t)number(optarg, 1, BUF_MAX); break;
 		case 'l': level = (int)number(optarg, MP_LOG_EMERG, MP_LOG_DEBUG); break;
 		case 'L':
-			if (ntargets == MAX_TARGETS)
+			if (ntargets == LOG_MAX_TARGETS)
 				usage();
 			targets[ntargets++] = optarg;
 			break;
@@ -117,7 +116,7 @@ main(int argc, char **argv)
 	/* -L replaces the default stderr target; level -1 lets nothing through */
 	log_reset(ntargets > 0 ? -1 : level);
 	/* a target that cannot be opened: the handler said so already, and
-	 * stderr may be nothing (under inetd it was the client: lib/log.c) */
+	 * stderr may be nothing (under inetd it was the client: lib/base/log.c) */
 	for (int i = 0; i < ntargets; i++)
 		(void)add_target(targets[i], level);
 	if (sid != NULL)

@@ -6,7 +6,7 @@
  * bytes until both sides are done. Exit: 0 ok or client-caused, 100
  * configuration, 111 system.
  *
- * With -D it is the daemon instead (lib/tlsd_daemon.c): socket-activated
+ * With -D it is the daemon instead (lib/tls/tlsd_daemon.c): socket-activated
  * on a unix socket (fd 3), it builds every TLS server's context once and
  * serves each session the handler hands it in a forked child.
  *

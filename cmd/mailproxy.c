@@ -16,6 +16,7 @@
 #include "frontend.h"
 #include "io.h"
 #include "libexec.h"
+#include "libexec_full.h"
 #include "log.h"
 #include "log_conf.h"
 #include "proxy_proto.h"
@@ -120,7 +121,7 @@ main(int argc, char **argv)
 	char err[1024];
 	int ch;
 
-	/* first of all: under inetd stderr is the client (see lib/log.c) */
+	/* first of all: under inetd stderr is the client (see lib/base/log.c) */
 	log_init("mailproxy");
 	while ((ch = getopt(argc, argv, "c:tT:vh")) != -1) {
 		switch (ch) {
@@ -182,7 +183,7 @@ main(int argc, char **argv)
 		return 1;
 	}
 #ifdef MP_LEAN_HANDLER
-	/* this build cannot load libcurl or c-ares: see lib/libexec.c */
+	/* this build cannot load libcurl or c-ares: see lib/net/libexec_full.c */
 	if (libexec_needs_full(ls->server)) {
 		libexec_full(argv, &conn);
 		log_msg(MP_LOG_ALERT, "execve() of mailproxy-full failed (%d: %s)", errno, strerror(errno));
@@ -199,7 +200,7 @@ main(int argc, char **argv)
 	if (conn.fd == 0 && conn_apply_listen(conn.fd, ls, err, sizeof err) == -1)
 		log_msg(MP_LOG_WARN, "%s", err);
 	/* from here on the handler only talks, and executes no program but
-	 * these two: see lib/sandbox.c; without its filter it does not serve */
+	 * these two: see lib/base/sandbox.c; without its filter it does not serve */
 	if (sandbox_handler() == -1) {
 		log_msg(MP_LOG_ALERT, "seccomp filter not installed (%d: %s)", errno, strerror(errno));
 		return 1;

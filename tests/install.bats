@@ -73,7 +73,7 @@ teardown_file() { mp_cleanup; }
 	# the TLS daemon: installed in libexec, reading the same configuration
 	run grep -h '^ExecStart=' "$STAGE/usr/lib/systemd/system/mailproxy-tls.service"
 	[ "$output" = "ExecStart=/usr/lib/mailproxy/mailproxy-tls -D -c /etc/mailproxy/mailproxy.conf" ]
-	# where the handler looks for the daemon (lib/tlsd_req.h)
+	# where the handler looks for the daemon (lib/wire/tlsd_req.h)
 	grep -qx 'ListenStream=/run/mailproxy/tls.sock' "$STAGE/usr/lib/systemd/system/mailproxy-tls.socket"
 	! grep -r '@[A-Z]*@' "$STAGE/usr/lib/systemd/system"
 }

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: ISC
 # man.bats - the manual pages: mdoc that mandoc -Tlint finds nothing in, and a
 # mailproxy.conf.5 that documents exactly the directives mailproxy accepts, read from the
-# directive table in lib/conf_directives.c.
+# directive table in lib/conf/conf_directives.c.
 
 bats_require_minimum_version 1.5.0
 load lib/common

@@ -4,7 +4,7 @@
 # TLS (nginx 1.31.4): the header the backend receives carries AUTHORITY (the SNI), ALPN,
 # and SSL (client flags, verify result, VERSION / CN / CIPHER sub-TLVs) before the
 # CRC32C TLV, which stays last and correct. mailproxy sends no SIG_ALG / KEY_ALG
-# sub-TLVs (lib/proxy_send.c says why).
+# sub-TLVs (lib/session/proxy_send.c says why).
 # Wire bytes: doc/wire.md#proxy-protocol-send; haproxy's proxy-protocol.txt 2.2 for the
 # TLVs.
 

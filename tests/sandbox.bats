@@ -3,7 +3,7 @@
 # sandbox.bats - the seccomp filters on the real programs: a handler whose filter cannot be
 # installed (here: a parent's filter refuses seccomp(2), as a unit's SystemCallFilter= could)
 # serves nothing and says why in its error_log, never to the client; a sanitizer build runs
-# without a filter by design (lib/sandbox.c) and serves.  What each filter refuses is shown
+# without a filter by design (lib/base/sandbox.c) and serves.  What each filter refuses is shown
 # call by call in tests/unit/test_sandbox.c.
 
 load lib/common

@@ -1,7 +1,7 @@
 #!/usr/bin/env bats
 # SPDX-License-Identifier: ISC
 # tls_daemon_trust.bats - who may use the mailproxy-tls daemon, and what it leaves to them
-# (lib/tlsd_daemon.c, cmd/mailproxy-tls.c). Whoever hands the daemon a socket gets a TLS
+# (lib/tls/tlsd_daemon.c, cmd/mailproxy-tls.c). Whoever hands the daemon a socket gets a TLS
 # session served with the server's key and reads its plaintext, so the daemon serves only
 # its own uid (the handlers' user) and root, checked with SO_PEERCRED whatever the socket's
 # mode. Here the daemon and the handlers run as one unprivileged uid ($TLSD_UID, no passwd

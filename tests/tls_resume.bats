@@ -1,6 +1,6 @@
 #!/usr/bin/env bats
 # SPDX-License-Identifier: ISC
-# tls_resume.bats - TLS session resumption by session tickets (lib/tlsd_ticket.c), as
+# tls_resume.bats - TLS session resumption by session tickets (lib/tls/tlsd_ticket.c), as
 # nginx's ssl_session_tickets, ssl_session_ticket_key and ssl_session_timeout define it:
 # openssl s_client -sess_out/-sess_in and Python's ssl module (session_reused) over IMAPS
 # and STARTTLS, logging in through mailproxy to the Dovecot backend.

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: ISC */
 /* fuzz_auth_reply.c: libFuzzer target for the auth_http reply parser.
  *   clang -fsanitize=fuzzer,address,undefined -Ilib \
- *       tests/fuzz/fuzz_auth_reply.c lib/auth_http_reply.c
+ *       tests/fuzz/fuzz_auth_reply.c lib/wire/auth_http_reply.c
  * The first input byte picks how the rest is cut into feeds, so split
  * header lines are exercised; the result must not depend on the cuts, and
  * the outcome is evaluated for every protocol. */

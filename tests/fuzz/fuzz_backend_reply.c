@@ -4,8 +4,8 @@
  * imap_backend_frame) and the state machines (imap_backend_step,
  * pop3_backend_step, smtp_backend_step) with their init functions.
  * Build: clang -fsanitize=fuzzer,address,undefined -Ilib \
- *            tests/fuzz/fuzz_backend_reply.c lib/backend.c lib/imap_backend.c \
- *            lib/pop3_backend.c lib/smtp_backend.c lib/base64.c lib/xtext.c
+ *            tests/fuzz/fuzz_backend_reply.c lib/net/backend.c lib/net/imap_backend.c \
+ *            lib/net/pop3_backend.c lib/net/smtp_backend.c lib/base/base64.c lib/base/xtext.c
  * The input (after chunk.h's chunk-size byte) is three option bytes, then
  * the backend's byte stream:
  *   opt[0]  bits 0-1 protocol (0 IMAP, 1 POP3, 2 and 3 SMTP); SMTP: bit 2

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: ISC */
 /* fuzz_conf.c: libFuzzer target for the configuration parser.
- * clang -fsanitize=fuzzer,address,undefined -Ilib tests/fuzz/fuzz_conf.c lib/arena.c lib/conf_*.c
+ * clang -fsanitize=fuzzer,address,undefined -Ilib tests/fuzz/fuzz_conf.c lib/base/arena.c lib/conf_*.c
  * ./a.out tests/fuzz/corpus/conf
  * Includes and name resolution are off: the input alone decides the result. */
 #include <stddef.h>

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: ISC */
 /* fuzz_imap_parse.c: libFuzzer target for the IMAP parser.
  * Build: clang -fsanitize=fuzzer,address,undefined -Ilib \
- *            tests/fuzz/fuzz_imap_parse.c lib/imap_parse.c
+ *            tests/fuzz/fuzz_imap_parse.c lib/wire/imap_parse.c
  * The input is a client byte stream (first byte: chunk size). It is driven
  * through a compacting caller with a small fixed buffer twice, once whole
  * and once in chunks, switching to SASL mode after AUTHENTICATE as a

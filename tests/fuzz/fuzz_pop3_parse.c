@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: ISC */
 /* fuzz_pop3_parse.c: libFuzzer target for the POP3 parser.
  * Build: clang -fsanitize=fuzzer,address,undefined -Ilib \
- *            tests/fuzz/fuzz_pop3_parse.c lib/pop3_parse.c
+ *            tests/fuzz/fuzz_pop3_parse.c lib/wire/pop3_parse.c
  * The input is a client byte stream (first byte: chunk size). It is driven
  * through a 128-byte buffer, switching to SASL mode after an AUTH with a
  * mechanism as a session would: twice with a compacting caller, once whole

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: ISC */
 /* fuzz_sasl.c: libFuzzer target for base64 and the SASL decoders.
  * Build: clang -fsanitize=fuzzer,address,undefined -Ilib \
- *            tests/fuzz/fuzz_sasl.c lib/sasl.c lib/base64.c
+ *            tests/fuzz/fuzz_sasl.c lib/wire/sasl.c lib/base/base64.c
  * First byte selects maxargs for the response-line parser; the rest is fed
  * to every decoder as a client argument, and decode(encode(x)) == x is
  * checked on the raw bytes. */

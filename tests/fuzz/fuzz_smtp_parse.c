@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: ISC */
 /* fuzz_smtp_parse.c: libFuzzer target for the SMTP command parser.
  * Build: clang -fsanitize=fuzzer,address,undefined -Ilib \
- *            tests/fuzz/fuzz_smtp_parse.c lib/smtp_parse.c lib/sasl.c lib/base64.c
+ *            tests/fuzz/fuzz_smtp_parse.c lib/wire/smtp_parse.c lib/wire/sasl.c lib/base/base64.c
  * The input is a client byte stream (first byte: chunk size). It is driven
  * through a compacting caller with a small fixed buffer twice, once whole
  * and once in chunks, switching to SASL response lines after AUTH as a

@@ -2,7 +2,7 @@
 /* fuzz_tls_report.c: libFuzzer target for the handshake report parser and
  * the ClientHello ALPN check, the two parsers of mailproxy-tls's wire data.
  * Build: clang -fsanitize=fuzzer,address,undefined -Ilib \
- *            tests/fuzz/fuzz_tls_report.c lib/tlsd_report.c
+ *            tests/fuzz/fuzz_tls_report.c lib/wire/tls_report.c
  * The input is tried as a report body (with a valid header), as a whole
  * frame, and as a first TLS record; a parsed report must survive
  * write(parse(x)) == parse(write(parse(x))). */

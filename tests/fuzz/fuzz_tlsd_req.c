@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: ISC */
 /* fuzz_tlsd_req.c: libFuzzer target for tlsd_req_check(), the daemon's check
- * of a request from its unix socket (lib/tlsd_req.h), which local users can
+ * of a request from its unix socket (lib/wire/tlsd_req.h), which local users can
  * reach. The input is tried as it is and laid over a valid request (so the
  * mutations reach the string checks); an accepted request must have its
  * magic, flags 0 and every string ending inside its field. */

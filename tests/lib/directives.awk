@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: ISC
 # directives.awk - print the names of the directives mailproxy accepts, read from the
-# conf_dirs[] table of lib/conf_directives.c (entries of type 0 are nginx directives of
+# conf_dirs[] table of lib/conf/conf_directives.c (entries of type 0 are nginx directives of
 # other contexts, known only to say "not allowed here"; they are left out).
 /^const struct conf_dir conf_dirs\[\]/ { intable = 1; next }
 intable && /^};/ { intable = 0 }

@@ -1,11 +1,11 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: ISC
 """tlsd_request.py SOCK CONF SERVER CAFILE [--sid S] [--client C] [--local L] [--idle|--garbage]:
-what a local user can try against a mailproxy-tls daemon (lib/tlsd_req.h): accept a TCP
+what a local user can try against a mailproxy-tls daemon (lib/wire/tlsd_req.h): accept a TCP
 connection of its own, hand the daemon that socket and one end of a socketpair, as a
 handler does, and see whether a TLS session comes back. The configuration digest is
 computed here from CONF, as anyone who can read the file can (FNV-1a over each file's
-name and bytes, lib/conf_parse.c; CONF must have no include).
+name and bytes, lib/conf/conf_parse.c; CONF must have no include).
 
 On the TCP side an openssl s_client connects and says "client-says-hi"; on the socketpair
 this script reads the handshake report and that plaintext, and answers "server-says-hi".

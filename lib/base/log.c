@@ -28,7 +28,6 @@
 #include "log.h"
 #include "log_syslog.h"
 
-#define LOG_MAX_TARGETS 8
 #define LOG_LINE_MAX 2048
 
 enum log_kind {

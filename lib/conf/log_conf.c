@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: ISC */
 /* log_conf.c: the error_log lines that apply to a server, for the handler,
- * mailproxy-tls and the relay's arguments (handoff.c). */
+ * mailproxy-tls and the relay's arguments (session_handoff.c). */
 #include <errno.h>
 #include <string.h>
 

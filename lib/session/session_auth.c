@@ -10,7 +10,7 @@
 #include "log.h"
 #include "log_debug.h"
 #include "session.h"
-#include "tlsd.h"
+#include "tls_report.h"
 
 /* WAIT replies repeat the request; nginx would repeat forever. */
 #define AUTH_MAX_ROUNDS 64

@@ -45,7 +45,8 @@
 #include "clock.h"
 #include "log.h"
 #include "proxy_proto.h"
-#include "tlsd.h"
+#include "session.h"
+#include "tls_report.h"
 
 /* PP_OUT_MAX must hold the longest header pp_build_v2_tls() can write */
 _Static_assert(PP_OUT_MAX >= PP_V2_HDRLEN + 36 +

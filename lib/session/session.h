@@ -213,5 +213,16 @@ bool session_login_allowed(const struct session *s);
 /* Drop the first n bytes of the buffer. */
 void session_consume(struct session *s, size_t n);
 
+/* ---- the PROXY protocol of a session (proxy_send.c, proxy_read.c) --------- */
+
+/* Send the header srv->proxy_protocol asks for (1 v1, 2 v2) to the backend
+ * on s->bfd, in one write, before anything else. 0, or -1 logged. */
+int proxy_send_header(struct session *s);
+
+/* Read the client's PROXY header from s->cfd within `timeout`, consume
+ * exactly its bytes (the rest stays for the protocol), then apply
+ * set_real_ip_from and point s->pp_* at the header's addresses. Logs as
+ * nginx does. 0, or -1: close the connection without a reply. */
+int proxy_accept(struct session *s);
 
 #endif

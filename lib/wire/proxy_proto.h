@@ -15,7 +15,6 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
-#include "session.h"
 
 /* nginx peeks at most this much (NGX_PROXY_PROTOCOL_MAX_HEADER) and wants
  * the whole header in it; a v1 address is only limited by it. */
@@ -128,17 +127,5 @@ size_t pp_subject_cn(const char *subject, char *out, size_t cap);
 
 /* CRC-32C (Castagnoli), as the PP2_TYPE_CRC32C TLV wants it. */
 uint32_t pp_crc32c(const void *p, size_t n);
-
-/* Send the header srv->proxy_protocol asks for (1 v1, 2 v2) to the backend
- * on s->bfd, in one write, before anything else. 0, or -1 logged. */
-int proxy_send_header(struct session *s);
-
-/* ---- the client's header (proxy_read.c) -------------------------------- */
-
-/* Read the client's PROXY header from s->cfd within `timeout`, consume
- * exactly its bytes (the rest stays for the protocol), then apply
- * set_real_ip_from and point s->pp_* at the header's addresses. Logs as
- * nginx does. 0, or -1: close the connection without a reply. */
-int proxy_accept(struct session *s);
 
 #endif

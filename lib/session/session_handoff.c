@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: ISC */
-/* handoff.c: connect to the backend the auth server named, and after the
+/* session_handoff.c: connect to the backend the auth server named, and after the
  * login hand both sockets to mailproxy-relay by exec: the relay keeps the
  * fds, nothing else of this process survives. */
 #include <errno.h>
@@ -66,7 +66,7 @@ session_exec_relay(struct session *s, const char *pending, size_t npending)
 	const struct mp_log_target *t;
 	size_t nt = log_conf_targets(s->cf, srv, &t);
 	char path[PATH_MAX], idle[32], cbuf[32], ubuf[32], login[512];
-	char targets[8][PATH_MAX + 16];	/* PATH:LEVEL; the log keeps at most 8 targets */
+	char targets[LOG_MAX_TARGETS][PATH_MAX + 16];	/* PATH:LEVEL */
 	char *argv[48];
 	size_t ac = 0;
 	int c, b;

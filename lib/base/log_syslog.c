@@ -25,6 +25,8 @@ static const char *const severities[] = {
 #define NFAC (int)(sizeof facilities / sizeof facilities[0])
 #define NSEV (int)(sizeof severities / sizeof severities[0])
 
+static int fail(char *err, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
 static int
 fail(char *err, size_t cap, const char *fmt, ...)
 {

@@ -36,11 +36,8 @@
 
 #include <stddef.h>
 
-#define POP3_BUFFER	128	/* nginx's fixed POP3 command buffer (no directive) */
-/* The buffer when pop3_auth enables xoauth2 or oauthbearer: an AUTH line
- * or SASL response carrying a bearer token in base64 (a 6 KiB token, as
- * large identity providers issue, and its user name) */
-#define POP3_OAUTH_BUFFER 8192
+#include "protocol.h"	/* POP3_BUFFER */
+
 #define POP3_MAX_ARGS	3	/* nginx: args.nelts <= 2 before a new one */
 
 enum pop3_cmd {

@@ -3,9 +3,19 @@
 #ifndef MP_LOG_SYSLOG_H
 #define MP_LOG_SYSLOG_H
 
+#include <stdbool.h>
 #include <stddef.h>
+#include <sys/socket.h>
 
-#include "conf.h"
+/* error_log syslog:server=...,facility=...,severity=...,tag=...,nohostname */
+struct mp_syslog {
+	struct sockaddr_storage sa;	/* the collector: IPv4, IPv6 or unix: */
+	socklen_t salen;		/* 0 while a host name waits to be resolved */
+	int facility;			/* 0..23; default 23 (local7) */
+	int severity;			/* accepted and checked; nginx ignores it here */
+	char tag[33];			/* RFC 3164: up to 32 alphanumerics; "nginx" */
+	bool nohostname;
+};
 
 #define SYSLOG_DEFAULT_PORT 514
 #define SYSLOG_HOST_MAX 256	/* a server= host name still to resolve */

@@ -12,7 +12,6 @@
 
 #include "conf_int.h"
 #include "protocol.h"
-#include "sasl.h"
 
 static void
 inherit(struct conf_srv *c, const struct conf_srv *mail)

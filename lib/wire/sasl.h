@@ -11,6 +11,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "protocol.h"	/* SASL_SALT_SIZE */
+
 /* Results of the decoders: 0, or a negative reason (the caller logs it).
  * Every negative value means "invalid command" on the wire. */
 enum sasl_rc {
@@ -105,14 +107,8 @@ bool sasl_is_base64(const char *p, size_t len);
 
 /* The salt "<RANDOM.UNIXTIME@server_name>\r\n" of ngx_mail_salt(): RANDOM is
  * a decimal in [0, 2^31-1] like nginx's random(). Returns its length, or 0
- * if it does not fit in cap. sasl_salt_format() is the pure part.
- * SASL_SALT_SIZE holds the salt of any server_name of at most
- * SASL_SERVER_NAME_MAX bytes (10 digits, 20 for the time, 6 of punctuation,
- * the NUL); the configuration refuses a longer one where a salt is needed,
- * so that no protocol fails at run time where nginx, which allocates the
- * salt, never does. */
-#define SASL_SALT_SIZE		192
-#define SASL_SERVER_NAME_MAX	(SASL_SALT_SIZE - 37)
+ * if it does not fit in cap (SASL_SALT_SIZE always does: protocol.h).
+ * sasl_salt_format() is the pure part. */
 size_t sasl_salt_format(char *dst, size_t cap, unsigned long rnd, long long now,
     const char *server_name);
 size_t sasl_salt(char *dst, size_t cap, const char *server_name);

@@ -27,7 +27,7 @@ inetd_params(struct ctx *c, const struct mp_listen *l, bool x)
 		units_warn(c, l, "backlog", x ? "xinetd's backlog is fixed (64)"
 		    : "inetd has none per service (openbsd-inetd: -q N, for every service)");
 	/* what the service manager lacks, mailproxy sets on each connection
-	 * (lib/conn_opts.c); a buffer size then comes after the handshake, so
+	 * (lib/net/conn_opts.c); a buffer size then comes after the handshake, so
 	 * the window scale stays what the listening socket's buffer gave */
 	if (l->rcvbuf >= 0)
 		fprintf(c->out, "# rcvbuf: set by mailproxy on each connection (%s has no setting; "

@@ -1,19 +1,13 @@
 /* SPDX-License-Identifier: ISC */
-/* libexec.h: the programs the handler executes, and when the handler hands
- * a connection to its fuller build. */
-#ifndef MP_LIBEXEC_H
-#define MP_LIBEXEC_H
+/* libexec_full.h: when and how the handler hands a connection to its fuller
+ * build, mailproxy-full. */
+#ifndef MP_LIBEXEC_FULL_H
+#define MP_LIBEXEC_FULL_H
 
 #include <stdbool.h>
-#include <stddef.h>
 
 #include "conf.h"
 #include "conn.h"
-
-/* The path of the helper program NAME (mailproxy-relay, mailproxy-tls,
- * mailproxy-full): beside the running program in a build tree, else in the
- * installed libexec directory. */
-void libexec_path(const char *name, char *out, size_t cap);
 
 /* Whether a session on SRV may need a library that only a dynamically
  * linked handler can load: libcurl (auth_http by host name or https://) or

@@ -8,7 +8,7 @@
 
 #include "conf.h"
 #include "session.h"
-#include "tlsd.h"
+#include "tls_report.h"
 
 /* Start TLS on the client: implicit TLS before the greeting, or after the
  * STARTTLS/STLS reply has been sent and the buffered input discarded.

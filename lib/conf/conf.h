@@ -9,6 +9,9 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+#include "log.h"
+#include "log_syslog.h"
+
 enum mp_proto { MP_PROTO_NONE = 0, MP_PROTO_IMAP, MP_PROTO_POP3, MP_PROTO_SMTP };
 
 /* SASL / auth method bits for imap_auth, pop3_auth, smtp_auth. */
@@ -24,25 +27,9 @@ enum mp_proto { MP_PROTO_NONE = 0, MP_PROTO_IMAP, MP_PROTO_POP3, MP_PROTO_SMTP }
 enum mp_starttls { MP_STARTTLS_OFF = 0, MP_STARTTLS_ON, MP_STARTTLS_ONLY };
 enum mp_verify { MP_VERIFY_OFF = 0, MP_VERIFY_ON, MP_VERIFY_OPTIONAL, MP_VERIFY_OPTIONAL_NO_CA };
 
-/* nginx log levels, in nginx's order: emerg=1 ... debug=8 (0 unused). */
-enum mp_loglevel {
-	MP_LOG_STDERR = 0, MP_LOG_EMERG, MP_LOG_ALERT, MP_LOG_CRIT, MP_LOG_ERR,
-	MP_LOG_WARN, MP_LOG_NOTICE, MP_LOG_INFO, MP_LOG_DEBUG
-};
-
 struct mp_strlist {
 	size_t n;
 	const char **v;
-};
-
-/* error_log syslog:server=...,facility=...,severity=...,tag=...,nohostname */
-struct mp_syslog {
-	struct sockaddr_storage sa;	/* the collector: IPv4, IPv6 or unix: */
-	socklen_t salen;		/* 0 while a host name waits to be resolved */
-	int facility;			/* 0..23; default 23 (local7) */
-	int severity;			/* accepted and checked; nginx ignores it here */
-	char tag[33];			/* RFC 3164: up to 32 alphanumerics; "nginx" */
-	bool nohostname;
 };
 
 struct mp_log_target {

@@ -5,7 +5,20 @@
 #ifndef MP_LOG_H
 #define MP_LOG_H
 
-#include "conf.h"
+#include <stdbool.h>
+#include <stddef.h>
+
+/* nginx log levels, in nginx's order: emerg=1 ... debug=8 (0 unused). */
+enum mp_loglevel {
+	MP_LOG_STDERR = 0, MP_LOG_EMERG, MP_LOG_ALERT, MP_LOG_CRIT, MP_LOG_ERR,
+	MP_LOG_WARN, MP_LOG_NOTICE, MP_LOG_INFO, MP_LOG_DEBUG
+};
+
+struct mp_syslog;
+
+/* At most this many targets at once (error_log lines, stderr, syslog): the
+ * handler passes them on to the relay, which takes as many. */
+#define LOG_MAX_TARGETS 8
 
 /* PROG prefixes every line; the session id is made from the pid and time.
  * Call it first: when stderr is the client (inetd), fd 2 becomes the local

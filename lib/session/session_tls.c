@@ -3,7 +3,7 @@
  * the client-certificate verdict answered with the protocol's own lines. */
 #include "session.h"
 #include "tls_start.h"
-#include "tlsd.h"
+#include "tls_report.h"
 
 /* One handshake per connection: its report lives as long as the process. */
 static struct tls_info tls_report;

@@ -4,7 +4,6 @@
  * nginx's reply texts, which clients and tests compare byte for byte. */
 #include <string.h>
 
-#include "pop3_parse.h"
 #include "protocol.h"
 
 static const char *const method_names[] = {
@@ -40,7 +39,7 @@ imap_methods(const struct mp_server *srv)
 }
 
 /* nginx's POP3 buffer has no directive; a bearer token needs a longer
- * line than nginx's 128 bytes (pop3_parse.h) */
+ * line than nginx's 128 bytes */
 static size_t
 pop3_buffer(const struct mp_server *srv)
 {

@@ -1,6 +1,5 @@
 /* SPDX-License-Identifier: ISC */
-/* libexec.c: where the handler finds the programs it executes, and the
- * hand-over to mailproxy-full.
+/* libexec_full.c: the hand-over to mailproxy-full.
  *
  * With musl, mailproxy is a static program: its exec costs about a quarter
  * of a glibc one here (no ld.so, no cpuid probing of the caches; see
@@ -9,39 +8,14 @@
  * a byte is read from it, to mailproxy-full: the same handler linked
  * dynamically against glibc. Nothing is shared between the two but argv,
  * the environment and the connection's descriptor. */
-#include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 #include <unistd.h>
 
 #include "libexec.h"
-
-#ifndef MP_RELAY_PATH
-#define MP_RELAY_PATH "/usr/local/lib/mailproxy/mailproxy-relay"
-#endif
-
-void
-libexec_path(const char *name, char *out, size_t cap)
-{
-	char self[PATH_MAX];
-	ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
-	const char *slash;
-
-	if (n > 0) {
-		self[n] = '\0';
-		slash = strrchr(self, '/');
-		if (slash != NULL) {
-			snprintf(out, cap, "%.*s/%s", (int)(slash - self), self, name);
-			if (access(out, X_OK) == 0)
-				return;
-		}
-	}
-	slash = strrchr(MP_RELAY_PATH, '/');
-	snprintf(out, cap, "%.*s/%s", slash ? (int)(slash - MP_RELAY_PATH) : 0, MP_RELAY_PATH, name);
-}
+#include "libexec_full.h"
 
 bool
 libexec_needs_full(const struct mp_server *srv)

@@ -12,6 +12,7 @@
 #include "io.h"
 #include "log.h"
 #include "proxy_proto.h"
+#include "session.h"
 #include "realip.h"
 
 /* One connection per process: the header outlives this call because the

@@ -38,6 +38,22 @@ extern const struct sasl_name sasl_names[6];
 
 #define PROTO_MAX_PORTS 3
 
+/* nginx's fixed POP3 command buffer (no directive) */
+#define POP3_BUFFER	128
+/* The buffer when pop3_auth enables xoauth2 or oauthbearer: an AUTH line
+ * or SASL response carrying a bearer token in base64 (a 6 KiB token, as
+ * large identity providers issue, and its user name) */
+#define POP3_OAUTH_BUFFER 8192
+
+/* The APOP/CRAM-MD5 salt "<RANDOM.UNIXTIME@server_name>\r\n" (sasl_salt()):
+ * SASL_SALT_SIZE holds the salt of any server_name of at most
+ * SASL_SERVER_NAME_MAX bytes (10 digits, 20 for the time, 6 of punctuation,
+ * the NUL); the configuration refuses a longer one where a salt is needed,
+ * so that no protocol fails at run time where nginx, which allocates the
+ * salt, never does. */
+#define SASL_SALT_SIZE		192
+#define SASL_SERVER_NAME_MAX	(SASL_SALT_SIZE - 37)
+
 struct mp_protocol {
 	enum mp_proto id;
 	const char *name;		/* `protocol` directive, unit names */

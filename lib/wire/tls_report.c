@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: ISC */
-/* tlsd_report.c: the handshake report mailproxy-tls sends the handler as
+/* tls_report.c: the handshake report mailproxy-tls sends the handler as
  * the first bytes of the plaintext socketpair.
  *
  * Frame: "mptls 1 NNNNN\n" (14 bytes, body length in decimal), then one
@@ -10,7 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "tlsd.h"
+#include "tls_report.h"
 
 static const char hexdig[] = "0123456789ABCDEF";
 static const char *const verdicts[] = { "ok", "missing", "error" };
