@@ -188,3 +188,141 @@ PY
 	[ "${lines[0]}" = "(235, b'2.0.0 OK')" ]
 	[ "${lines[1]}" = 'refused 535 5.7.0 Invalid login or password' ]
 }
+
+@test "OAUTHBEARER without an initial response: the empty challenge, then the message" {
+	run wire "$(port imap)" '>a AUTHENTICATE OAUTHBEARER\r\n' '<+ \r\n' ">$(ob alice "$ALICE")\r\n" '<a OK' '<\r\n'
+	[[ "$output" == "$IMAP_GREET"'+ \r\na OK [CAPABILITY '*'] Logged in\r\n' ]]
+	run wire "$(port pop3)" '>AUTH XOAUTH2\r\n' '<+ \r\n' ">$(xo alice "$ALICE")\r\n" '<+OK' '<\r\n'
+	[ "$output" = "$POP3_GREET"'+ \r\n+OK Logged in.\r\n' ]
+	run wire "$(port smtp)" '>EHLO c\r\n' '<AUTH' '<\r\n' '>AUTH XOAUTH2\r\n' '<334 \r\n' \
+		">$(xo alice "$ALICE")\r\n" '<235' '<\r\n'
+	[[ "$output" == *'\r\n334 \r\n235 2.0.0 OK\r\n' ]]
+}
+
+@test "a refused token, IMAP: the Auth-Error-SASL challenge, the next line ignored, NO, close" {
+	run wire "$(port imap)" ">a AUTHENTICATE XOAUTH2 $(xo alice forged)\r\n" '<\r\n' '>\r\n' .
+	[ "$output" = "$IMAP_GREET+ $SASL_ERR"'\r\na NO Invalid login or password\r\n[EOF]' ]
+	run auth_requests
+	[[ "$output" == *'\r\nAuth-Method: xoauth2\r\nAuth-User: alice\r\nAuth-Pass: forged\r\n'* ]]
+	# a token issued for another user
+	run wire "$(port imap)" ">b AUTHENTICATE OAUTHBEARER $(ob bob "$ALICE")\r\n" '<\r\n' '>AQ==\r\n' .
+	[ "$output" = "$IMAP_GREET+ $SASL_ERR"'\r\nb NO Invalid login or password\r\n[EOF]' ]
+}
+
+@test "a refused token with Auth-Wait: the challenge after the delay, NO, and the session goes on" {
+	run wire -e "$(port imap)" ">a AUTHENTICATE XOAUTH2 $(xo waiter forged)\r\n" '<\r\n' '>AQ==\r\n' \
+		'<a NO' '<\r\n' '>b NOOP\r\n' '<b OK completed\r\n' '>c LOGOUT\r\n' .
+	[ "${lines[0]}" = "$IMAP_GREET+ $SASL_ERR"'\r\na NO Invalid login or password\r\nb OK completed\r\n* BYE\r\nc OK completed\r\n[EOF]' ]
+	[[ "${lines[1]}" =~ ^elapsed=(1|2)\. ]]
+}
+
+@test "a refused token, POP3 and SMTP: the challenge with their prefixes, then -ERR and 535" {
+	run wire "$(port pop3)" ">AUTH XOAUTH2 $(xo alice forged)\r\n" '<\r\n' '>AQ==\r\n' .
+	[ "$output" = "$POP3_GREET+ $SASL_ERR"'\r\n-ERR Invalid login or password\r\n[EOF]' ]
+	run wire "$(port smtp)" '>EHLO c\r\n' '<AUTH' '<\r\n' ">AUTH OAUTHBEARER $(ob alice forged)\r\n" \
+		'<\r\n' '>*\r\n' .
+	[ "$output" = "$SMTP_GREET"'250-mail.test\r\n250 AUTH PLAIN LOGIN XOAUTH2 OAUTHBEARER\r\n334 '"$SASL_ERR"'\r\n535 5.7.0 Invalid login or password\r\n[EOF]' ]
+}
+
+@test "after the challenge a malformed or over-long line gets the failure too, and the close" {
+	run wire "$(port imap)" ">a AUTHENTICATE XOAUTH2 $(xo alice forged)\r\n" '<\r\n' '>x\ry\r\n' .
+	[ "$output" = "$IMAP_GREET+ $SASL_ERR"'\r\na NO Invalid login or password\r\n[EOF]' ]
+	run wire "$(port smtp)" ">AUTH XOAUTH2 $(xo alice forged)\r\n" '<\r\n' '>a\rb\r\n' .
+	[ "$output" = "$SMTP_GREET"'334 '"$SASL_ERR"'\r\n535 5.7.0 Invalid login or password\r\n[EOF]' ]
+	# exactly a full buffer, so that no unread byte turns the close into a reset
+	run wire "$(port pop3)" ">AUTH XOAUTH2 $(xo alice forged)\r\n" '<\r\n' "!b'A' * 8192" .
+	[ "$output" = "$POP3_GREET+ $SASL_ERR"'\r\n-ERR Invalid login or password\r\n[EOF]' ]
+}
+
+@test "an Auth-Error-SASL that is not base64 is dropped (logged): the plain failure reply" {
+	run wire "$(port imap)" ">a AUTHENTICATE XOAUTH2 $(xo sasljunk forged)\r\n" .
+	[ "$output" = "$IMAP_GREET"'a NO Invalid login or password\r\n[EOF]' ]
+	grep -q 'auth http server 127.0.0.1:[0-9]*/auth sent invalid Auth-Error-SASL, ignored' "$(errlog)"
+}
+
+@test "malformed messages: invalid command, the reason logged, no auth request" {
+	local m
+	m=$(printf 'user=alice\001auth=Bearer %s\001' "$ALICE" | base64 -w0)
+	run wire "$(port imap)" ">a AUTHENTICATE XOAUTH2 $m\r\n" '<\r\n' \
+		">b AUTHENTICATE XOAUTH2 $(printf 'user=alice\001auth=Basic YTpi\001\001' | base64 -w0)\r\n" '<\r\n' \
+		">c AUTHENTICATE OAUTHBEARER $(printf 'p=tls-unique,,\001auth=Bearer t\001\001' | base64 -w0)\r\n" '<\r\n' \
+		'>d AUTHENTICATE OAUTHBEARER\r\n' '<+ \r\n' '>AQ==\r\n' '<\r\n'
+	[ "$output" = "$IMAP_GREET"'a BAD invalid command\r\nb BAD invalid command\r\nc BAD invalid command\r\n+ \r\nd BAD invalid command\r\n' ]
+	grep -q 'client sent invalid message in AUTH XOAUTH2 command' "$(errlog)"
+	grep -q 'client sent invalid bearer token in AUTH XOAUTH2 command' "$(errlog)"
+	grep -q 'client sent invalid message in AUTH OAUTHBEARER command' "$(errlog)"
+	run wire "$(port pop3)" ">AUTH XOAUTH2 $m\r\n" '<\r\n'
+	[ "$output" = "$POP3_GREET"'-ERR invalid command\r\n' ]
+	run wire "$(port smtp)" ">AUTH XOAUTH2 $m\r\n" '<\r\n'
+	[ "$output" = "$SMTP_GREET"'500 5.5.1 Invalid command\r\n' ]
+	run auth_requests
+	[ -z "$output" ]
+}
+
+@test "a token longer than the old limits: 4 KB over POP3 (nginx's 128 bytes), 9 KB over IMAP" {
+	local long
+	long=$(token alice alicepass 4000)
+	[ "${#long}" -gt 4000 ]
+	curl -sS --max-time 10 -u alice: --oauth2-bearer "$long" \
+		"pop3://127.0.0.1:$(port pop3)/1" -o "$T/curl1.out"
+	cmp "$T/curl1.out" "$(message_file 1)"
+	long=$(token alice alicepass 9000)
+	curl -sS --max-time 10 -u alice: --oauth2-bearer "$long" \
+		"imap://127.0.0.1:$(port imapbig)/INBOX;MAILINDEX=2" -o "$T/curl2.out"
+	cmp "$T/curl2.out" "$(message_file 2)"
+	run auth_requests
+	[[ "${lines[0]}" == *'\r\nAuth-Pass: '"$(token alice alicepass 4000)"'\r\nAuth-Protocol: pop3\r\n'* ]]
+	[[ "${lines[1]}" == *'\r\nAuth-Pass: '"$long"'\r\nAuth-Protocol: imap\r\n'* ]]
+}
+
+@test "a hostile over-long message: too long command, the protocol's error, close" {
+	# each fills the buffer exactly, so that no unread byte turns the close into a reset
+	run wire "$(port imap)" "!b'a AUTHENTICATE XOAUTH2 ' + b'A' * (4096 - 23)" .
+	[ "$output" = "$IMAP_GREET"'a BAD invalid command\r\n[EOF]' ]
+	# the AUTHENTICATE line stays in nginx's buffer during the exchange
+	run wire "$(port imap)" '>b AUTHENTICATE OAUTHBEARER\r\n' '<+ \r\n' "!b'A' * (4096 - 28)" .
+	[ "$output" = "$IMAP_GREET"'+ \r\nb BAD invalid command\r\n[EOF]' ]
+	run wire "$(port pop3)" "!b'AUTH XOAUTH2 ' + b'A' * (8192 - 13)" .
+	[ "$output" = "$POP3_GREET"'-ERR invalid command\r\n[EOF]' ]
+	run wire "$(port smtp)" "!b'AUTH XOAUTH2 ' + b'A' * (4096 - 13)" .
+	[ "$output" = "$SMTP_GREET"'500 5.5.1 Invalid command\r\n[EOF]' ]
+	run grep -c 'client sent too long command' "$(errlog)"
+	[ "$output" -ge 4 ]
+	run auth_requests
+	[ -z "$output" ]
+}
+
+@test "no Auth-Pass in the reply: the backend gets the client's user and token" {
+	run wire "$(port imap)" ">a AUTHENTICATE XOAUTH2 $(xo passthru "$PASSTHRU_TOKEN")\r\n" '<a OK' '<\r\n'
+	[[ "$output" == "$IMAP_GREET"'a OK [CAPABILITY '*'] Logged in\r\n' ]]
+	grep -q "passthru" "$T/dovecot/dovecot.log"
+}
+
+@test "the token never reaches a log, with debug logging on" {
+	local bad=tok-"$RANDOM$RANDOM"-bad
+	run wire "$(port imapdebug)" ">a AUTHENTICATE XOAUTH2 $(xo alice "$ALICE")\r\n" '<a OK' '<\r\n'
+	[[ "$output" == *'a OK [CAPABILITY '* ]]
+	run wire "$(port imapdebug)" '>a AUTHENTICATE OAUTHBEARER\r\n' '<+ \r\n' ">$(ob alice "$ALICE")\r\n" '<a OK' '<\r\n'
+	[[ "$output" == *'a OK [CAPABILITY '* ]]
+	run wire "$(port imapdebug)" ">a AUTHENTICATE XOAUTH2 $(xo alice "$bad")\r\n" '<\r\n' '>AQ==\r\n' .
+	[[ "$output" == *'a NO Invalid login or password\r\n[EOF]' ]]
+	# pipelined before the greeting: the rejected line is logged without its response
+	run wire "$(port smtpdebug)" ">AUTH XOAUTH2 $(xo alice "$bad")\r\nQUIT\r\n" .
+	[ "$output" = '503 5.5.0 Improper use of SMTP command pipelining\r\n[EOF]' ]
+	grep -q 'client was rejected before greeting: "AUTH XOAUTH2 (hidden)"' "$T/debug.log"
+	# the debug lines are there ...
+	grep -q 'auth http request: "Auth-Pass: (hidden)"' "$T/debug.log"
+	grep -q 'imap SASL response (hidden)' "$T/debug.log"
+	grep -q 'sent to upstream: .* bytes (hidden)' "$T/debug.log"
+	# ... and no token, raw or in its base64 message, in any of mailproxy's logs
+	local f s
+	for f in "$T/debug.log" "$(errlog)" "$T"/mp/ssa-*.log; do
+		for s in "$ALICE" "$bad" "$(xo alice "$ALICE")" "$(ob alice "$ALICE")" "$(xo alice "$bad")" \
+			"${ALICE##*.}"; do
+			if grep -qF -- "$s" "$f"; then
+				echo "found in $f: $s" >&2
+				return 1
+			fi
+		done
+	done
+}
