@@ -99,6 +99,7 @@ test_xoauth2(void)
 	CHECK(X("user=u\001auth=Bearer t\r\n\001\001") == SASL_ETOKEN);
 	CHECK(X("user=u\001auth=Bearer t%\001\001") == SASL_ETOKEN);
 	CHECK(X("user=u\001auth=\tBearer t\001\001") == SASL_ETOKEN);
+	CHECK(X("user=u\001auth=Bearer\tt\001\001") == SASL_ETOKEN);
 	CHECK(wiped());
 
 	/* not base64, and a message larger than the buffers */
