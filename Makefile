@@ -213,10 +213,10 @@ BENCH_CFLAGS = -std=gnu11 -D_GNU_SOURCE $(WARN) -O2
 # FLOOR_CC=musl-gcc: the floor without glibc's start-up (bench/README)
 FLOOR_CC ?= $(CC)
 $(BUILD)/bench/floor: bench/floor.c | $(BUILD)/bench
-	$(FLOOR_CC) $(BENCH_CFLAGS) -static -o $@ $<
+	$(call say,CC,$<)$(FLOOR_CC) $(BENCH_CFLAGS) -static -o $@ $<
 
 $(BUILD)/bench/%: bench/%.c | $(BUILD)/bench
-	$(CC) $(BENCH_CFLAGS) -o $@ $<
+	$(call say,CC,$<)$(CC) $(BENCH_CFLAGS) -o $@ $<
 
 $(BUILD)/bench:
 	mkdir -p $@

@@ -95,7 +95,7 @@ test_config(const struct mp_conf *cf, const char *path)
 		if (check_logs(srv->error_log, srv->nerror_log) == -1)
 			goto failed;
 		/* what libtls cannot do is said here, not ignored at run time */
-		if (uses_tls(cf, srv) && tlsd_check_server(srv, err, sizeof err) == -1) {
+		if (uses_tls(cf, srv) && tls_check_server(srv, err, sizeof err) == -1) {
 			fprintf(stderr, "mailproxy: [emerg] %s\n", err);
 			goto failed;
 		}
@@ -106,6 +106,79 @@ test_config(const struct mp_conf *cf, const char *path)
 failed:
 	fprintf(stderr, "mailproxy: configuration file %s test failed\n", path);
 	return 1;
+}
+
+/* The configuration could not be read: say so where the caller will see it. */
+static int
+load_failed(const char *path, const char *err, bool test, bool gen)
+{
+	if (test || gen) {
+		fprintf(stderr, "mailproxy: [emerg] %s\n", err);
+		if (test)
+			fprintf(stderr, "mailproxy: configuration file %s test failed\n", path);
+		return 1;
+	}
+	/* every connection says it again: alert, as emerg goes to every terminal */
+	log_msg(MP_LOG_ALERT, "%s", err);
+	return 1;
+}
+
+/* Take the connection systemd or inetd passed, find the server that listens
+ * where it arrived, and settle the log and the sandbox for it. The listen,
+ * or NULL with the exit status in *RC. */
+static const struct mp_listen *
+take_connection(const struct mp_conf *cf, struct conn *conn, const char *path, char **argv,
+    int *rc)
+{
+	const struct mp_listen *ls;
+	char err[1024];
+
+	*rc = 1;
+	switch (conn_get(conn, err, sizeof err)) {
+	case 0:
+		break;
+	case CONN_GONE:
+		log_msg(MP_LOG_INFO, "client closed connection before it was served");
+		*rc = 0;
+		return NULL;
+	default:
+		log_msg(MP_LOG_ALERT, "%s", err);
+		return NULL;
+	}
+	/* every read and write of the handler is bounded by a deadline */
+	if (io_set_nonblock(conn->fd, 1) == -1) {
+		log_msg(MP_LOG_ALERT, "fcntl(O_NONBLOCK) failed (%d: %s)", errno, strerror(errno));
+		return NULL;
+	}
+	ls = conf_find_listen(cf, (struct sockaddr *)&conn->local, conn->locallen);
+	if (ls == NULL) {
+		log_msg(MP_LOG_ERR, "no server in %s listens on %s", path, conn->local_text);
+		return NULL;
+	}
+#ifdef MP_LEAN_HANDLER
+	/* this build cannot load libcurl or c-ares: see lib/net/libexec_full.c */
+	if (libexec_needs_full(ls->server)) {
+		libexec_full(argv, conn);
+		log_msg(MP_LOG_ALERT, "execve() of mailproxy-full failed (%d: %s)", errno, strerror(errno));
+		return NULL;
+	}
+#endif
+	log_conf_use(cf, ls->server, true);
+	/* as nginx: the first line before the session's context */
+	log_msg(MP_LOG_INFO, "client %s connected to %s", conn->peer_text, conn->local_text);
+	log_set_client(conn->peer_ip);
+	log_set_server(conn->local_text);
+	log_set_action("in auth state");
+	/* inetd and xinetd cannot set the listen line's socket parameters: we do */
+	if (conn->fd == 0 && conn_apply_listen(conn->fd, ls, err, sizeof err) == -1)
+		log_msg(MP_LOG_WARN, "%s", err);
+	/* from here on the handler only talks, and executes no program but
+	 * these two: see lib/base/sandbox.c; without its filter it does not serve */
+	if (sandbox_handler() == -1) {
+		log_msg(MP_LOG_ALERT, "seccomp filter not installed (%d: %s)", errno, strerror(errno));
+		return NULL;
+	}
+	return ls;
 }
 
 int
@@ -119,7 +192,7 @@ main(int argc, char **argv)
 	struct session s;
 	const struct mp_listen *ls;
 	char err[1024];
-	int ch;
+	int ch, rc;
 
 	/* first of all: under inetd stderr is the client (see lib/base/log.c) */
 	log_init("mailproxy");
@@ -146,65 +219,15 @@ main(int argc, char **argv)
 
 	signal(SIGPIPE, SIG_IGN);
 
-	if (conf_load(&cf, path, err, sizeof err) == -1) {
-		if (test || gen != NULL) {
-			fprintf(stderr, "mailproxy: [emerg] %s\n", err);
-			if (test)
-				fprintf(stderr, "mailproxy: configuration file %s test failed\n", path);
-			return 1;
-		}
-		/* every connection says it again: alert, as emerg goes to every terminal */
-		log_msg(MP_LOG_ALERT, "%s", err);
-		return 1;
-	}
+	if (conf_load(&cf, path, err, sizeof err) == -1)
+		return load_failed(path, err, test, gen != NULL);
 	if (test)
 		return test_config(&cf, path);
 	if (gen != NULL)
 		return units_run(&cf, gen, path, stdout, stderr);
 
-	switch (conn_get(&conn, err, sizeof err)) {
-	case 0:
-		break;
-	case CONN_GONE:
-		log_msg(MP_LOG_INFO, "client closed connection before it was served");
-		return 0;
-	default:
-		log_msg(MP_LOG_ALERT, "%s", err);
-		return 1;
-	}
-	/* every read and write of the handler is bounded by a deadline */
-	if (io_set_nonblock(conn.fd, 1) == -1) {
-		log_msg(MP_LOG_ALERT, "fcntl(O_NONBLOCK) failed (%d: %s)", errno, strerror(errno));
-		return 1;
-	}
-	ls = conf_find_listen(&cf, (struct sockaddr *)&conn.local, conn.locallen);
-	if (ls == NULL) {
-		log_msg(MP_LOG_ERR, "no server in %s listens on %s", path, conn.local_text);
-		return 1;
-	}
-#ifdef MP_LEAN_HANDLER
-	/* this build cannot load libcurl or c-ares: see lib/net/libexec_full.c */
-	if (libexec_needs_full(ls->server)) {
-		libexec_full(argv, &conn);
-		log_msg(MP_LOG_ALERT, "execve() of mailproxy-full failed (%d: %s)", errno, strerror(errno));
-		return 1;
-	}
-#endif
-	log_conf_use(&cf, ls->server, true);
-	/* as nginx: the first line before the session's context */
-	log_msg(MP_LOG_INFO, "client %s connected to %s", conn.peer_text, conn.local_text);
-	log_set_client(conn.peer_ip);
-	log_set_server(conn.local_text);
-	log_set_action("in auth state");
-	/* inetd and xinetd cannot set the listen line's socket parameters: we do */
-	if (conn.fd == 0 && conn_apply_listen(conn.fd, ls, err, sizeof err) == -1)
-		log_msg(MP_LOG_WARN, "%s", err);
-	/* from here on the handler only talks, and executes no program but
-	 * these two: see lib/base/sandbox.c; without its filter it does not serve */
-	if (sandbox_handler() == -1) {
-		log_msg(MP_LOG_ALERT, "seccomp filter not installed (%d: %s)", errno, strerror(errno));
-		return 1;
-	}
+	if ((ls = take_connection(&cf, &conn, path, argv, &rc)) == NULL)
+		return rc;
 
 	memset(&s, 0, sizeof s);
 	s.cf = &cf;

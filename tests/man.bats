@@ -32,7 +32,7 @@ pages() { echo "$ROOT"/man/*.[1-8] "$ROOT"/mailproxy.conf.5; }
 	done
 }
 
-directives_code() { awk -f "$MP_TESTS/lib/directives.awk" "$ROOT/lib/conf_directives.c" | sort -u; }
+directives_code() { awk -f "$MP_TESTS/lib/directives.awk" "$ROOT/lib/conf/conf_directives.c" | sort -u; }
 
 @test "the directive table is where this test looks for it" {
 	run directives_code

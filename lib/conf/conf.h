@@ -24,6 +24,15 @@ enum mp_proto { MP_PROTO_NONE = 0, MP_PROTO_IMAP, MP_PROTO_POP3, MP_PROTO_SMTP }
 #define MP_AUTH_XOAUTH2  0x40u
 #define MP_AUTH_OAUTHBEARER 0x80u
 
+/* ssl_protocols bits */
+#define MP_SSLv2	0x01u
+#define MP_SSLv3	0x02u
+#define MP_TLSv1	0x04u
+#define MP_TLSv1_1	0x08u
+#define MP_TLSv1_2	0x10u
+#define MP_TLSv1_3	0x20u
+#define MP_TLS_ANY	(MP_TLSv1 | MP_TLSv1_1 | MP_TLSv1_2 | MP_TLSv1_3)
+
 enum mp_starttls { MP_STARTTLS_OFF = 0, MP_STARTTLS_ON, MP_STARTTLS_ONLY };
 enum mp_verify { MP_VERIFY_OFF = 0, MP_VERIFY_ON, MP_VERIFY_OPTIONAL, MP_VERIFY_OPTIONAL_NO_CA };
 
@@ -84,7 +93,7 @@ struct mp_ssl {
 	bool certificate_compression;
 	const char *dhparam;
 	const char *ecdh_curve;		/* default "auto" */
-	unsigned protocols;		/* bits: 1 SSLv2, 2 SSLv3, 4 TLSv1, 8 TLSv1.1, 16 TLSv1.2, 32 TLSv1.3 */
+	unsigned protocols;		/* MP_SSLv2 ... MP_TLSv1_3 */
 	const char *ciphers;		/* default "HIGH:!aNULL:!MD5" */
 	bool prefer_server_ciphers;
 	const char *session_cache;	/* as written; default "none" */

@@ -274,8 +274,8 @@ static const struct conf_name smtp_auth[] = {
 	{ "none", MP_AUTH_NONE }, { NULL, 0 }
 };
 static const struct conf_name ssl_protocols[] = {
-	{ "SSLv2", 1 }, { "SSLv3", 2 }, { "TLSv1", 4 }, { "TLSv1.1", 8 },
-	{ "TLSv1.2", 16 }, { "TLSv1.3", 32 }, { NULL, 0 }
+	{ "SSLv2", MP_SSLv2 }, { "SSLv3", MP_SSLv3 }, { "TLSv1", MP_TLSv1 },
+	{ "TLSv1.1", MP_TLSv1_1 }, { "TLSv1.2", MP_TLSv1_2 }, { "TLSv1.3", MP_TLSv1_3 }, { NULL, 0 }
 };
 static const struct conf_name verify[] = {
 	{ "off", MP_VERIFY_OFF }, { "on", MP_VERIFY_ON }, { "optional", MP_VERIFY_OPTIONAL },
@@ -445,7 +445,7 @@ conf_srv_defaults(struct mp_server *s)
 	s->smtp_auth = MP_AUTH_PLAIN | MP_AUTH_LOGIN;
 	s->smtp_client_buffer = 4096;
 	s->ssl.ecdh_curve = "auto";
-	s->ssl.protocols = 16 | 32;
+	s->ssl.protocols = MP_TLSv1_2 | MP_TLSv1_3;
 	s->ssl.ciphers = "HIGH:!aNULL:!MD5";
 	s->ssl.session_cache = "none";
 	s->ssl.session_tickets = true;

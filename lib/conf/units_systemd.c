@@ -177,19 +177,13 @@ tls_dropin(struct ctx *c, const struct mp_conf *cf)
 	return 0;
 }
 
-int
-units_print_systemd(struct ctx *c)
+/* The socket units: GROUP[i] is 1 + the socket of listen i (0: a listen a
+ * wildcard socket covers); FIRST[g] the first listen of socket g. */
+static size_t
+group_listens(const struct mp_conf *cf, size_t *group, size_t *first)
 {
-	const struct mp_conf *cf = c->cf;
-	size_t *group = calloc(cf->nlistens + 1, sizeof *group), ngroups = 0;
-	size_t *first = calloc(cf->nlistens + 1, sizeof *first);
+	size_t ngroups = 0;
 
-	if (group == NULL || first == NULL) {
-		free(group);
-		free(first);
-		return -1;
-	}
-	/* group i+1 for a listen with a socket; 0 for a covered one */
 	for (size_t i = 0; i < cf->nlistens; i++) {
 		const struct mp_listen *l = &cf->listens[i];
 		size_t g;
@@ -203,6 +197,86 @@ units_print_systemd(struct ctx *c)
 			first[ngroups++] = i;
 		group[i] = g + 1;
 	}
+	return ngroups;
+}
+
+/* The unit name of socket G: its base name, numbered after the first. */
+static void
+socket_name(const struct mp_conf *cf, const size_t *first, size_t g, char *name, size_t cap)
+{
+	char base[64];
+	size_t same = 0;
+
+	units_base_name(&cf->listens[first[g]], base, sizeof base);
+	for (size_t h = 0; h < g; h++) {
+		char other[64];
+
+		units_base_name(&cf->listens[first[h]], other, sizeof other);
+		same += strcmp(base, other) == 0;
+	}
+	if (same > 0)
+		snprintf(name, cap, "%s-%zu", base, same + 1);
+	else
+		snprintf(name, cap, "%s", base);
+}
+
+/* mailproxy@NAME.socket for socket G, with the listens it serves. */
+static void
+print_socket(struct ctx *c, const size_t *group, const size_t *first, size_t g)
+{
+	const struct mp_conf *cf = c->cf;
+	const struct mp_listen *l0 = &cf->listens[first[g]];
+	char name[80], text[sizeof(((struct sockaddr_un *)0)->sun_path) + 8];
+	size_t members = 0;
+
+	for (size_t i = 0; i < cf->nlistens; i++)
+		members += group[i] == g + 1;
+	socket_name(cf, first, g, name, sizeof name);
+
+	fprintf(c->out, "\n# /etc/systemd/system/mailproxy@%s.socket\n", name);
+	units_header(c, "Socket unit");
+	fprintf(c->out, "# Each connection starts an instance of mailproxy@.service.\n");
+	for (size_t i = 0; i < cf->nlistens; i++) {
+		const struct mp_listen *w;
+
+		if (group[i] == g + 1)
+			units_listen_comment(c, &cf->listens[i]);
+		else if (group[i] == 0 && (w = units_covering(cf, &cf->listens[i])) != NULL
+		    && group[w - cf->listens] == g + 1)
+			fprintf(c->out, "# listen %s (%s:%u): no \"bind\", so served by the "
+			    "wildcard socket %s, as in nginx\n", cf->listens[i].text,
+			    cf->listens[i].file, cf->listens[i].line, w->text);
+	}
+	units_sock_text(l0, text, sizeof text);
+	fprintf(c->out, "[Unit]\nDescription=mailproxy %s socket ", units_proto_name(l0->server->protocol));
+	put_unit(c->out, text);
+	fprintf(c->out, "%s\nDocumentation=man:mailproxy(8) man:mailproxy.conf(5)\n\n[Socket]\n",
+	    members > 1 ? " and others" : "");
+	for (size_t i = 0; i < cf->nlistens; i++) {
+		if (group[i] != g + 1)
+			continue;
+		units_sock_text(&cf->listens[i], text, sizeof text);
+		fprintf(c->out, "ListenStream=");
+		put_unit(c->out, text);
+		fprintf(c->out, "\n");
+	}
+	fprintf(c->out, "Accept=yes\n");
+	systemd_params(c, l0);
+	limits(c->out, l0->server->protocol);
+	fprintf(c->out, "\n[Install]\nWantedBy=sockets.target\n");
+}
+
+int
+units_print_systemd(struct ctx *c)
+{
+	const struct mp_conf *cf = c->cf;
+	size_t *group = calloc(cf->nlistens + 1, sizeof *group), ngroups;
+	size_t *first = calloc(cf->nlistens + 1, sizeof *first);
+	int rc = -1;
+
+	if (group == NULL || first == NULL)
+		goto done;
+	ngroups = group_listens(cf, group, first);
 
 	fprintf(c->out, "# /etc/systemd/system/mailproxy@.service.d/50-configuration.conf\n");
 	units_header(c, "Drop-in");
@@ -211,64 +285,13 @@ units_print_systemd(struct ctx *c)
 	fprintf(c->out, " -c ");
 	put_unit(c->out, c->conf);
 	fprintf(c->out, "\n");
-	if (tls_dropin(c, cf) == -1) {
-		free(group);
-		free(first);
-		return -1;
-	}
-
-	for (size_t g = 0; g < ngroups; g++) {
-		const struct mp_listen *l0 = &cf->listens[first[g]];
-		char name[80], base[64], text[sizeof(((struct sockaddr_un *)0)->sun_path) + 8];
-		size_t same = 0, members = 0;
-
-		for (size_t i = 0; i < cf->nlistens; i++)
-			members += group[i] == g + 1;
-		units_base_name(l0, base, sizeof base);
-		for (size_t h = 0; h < g; h++) {
-			char other[64];
-
-			units_base_name(&cf->listens[first[h]], other, sizeof other);
-			same += strcmp(base, other) == 0;
-		}
-		if (same > 0)
-			snprintf(name, sizeof name, "%s-%zu", base, same + 1);
-		else
-			snprintf(name, sizeof name, "%s", base);
-
-		fprintf(c->out, "\n# /etc/systemd/system/mailproxy@%s.socket\n", name);
-		units_header(c, "Socket unit");
-		fprintf(c->out, "# Each connection starts an instance of mailproxy@.service.\n");
-		for (size_t i = 0; i < cf->nlistens; i++) {
-			const struct mp_listen *w;
-
-			if (group[i] == g + 1)
-				units_listen_comment(c, &cf->listens[i]);
-			else if (group[i] == 0 && (w = units_covering(cf, &cf->listens[i])) != NULL
-			    && group[w - cf->listens] == g + 1)
-				fprintf(c->out, "# listen %s (%s:%u): no \"bind\", so served by the "
-				    "wildcard socket %s, as in nginx\n", cf->listens[i].text,
-				    cf->listens[i].file, cf->listens[i].line, w->text);
-		}
-		units_sock_text(l0, text, sizeof text);
-		fprintf(c->out, "[Unit]\nDescription=mailproxy %s socket ", units_proto_name(l0->server->protocol));
-		put_unit(c->out, text);
-		fprintf(c->out, "%s\nDocumentation=man:mailproxy(8) man:mailproxy.conf(5)\n\n[Socket]\n",
-		    members > 1 ? " and others" : "");
-		for (size_t i = 0; i < cf->nlistens; i++) {
-			if (group[i] != g + 1)
-				continue;
-			units_sock_text(&cf->listens[i], text, sizeof text);
-			fprintf(c->out, "ListenStream=");
-			put_unit(c->out, text);
-			fprintf(c->out, "\n");
-		}
-		fprintf(c->out, "Accept=yes\n");
-		systemd_params(c, l0);
-		limits(c->out, l0->server->protocol);
-		fprintf(c->out, "\n[Install]\nWantedBy=sockets.target\n");
-	}
+	if (tls_dropin(c, cf) == -1)
+		goto done;
+	for (size_t g = 0; g < ngroups; g++)
+		print_socket(c, group, first, g);
+	rc = 0;
+done:
 	free(group);
 	free(first);
-	return 0;
+	return rc;
 }

@@ -87,6 +87,88 @@ error_sasl(const struct session *s, struct auth_failure *f, const struct auth_re
 	f->sasllen = copy_span(f->sasl, sizeof f->sasl, res->errsasl, res->errsasllen);
 }
 
+/* The request for this attempt: what the client said, and who it is. */
+static void
+fill_request(struct session *s, struct auth_request *rq)
+{
+	bool digest = s->method == METHOD_APOP || s->method == METHOD_CRAM_MD5;
+
+	memset(rq, 0, sizeof *rq);
+	rq->method = auth_method_name(s->method);
+	rq->user = s->login;
+	rq->userlen = s->loginlen;
+	rq->pass = s->pass;
+	rq->passlen = s->passlen;
+	if (digest && s->saltlen > 0) {
+		rq->salt = s->salt;
+		rq->saltlen = s->saltlen;
+	}
+	rq->protocol = s->proto->auth_protocol;
+	rq->attempt = ++s->attempt;
+	rq->client_ip = s->conn->peer_ip;
+	if (s->tls && s->tlsinfo != NULL)
+		set_ssl(rq, s->srv, s->tlsinfo);
+	if (s->client_host[0] != '\0')
+		rq->client_host = s->client_host;
+	rq->pp_addr = s->pp_addr;
+	rq->pp_port = s->pp_port;
+	rq->pp_server_addr = s->pp_server_addr;
+	rq->pp_server_port = s->pp_server_port;
+	if (s->method == METHOD_NONE) {
+		rq->smtp_helo = s->smtp_helo;
+		rq->smtp_from = s->smtp_from;
+		rq->smtp_to = s->smtp_to;
+	}
+}
+
+/* The auth server could not be asked or did not answer: log it as nginx does. */
+static enum session_auth_rc
+transport_failed(const char *name, int rc, const char *why)
+{
+	switch (rc) {
+	case AUTH_T_TIMEOUT:
+		log_msg(MP_LOG_ERR, "auth http server %s timed out", name);
+		break;
+	case AUTH_T_INVALID:
+		log_msg(MP_LOG_ERR, "auth http server %s %s", name, why);
+		break;
+	case AUTH_T_CONNECT:
+		log_msg(MP_LOG_ERR, "%s while in http auth state, auth http server %s",
+		    why[0] ? why : "connect() failed", name);
+		break;
+	default:
+		log_msg(MP_LOG_ERR, "auth http server %s closed the connection before "
+		    "the end of its response%s%s", name, why[0] ? ": " : "", why);
+		break;
+	}
+	return internal();
+}
+
+/* Auth-Status: OK: the backend to log in to, and the login and password the
+ * auth server may have replaced. */
+static enum session_auth_rc
+accepted(struct session *s, struct auth_reply *reply, const struct auth_result *res)
+{
+	explicit_bzero(req, sizeof req);
+	memcpy(&s->upstream, &res->sa, res->salen);
+	s->upstreamlen = res->salen;
+	conn_addr_text((struct sockaddr *)&s->upstream, s->upstream_text, sizeof s->upstream_text);
+	if (reply->has_user) {
+		s->loginlen = copy_span(s->login, s->credcap, auth_span_ptr(reply, reply->user),
+		    reply->user.len);
+		log_set_login(s->login, s->loginlen);
+	}
+	if (reply->has_pass) {
+		s->passlen = copy_span(s->pass, s->credcap, auth_span_ptr(reply, reply->pass),
+		    reply->pass.len);
+		s->have_pass = true;
+	}
+	explicit_bzero(reply, sizeof *reply);
+	log_set_upstream(s->upstream_text);
+	log_msg(MP_LOG_DEBUG, "auth http server replied OK, upstream %s", s->upstream_text);
+	return SA_OK;
+}
+
 static enum session_auth_rc
 ask(struct session *s, struct auth_failure *f)
 {
@@ -97,13 +179,11 @@ ask(struct session *s, struct auth_failure *f)
 	struct auth_result res;
 	char why[512];
 	size_t reqlen;
-	bool digest = s->method == METHOD_APOP || s->method == METHOD_CRAM_MD5;
-	bool none = s->method == METHOD_NONE;
 
 	/* SMTP without authentication names no user: whatever an earlier AUTH
 	 * left is not the client's (CVE-2025-53859's class); only an Auth-User
 	 * in the reply can give the backend a login (XCLIENT LOGIN=) */
-	if (none) {
+	if (s->method == METHOD_NONE) {
 		explicit_bzero(s->login, s->credcap);
 		explicit_bzero(s->pass, s->credcap);
 		s->loginlen = s->passlen = 0;
@@ -111,33 +191,7 @@ ask(struct session *s, struct auth_failure *f)
 		log_set_login("", 0);
 	}
 
-	memset(&rq, 0, sizeof rq);
-	rq.method = auth_method_name(s->method);
-	rq.user = s->login;
-	rq.userlen = s->loginlen;
-	rq.pass = s->pass;
-	rq.passlen = s->passlen;
-	if (digest && s->saltlen > 0) {
-		rq.salt = s->salt;
-		rq.saltlen = s->saltlen;
-	}
-	rq.protocol = s->proto->auth_protocol;
-	rq.attempt = ++s->attempt;
-	rq.client_ip = s->conn->peer_ip;
-	if (s->tls && s->tlsinfo != NULL)
-		set_ssl(&rq, srv, s->tlsinfo);
-	if (s->client_host[0] != '\0')
-		rq.client_host = s->client_host;
-	rq.pp_addr = s->pp_addr;
-	rq.pp_port = s->pp_port;
-	rq.pp_server_addr = s->pp_server_addr;
-	rq.pp_server_port = s->pp_server_port;
-	if (none) {
-		rq.smtp_helo = s->smtp_helo;
-		rq.smtp_from = s->smtp_from;
-		rq.smtp_to = s->smtp_to;
-	}
-
+	fill_request(s, &rq);
 	if (auth_http_build(srv, &rq, req, sizeof req, &reqlen) == -1) {
 		log_msg(MP_LOG_ERR, "auth http request for %s could not be built: %s", name,
 		    errno == ENOSPC ? "too long" : "unsafe value");
@@ -146,7 +200,7 @@ ask(struct session *s, struct auth_failure *f)
 	log_debug_auth_request(req, reqlen);
 	/* nginx forgets a digest once it is in the request: the auth server must
 	 * send Auth-Pass for the backend */
-	if (digest) {
+	if (s->method == METHOD_APOP || s->method == METHOD_CRAM_MD5) {
 		explicit_bzero(s->pass, s->passlen);
 		s->passlen = 0;
 		s->have_pass = false;
@@ -155,47 +209,12 @@ ask(struct session *s, struct auth_failure *f)
 	for (int round = 0; round < AUTH_MAX_ROUNDS; round++) {
 		int rc = auth_http_query(srv, req, reqlen, &reply, why, sizeof why);
 
-		switch (rc) {
-		case AUTH_T_OK:
-			break;
-		case AUTH_T_TIMEOUT:
-			log_msg(MP_LOG_ERR, "auth http server %s timed out", name);
-			return internal();
-		case AUTH_T_INVALID:
-			log_msg(MP_LOG_ERR, "auth http server %s %s", name, why);
-			return internal();
-		case AUTH_T_CONNECT:
-			log_msg(MP_LOG_ERR, "%s while in http auth state, auth http server %s",
-			    why[0] ? why : "connect() failed", name);
-			return internal();
-		default:
-			log_msg(MP_LOG_ERR, "auth http server %s closed the connection before "
-			    "the end of its response%s%s", name, why[0] ? ": " : "", why);
-			return internal();
-		}
-
+		if (rc != AUTH_T_OK)
+			return transport_failed(name, rc, why);
 		switch (auth_reply_outcome(&reply, srv->protocol, s->have_pass, &s->auth_wait,
 		    &res, why, sizeof why)) {
 		case AUTH_OK:
-			explicit_bzero(req, sizeof req);
-			memcpy(&s->upstream, &res.sa, res.salen);
-			s->upstreamlen = res.salen;
-			conn_addr_text((struct sockaddr *)&s->upstream, s->upstream_text,
-			    sizeof s->upstream_text);
-			if (reply.has_user) {
-				s->loginlen = copy_span(s->login, s->credcap,
-				    auth_span_ptr(&reply, reply.user), reply.user.len);
-				log_set_login(s->login, s->loginlen);
-			}
-			if (reply.has_pass) {
-				s->passlen = copy_span(s->pass, s->credcap,
-				    auth_span_ptr(&reply, reply.pass), reply.pass.len);
-				s->have_pass = true;
-			}
-			explicit_bzero(&reply, sizeof reply);
-			log_set_upstream(s->upstream_text);
-			log_msg(MP_LOG_DEBUG, "auth http server replied OK, upstream %s", s->upstream_text);
-			return SA_OK;
+			return accepted(s, &reply, &res);
 
 		case AUTH_ERROR:
 			f->textlen = copy_span(f->text, sizeof f->text, res.errmsg, res.errmsglen);

@@ -292,14 +292,14 @@ unsupported(const struct mp_server *srv, const char *what, char *err, size_t err
 }
 
 int
-tlsd_check_server(const struct mp_server *srv, char *err, size_t errlen)
+tls_check_server(const struct mp_server *srv, char *err, size_t errlen)
 {
 	const struct mp_ssl *ssl = &srv->ssl;
 	const struct mp_strlist *l[2] = { &ssl->certificate, &ssl->certificate_key };
 
-	if (ssl->protocols & 3)
+	if (ssl->protocols & (MP_SSLv2 | MP_SSLv3))
 		return unsupported(srv, "\"ssl_protocols\" SSLv2/SSLv3", err, errlen);
-	if ((ssl->protocols & (4 | 8 | 16 | 32)) == 0)
+	if ((ssl->protocols & MP_TLS_ANY) == 0)
 		return unsupported(srv, "\"ssl_protocols\" without a TLS version", err, errlen);
 	if (ssl->certificate_compression)
 		return unsupported(srv, "\"ssl_certificate_compression on\"", err, errlen);

@@ -33,6 +33,6 @@ int session_start_tls(struct session *s, struct tls_info *out);
  * starttls on|only): refuse what libtls cannot express. Inspects the
  * settings only, never reads keys. 0, or -1 with nginx-style text in ERR
  * ("... in FILE:LINE", the server's line). */
-int tlsd_check_server(const struct mp_server *srv, char *err, size_t errlen);
+int tls_check_server(const struct mp_server *srv, char *err, size_t errlen);
 
 #endif

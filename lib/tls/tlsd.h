@@ -17,6 +17,10 @@
 struct tls;
 struct tls_config;
 
+/* The libtls protocol set of an ssl_protocols MASK (MP_TLSv1 ...) in *OUT;
+ * -1 if it names SSLv2/SSLv3, which libtls lacks, or no TLS version. */
+int tlsd_protocols(unsigned mask, uint32_t *out);
+
 /* Build the server configuration for SRV (ALPN = the protocol's name).
  * Certificates and keys are read from $CREDENTIALS_DIRECTORY/<basename> when
  * that exists, else from the configured path; key memory is wiped. -1 with a

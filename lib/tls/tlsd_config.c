@@ -5,7 +5,7 @@
  * result and the Auth-SSL-* texts are the ones nginx computes.
  *
  * Only mailproxy-tls links this file. What libtls cannot express is refused
- * here as well as by tlsd_check_server (tls_start.c), which `mailproxy -t`
+ * here as well as by tls_check_server (tls_start.c), which `mailproxy -t`
  * runs without libtls. Private keys are read here only, into libtls-owned
  * buffers that are wiped (tls_unload_file, tls_config_clear_keys). */
 #include <errno.h>
@@ -175,6 +175,54 @@ tlsd_alpn_name(int proto)
 	return p != NULL ? p->alpn : "imap";
 }
 
+/* Every certificate and key of SRV into CFG, and the session ID context
+ * (OpenSSL resumes only a session made in the same one) into SIDV: a digest
+ * of the certificates and the protocol, as nginx derives its own from the
+ * server's certificates, so that a ticket key file shared by several servers
+ * resumes a session only at a server like its own. */
+static int
+add_keypairs(const struct mp_server *srv, struct tls_config *cfg, char (*pw)[PASSWORD_LEN], int npw,
+    unsigned char *sidv, unsigned int *sidlen, char *err, size_t errlen)
+{
+	const struct mp_ssl *ssl = &srv->ssl;
+	const char *alpn = tlsd_alpn_name(srv->protocol);
+	EVP_MD_CTX *sid;
+	int rc = -1;
+
+	if ((sid = EVP_MD_CTX_new()) == NULL || EVP_DigestInit_ex(sid, EVP_sha256(), NULL) != 1) {
+		snprintf(err, errlen, "EVP_DigestInit_ex() failed");
+		goto done;
+	}
+	for (size_t i = 0; i < ssl->certificate.n; i++)
+		if (add_keypair(cfg, i, ssl->certificate.v[i], ssl->certificate_key.v[i], pw, npw, sid,
+		    err, errlen) == -1)
+			goto done;
+	if (EVP_DigestUpdate(sid, alpn, strlen(alpn)) != 1 ||
+	    EVP_DigestFinal_ex(sid, sidv, sidlen) != 1 || *sidlen > TLS_MAX_SESSION_ID_LENGTH) {
+		snprintf(err, errlen, "EVP_DigestFinal_ex() failed");
+		goto done;
+	}
+	rc = 0;
+done:
+	EVP_MD_CTX_free(sid);
+	return rc;
+}
+
+int
+tlsd_protocols(unsigned mask, uint32_t *out)
+{
+	static const struct { unsigned bit; uint32_t tls; } map[] = {
+		{ MP_TLSv1, TLS_PROTOCOL_TLSv1_0 }, { MP_TLSv1_1, TLS_PROTOCOL_TLSv1_1 },
+		{ MP_TLSv1_2, TLS_PROTOCOL_TLSv1_2 }, { MP_TLSv1_3, TLS_PROTOCOL_TLSv1_3 }
+	};
+
+	*out = 0;
+	for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
+		if (mask & map[i].bit)
+			*out |= map[i].tls;
+	return (mask & (MP_SSLv2 | MP_SSLv3)) || *out == 0 ? -1 : 0;
+}
+
 int
 tlsd_config_build(const struct mp_server *srv, struct tls_config **out, char *err, size_t errlen)
 {
@@ -183,10 +231,9 @@ tlsd_config_build(const struct mp_server *srv, struct tls_config **out, char *er
 	char (*pw)[PASSWORD_LEN] = NULL;
 	int npw = 0, rc = -1;
 	uint32_t protos = 0;
-	EVP_MD_CTX *sid = NULL;
-	const char *alpn;
 	unsigned char sidv[EVP_MAX_MD_SIZE];
 	unsigned int sidlen = 0;
+	char cbuf[4096];
 
 	*out = NULL;
 	if (tls_init() == -1 || (cfg = tls_config_new()) == NULL) {
@@ -205,8 +252,6 @@ tlsd_config_build(const struct mp_server *srv, struct tls_config **out, char *er
 	if (cred_ambiguous(ssl, err, errlen) == -1)
 		goto done;
 	if (ssl->password_file != NULL) {
-		char cbuf[4096];
-
 		/* 16 KiB: mapped for the load and unmapped after it, where the
 		 * stack would keep the pages dirty for the whole session */
 		if ((pw = tlsd_pages(PASSWORDS_MAX * sizeof *pw)) == NULL) {
@@ -217,34 +262,10 @@ tlsd_config_build(const struct mp_server *srv, struct tls_config **out, char *er
 		    errlen) == -1)
 			goto done;
 	}
-	/* the session ID context (OpenSSL resumes only a session made in the
-	 * same one): the certificates and the protocol, as nginx derives its
-	 * own from the server's certificates, so that a ticket key file shared
-	 * by several servers resumes a session only at a server like its own */
-	if ((sid = EVP_MD_CTX_new()) == NULL || EVP_DigestInit_ex(sid, EVP_sha256(), NULL) != 1) {
-		snprintf(err, errlen, "EVP_DigestInit_ex() failed");
+	if (add_keypairs(srv, cfg, pw, npw, sidv, &sidlen, err, errlen) == -1)
 		goto done;
-	}
-	for (size_t i = 0; i < ssl->certificate.n; i++)
-		if (add_keypair(cfg, i, ssl->certificate.v[i], ssl->certificate_key.v[i], pw, npw, sid,
-		    err, errlen) == -1)
-			goto done;
-	alpn = tlsd_alpn_name(srv->protocol);
-	if (EVP_DigestUpdate(sid, alpn, strlen(alpn)) != 1 ||
-	    EVP_DigestFinal_ex(sid, sidv, &sidlen) != 1 || sidlen > TLS_MAX_SESSION_ID_LENGTH) {
-		snprintf(err, errlen, "EVP_DigestFinal_ex() failed");
-		goto done;
-	}
 
-	if (ssl->protocols & 4)
-		protos |= TLS_PROTOCOL_TLSv1_0;
-	if (ssl->protocols & 8)
-		protos |= TLS_PROTOCOL_TLSv1_1;
-	if (ssl->protocols & 16)
-		protos |= TLS_PROTOCOL_TLSv1_2;
-	if (ssl->protocols & 32)
-		protos |= TLS_PROTOCOL_TLSv1_3;
-	if ((ssl->protocols & 3) || protos == 0) {
+	if (tlsd_protocols(ssl->protocols, &protos) == -1) {
 		snprintf(err, errlen, "\"ssl_protocols\": SSLv2 and SSLv3 are not supported by libtls");
 		goto done;
 	}
@@ -271,7 +292,6 @@ tlsd_config_build(const struct mp_server *srv, struct tls_config **out, char *er
 	}
 	rc = 0;
 done:
-	EVP_MD_CTX_free(sid);
 	if (pw != NULL) {
 		explicit_bzero(pw, PASSWORDS_MAX * sizeof *pw);
 		tlsd_pages_free(pw, PASSWORDS_MAX * sizeof *pw);

@@ -29,6 +29,7 @@
 #include "clock.h"
 #include "io.h"
 #include "log.h"
+#include "tls_hello.h"
 #include "tlsd.h"
 
 #define TLSD_BUF 16384	/* one TLS record's worth of plaintext, per direction */

@@ -55,10 +55,4 @@ long tlsd_report_body_len(const char *hdr, size_t len);
  * duplicate key, a bad escape or a value too long for its field are not). */
 int tlsd_report_parse(const char *buf, size_t len, struct tls_info *ti);
 
-/* Look at the first TLS record of a connection (N bytes of B): 1 if more
- * bytes are needed (*NEED is how many in all), -1 if the ClientHello offers
- * ALPN without PROTO, 0 otherwise (no ALPN, PROTO offered, or not a
- * ClientHello this check understands: the handshake decides). */
-int tlsd_hello_alpn(const uint8_t *b, size_t n, const char *proto, size_t *need);
-
 #endif

@@ -12,7 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "tlsd.h"
+#include "tls_hello.h"
+#include "tls_report.h"
 
 static void
 check(int cond)

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "tls_start.h"
+#include "tls_hello.h"
 #include "tlsd.h"
 #include "unit.h"
 
@@ -231,21 +232,21 @@ test_check(void)
 	srv.ssl.certificate.v = certs;
 	srv.ssl.certificate_key.n = 1;
 	srv.ssl.certificate_key.v = certs;
-	CHECK(tlsd_check_server(&srv, err, sizeof err) == 0);
+	CHECK(tls_check_server(&srv, err, sizeof err) == 0);
 	srv.ssl.protocols = 2 | 16;
-	CHECK(tlsd_check_server(&srv, err, sizeof err) == -1);
+	CHECK(tls_check_server(&srv, err, sizeof err) == -1);
 	CHECK_STR(err, "\"ssl_protocols\" SSLv2/SSLv3 is not supported by libtls in /etc/mailproxy/mailproxy.conf:12");
 	srv.ssl.protocols = 32;
 	srv.ssl.conf_command.n = 2;
 	srv.ssl.conf_command.v = cmd;
-	CHECK(tlsd_check_server(&srv, err, sizeof err) == -1);
+	CHECK(tls_check_server(&srv, err, sizeof err) == -1);
 	CHECK_STR(err, "\"ssl_conf_command\" is not supported by libtls in /etc/mailproxy/mailproxy.conf:12");
 	srv.ssl.conf_command.n = 0;
 	srv.ssl.certificate_compression = true;
-	CHECK(tlsd_check_server(&srv, err, sizeof err) == -1);
+	CHECK(tls_check_server(&srv, err, sizeof err) == -1);
 	srv.ssl.certificate_compression = false;
 	srv.ssl.certificate_key.v = keys;
-	CHECK(tlsd_check_server(&srv, err, sizeof err) == -1);
+	CHECK(tls_check_server(&srv, err, sizeof err) == -1);
 	CHECK_STR(err, "an \"engine:\"/\"store:\" key is not supported by libtls in /etc/mailproxy/mailproxy.conf:12");
 }
 
