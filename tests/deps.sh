@@ -15,6 +15,7 @@ INETD_DIR=/usr/local/lib/mailproxy-tests/openbsd-inetd
 PKGS="build-essential musl-tools libcurl4-openssl-dev libtls-dev libssl-dev libc-ares-dev
       bats python3 curl openssl mandoc clang libclang-rt-14-dev libfuzzer-14-dev
       dovecot-imapd dovecot-pop3d nginx libnginx-mod-mail postfix
+      dovecot-managesieved sieve-connect
       systemd iproute2 procps xinetd dnsmasq-base
       libbsd0 libevent-2.1-7 libsystemd0 libtirpc3 libwrap0"
 

@@ -36,7 +36,7 @@ teardown_file() { mp_cleanup; }
 	[ -f "$STAGE/usr/lib/systemd/system/mailproxy@.service" ]
 	[ -f "$STAGE/usr/lib/systemd/system/mailproxy-tls.service" ]
 	[ -f "$STAGE/usr/lib/systemd/system/mailproxy-tls.socket" ]
-	for s in imap imaps pop3 pop3s smtp smtps submission; do
+	for s in imap imaps pop3 pop3s smtp smtps submission sieve; do
 		[ -f "$STAGE/usr/lib/systemd/system/mailproxy@$s.socket" ]
 	done
 	for u in mailproxy@.service mailproxy-tls.service mailproxy-tls.socket; do

@@ -12,7 +12,8 @@
 #include "log.h"
 #include "log_syslog.h"
 
-enum mp_proto { MP_PROTO_NONE = 0, MP_PROTO_IMAP, MP_PROTO_POP3, MP_PROTO_SMTP };
+enum mp_proto { MP_PROTO_NONE = 0, MP_PROTO_IMAP, MP_PROTO_POP3, MP_PROTO_SMTP,
+    MP_PROTO_SIEVE };
 
 /* SASL / auth method bits for imap_auth, pop3_auth, smtp_auth. */
 #define MP_AUTH_PLAIN    0x01u
@@ -150,6 +151,9 @@ struct mp_server {
 	struct mp_strlist smtp_capabilities;	/* default empty */
 	size_t smtp_client_buffer;	/* default 4096 */
 	int64_t smtp_greeting_delay_ms;	/* default 0 */
+	unsigned sieve_auth;		/* default MP_AUTH_PLAIN */
+	struct mp_strlist sieve_capabilities;	/* "NAME [VALUE]" lines; default Dovecot's */
+	size_t sieve_client_buffer;	/* default 4096 */
 
 	struct mp_ssl ssl;
 
@@ -185,7 +189,8 @@ int conf_load_buffer(struct mp_conf *cf, const char *name, const char *data, siz
 const struct mp_listen *conf_find_listen(const struct mp_conf *cf,
     const struct sockaddr *sa, socklen_t salen);
 
-/* Well-known port to protocol: 143/993 imap, 110/995 pop3, 25/465/587 smtp. */
+/* Well-known port to protocol: 143/993 imap, 110/995 pop3, 25/465/587 smtp,
+ * 4190 sieve. */
 int conf_proto_by_port(unsigned port);
 
 #endif

@@ -273,6 +273,10 @@ static const struct conf_name smtp_auth[] = {
 	{ "xoauth2", MP_AUTH_XOAUTH2 }, { "oauthbearer", MP_AUTH_OAUTHBEARER },
 	{ "none", MP_AUTH_NONE }, { NULL, 0 }
 };
+/* ManageSieve: the mechanisms its front end offers (lib/sieve.c) */
+static const struct conf_name sieve_auth[] = {
+	{ "plain", MP_AUTH_PLAIN }, { "login", MP_AUTH_LOGIN }, { NULL, 0 }
+};
 static const struct conf_name ssl_protocols[] = {
 	{ "SSLv2", MP_SSLv2 }, { "SSLv3", MP_SSLv3 }, { "TLSv1", MP_TLSv1 },
 	{ "TLSv1.1", MP_TLSv1_1 }, { "TLSv1.2", MP_TLSv1_2 }, { "TLSv1.3", MP_TLSv1_3 }, { NULL, 0 }
@@ -368,6 +372,11 @@ const struct conf_dir conf_dirs[] = {
 	F("smtp_client_buffer", MS | T1, set_size, smtp_client_buffer, NULL),
 	F("smtp_greeting_delay", MS | T1, set_time, smtp_greeting_delay_ms, NULL),
 
+	/* ManageSieve (RFC 5804), mailproxy's own: named as the imap_* directives */
+	F("sieve_auth", MS | ARG_1MORE, set_bitmask, sieve_auth, sieve_auth),
+	F("sieve_capabilities", MS | ARG_1MORE, conf_set_sieve_capabilities, sieve_capabilities, NULL),
+	F("sieve_client_buffer", MS | T1, set_size, sieve_client_buffer, NULL),
+
 	/* ngx_mail_ssl_module */
 	F("starttls", MS | T1, conf_set_starttls, ssl.starttls, starttls),
 	F("ssl_certificate", MS | T1, conf_set_ssl_path_array, ssl.certificate, NULL),
@@ -423,6 +432,17 @@ const struct conf_dir *conf_dir_find(const char *name, size_t len)
 
 static const char *imap_caps[] = { "IMAP4", "IMAP4rev1", "UIDPLUS" };
 static const char *pop3_caps[] = { "TOP", "USER", "UIDL" };
+/* Dovecot Pigeonhole 0.5's managesieve-login, without SASL and STARTTLS
+ * (lib/sieve.c makes those from sieve_auth and starttls) */
+static const char *sieve_caps[] = {
+	"IMPLEMENTATION Dovecot Pigeonhole",
+	"SIEVE fileinto reject envelope encoded-character vacation subaddress "
+	    "comparator-i;ascii-numeric relational regex imap4flags copy include variables "
+	    "body enotify environment mailbox date index ihave duplicate mime foreverypart "
+	    "extracttext",
+	"NOTIFY mailto",
+	"VERSION 1.0",
+};
 
 void
 conf_srv_defaults(struct mp_server *s)
@@ -444,6 +464,10 @@ conf_srv_defaults(struct mp_server *s)
 	s->pop3_capabilities.n = 3;
 	s->smtp_auth = MP_AUTH_PLAIN | MP_AUTH_LOGIN;
 	s->smtp_client_buffer = 4096;
+	s->sieve_auth = MP_AUTH_PLAIN;
+	s->sieve_capabilities.v = sieve_caps;
+	s->sieve_capabilities.n = sizeof sieve_caps / sizeof sieve_caps[0];
+	s->sieve_client_buffer = 4096;
 	s->ssl.ecdh_curve = "auto";
 	s->ssl.protocols = MP_TLSv1_2 | MP_TLSv1_3;
 	s->ssl.ciphers = "HIGH:!aNULL:!MD5";

@@ -140,6 +140,9 @@ conf_set_fn conf_set_str, conf_set_enum;
 bool conf_is_set(const struct conf_srv *c, const struct conf_dir *d);
 void conf_mark_set(struct conf_srv *c, const struct conf_dir *d);
 
+/* conf_sieve.c */
+conf_set_fn conf_set_sieve_capabilities;
+
 /* conf_listen.c */
 conf_set_fn conf_set_listen;
 

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: ISC */
 /* protocol.c: the protocol table (protocol.h): IMAP (RFC 9051, RFC 3501),
  * POP3 (RFC 1939, RFC 2449, RFC 5034) and SMTP (RFC 5321, RFC 4954), with
- * nginx's reply texts, which clients and tests compare byte for byte. */
+ * nginx's reply texts, which clients and tests compare byte for byte; and
+ * ManageSieve (RFC 5804), which nginx lacks, in Dovecot's words. */
 #include <string.h>
 
 #include "protocol.h"
@@ -69,6 +70,18 @@ smtp_methods(const struct mp_server *srv)
 	return srv->smtp_auth;
 }
 
+static size_t
+sieve_buffer(const struct mp_server *srv)
+{
+	return srv->sieve_client_buffer;
+}
+
+static unsigned
+sieve_methods(const struct mp_server *srv)
+{
+	return srv->sieve_auth;
+}
+
 static const struct mp_protocol protocols[] = {
 	{
 		.id = MP_PROTO_IMAP,
@@ -130,6 +143,29 @@ static const struct mp_protocol protocols[] = {
 		.plain_challenge = "334 \r\n",
 		.username_prompt = "334 VXNlcm5hbWU6\r\n",
 		.password_prompt = "334 UGFzc3dvcmQ6\r\n",
+	},
+	{
+		/* replies are OK/NO/BYE with a quoted text; challenges are
+		 * strings (RFC 5804 2.1); the failure reply is sieve.c's, which
+		 * quotes the auth server's text */
+		.id = MP_PROTO_SIEVE,
+		.name = "sieve",
+		.auth_protocol = "sieve",
+		.alpn = "managesieve",
+		.ports = { 4190 },
+		.port_units = { "sieve" },
+		.client_buffer = sieve_buffer,
+		.auth_methods = sieve_methods,
+		.salt_methods = 0,
+		.invalid_command = "NO \"Invalid command.\"\r\n",
+		.internal_error = "BYE \"Internal server error.\"\r\n",
+		.cert_missing = "BYE \"No required SSL certificate.\"\r\n",
+		.cert_error = "BYE \"SSL certificate error.\"\r\n",
+		.auth_failed = "NO ",
+		.challenge_prefix = "\"",
+		.plain_challenge = "\"\"\r\n",
+		.username_prompt = "\"VXNlcm5hbWU6\"\r\n",
+		.password_prompt = "\"UGFzc3dvcmQ6\"\r\n",
 	},
 };
 #define NPROTOCOLS (sizeof protocols / sizeof protocols[0])

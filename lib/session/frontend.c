@@ -10,9 +10,10 @@
 #include "smtp.h"
 
 static const struct frontend frontends[] = {
-	{ MP_PROTO_IMAP, imap_run, imap_login },
-	{ MP_PROTO_POP3, pop3_run, pop3_login },
-	{ MP_PROTO_SMTP, smtp_run, smtp_login },
+	{ MP_PROTO_IMAP, imap_run, imap_login, NULL },
+	{ MP_PROTO_POP3, pop3_run, pop3_login, NULL },
+	{ MP_PROTO_SMTP, smtp_run, smtp_login, NULL },
+	{ MP_PROTO_SIEVE, sieve_run, sieve_login, sieve_auth_failed },
 };
 
 static const struct frontend *

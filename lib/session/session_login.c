@@ -37,25 +37,32 @@ failure_line(struct session *s, const struct auth_failure *f)
 	s->autherrlen = n + 2;
 }
 
-/* A refusal: the failure reply in one write, then go on or CLOSE. With an
- * Auth-Error-SASL (bearer tokens only, session_auth.c) the client first
- * gets it as a challenge, and the failure answers its next line, whatever
- * that line is (session_auth_error()). */
+/* A refusal: the failure reply in one write (or the front end's own), then
+ * go on or CLOSE. With an Auth-Error-SASL (bearer tokens only,
+ * session_auth.c) the client first gets it as a challenge, and the failure
+ * answers its next line, whatever that line is (session_auth_error()). A
+ * front end with its own failure reply (ManageSieve) offers no bearer-token
+ * mechanism. */
 static enum session_next
 auth_failed(struct session *s, const struct auth_failure *f, bool close)
 {
 	const char *prefix = s->proto->challenge_prefix;
+	enum session_next next;
 
-	failure_line(s, f);
-	if (f->sasllen > 0) {
+	if (f->sasllen > 0 && s->fe->auth_failed == NULL) {
+		failure_line(s, f);
 		s->autherr_close = close;
 		s->sasl = SASL_WAIT_AUTH_ERROR;
 		return session_reply3(s, prefix, strlen(prefix), f->sasl, f->sasllen,
 		    "\r\n", 2) == 0 ? NEXT_READ : NEXT_CLOSE;
 	}
-	if (session_reply(s, s->autherr, s->autherrlen) == -1 || close)
-		return NEXT_CLOSE;
-	return NEXT_READ;
+	if (s->fe->auth_failed != NULL) {
+		next = s->fe->auth_failed(s, f->text, f->textlen);
+	} else {
+		failure_line(s, f);
+		next = session_reply(s, s->autherr, s->autherrlen) == 0 ? NEXT_READ : NEXT_CLOSE;
+	}
+	return close ? NEXT_CLOSE : next;
 }
 
 enum session_next

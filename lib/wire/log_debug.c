@@ -143,6 +143,27 @@ log_debug_smtp(const struct smtp_parser *p)
 	    secret);
 }
 
+void
+log_debug_sieve(const struct sieve_parser *p, bool sasl)
+{
+	static const char *const names[] = {
+		"", "?", "AUTHENTICATE", "STARTTLS", "LOGOUT", "CAPABILITY", "NOOP"
+	};
+	unsigned secret = p->nargs;
+
+	if (!log_wants(MP_LOG_DEBUG))
+		return;
+	if (sasl) {
+		log_msg(MP_LOG_DEBUG, "sieve SASL response (hidden)");
+		return;
+	}
+	if (p->cmd == SIEVE_CMD_AUTHENTICATE)
+		secret = 1;	/* the mechanism */
+	ARGS(p, SIEVE_MAX_ARGS)
+	command("sieve", "", 0, (unsigned)p->cmd < 7 ? names[p->cmd] : "?", argp, argl, p->nargs,
+	    secret);
+}
+
 /* One header line of the auth request; Auth-Pass's value never shows. */
 void
 log_debug_auth_request(const char *req, size_t len)

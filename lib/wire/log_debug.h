@@ -12,12 +12,14 @@
 
 #include "imap_parse.h"
 #include "pop3_parse.h"
+#include "sieve_parse.h"
 #include "smtp_parse.h"
 
 /* A parsed client command; SASL: the line was a response to a challenge. */
 void log_debug_imap(const struct imap_parser *p, bool sasl);
 void log_debug_pop3(const struct pop3_parser *p, bool sasl);
 void log_debug_smtp(const struct smtp_parser *p);	/* NULL: a SASL response */
+void log_debug_sieve(const struct sieve_parser *p, bool sasl);
 
 /* An auth_http request's header block (Auth-Pass shown as hidden). */
 void log_debug_auth_request(const char *req, size_t len);

@@ -13,7 +13,8 @@
 #
 # A suite's setup_file does, in order:
 #   mp_init                      temp dir $T, ports for Dovecot and the auth server
-#   dovecot_start                IMAP on $DOVECOT_IMAP, POP3 on $DOVECOT_POP3
+#   dovecot_start                IMAP on $DOVECOT_IMAP, POP3 on $DOVECOT_POP3 (and the
+#                                lines of $DOVECOT_EXTRA at the end of its configuration)
 #   authserver_start [ARGS]      auth_http server on $AUTHPORT, log in $T/auth.log
 #   mp_server NAME 'DIRECTIVES'  one mail server{} block per configuration variant
 #   proxy_start [INST [KIND]]    write $T/INST/proxy.conf and start the proxy
@@ -166,6 +167,7 @@ service pop3-login {
     port = 0
   }
 }
+${DOVECOT_EXTRA:-}
 EOF
 	dovecot -F -c "$d/dovecot.conf" >"$d/stderr.log" 2>&1 </dev/null 3>&- &
 	track $!
