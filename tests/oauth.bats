@@ -95,12 +95,12 @@ SMTP_GREET='220 mail.test ESMTP ready\r\n'
 }
 
 @test "not configured: AUTHENTICATE XOAUTH2 and OAUTHBEARER are invalid commands, as in nginx" {
-	run wire "$(port imapplain)" ">a AUTHENTICATE XOAUTH2 $(xo alice "$ALICE")\r\n" '<\r\n' \
-		'>b AUTHENTICATE OAUTHBEARER\r\n' '<\r\n'
+	run wire "$(port imapplain)" ">a AUTHENTICATE XOAUTH2 $(xo alice "$ALICE")\r\n" '<a BAD invalid command\r\n' \
+		'>b AUTHENTICATE OAUTHBEARER\r\n' '<b BAD invalid command\r\n'
 	[ "$output" = "$IMAP_GREET"'a BAD invalid command\r\nb BAD invalid command\r\n' ]
-	run wire "$(port pop3plain)" '>AUTH XOAUTH2\r\n' '<\r\n'
+	run wire "$(port pop3plain)" '>AUTH XOAUTH2\r\n' '<-ERR invalid command\r\n'
 	[ "$output" = "$POP3_GREET"'-ERR invalid command\r\n' ]
-	run wire "$(port smtpplain)" '>EHLO c\r\n' '<AUTH' '<\r\n' '>AUTH OAUTHBEARER\r\n' '<\r\n'
+	run wire "$(port smtpplain)" '>EHLO c\r\n' '<AUTH' '<\r\n' '>AUTH OAUTHBEARER\r\n' '<500 5.5.1 Invalid command\r\n'
 	[ "$output" = "$SMTP_GREET"'250-mail.test\r\n250 AUTH PLAIN LOGIN\r\n500 5.5.1 Invalid command\r\n' ]
 	run auth_requests
 	[ -z "$output" ]
@@ -200,37 +200,37 @@ PY
 }
 
 @test "a refused token, IMAP: the Auth-Error-SASL challenge, the next line ignored, NO, close" {
-	run wire "$(port imap)" ">a AUTHENTICATE XOAUTH2 $(xo alice forged)\r\n" '<\r\n' '>\r\n' .
+	run wire "$(port imap)" ">a AUTHENTICATE XOAUTH2 $(xo alice forged)\r\n" "<+ $SASL_ERR\r\n" '>\r\n' .
 	[ "$output" = "$IMAP_GREET+ $SASL_ERR"'\r\na NO Invalid login or password\r\n[EOF]' ]
 	run auth_requests
 	[[ "$output" == *'\r\nAuth-Method: xoauth2\r\nAuth-User: alice\r\nAuth-Pass: forged\r\n'* ]]
 	# a token issued for another user
-	run wire "$(port imap)" ">b AUTHENTICATE OAUTHBEARER $(ob bob "$ALICE")\r\n" '<\r\n' '>AQ==\r\n' .
+	run wire "$(port imap)" ">b AUTHENTICATE OAUTHBEARER $(ob bob "$ALICE")\r\n" "<+ $SASL_ERR\r\n" '>AQ==\r\n' .
 	[ "$output" = "$IMAP_GREET+ $SASL_ERR"'\r\nb NO Invalid login or password\r\n[EOF]' ]
 }
 
 @test "a refused token with Auth-Wait: the challenge after the delay, NO, and the session goes on" {
-	run wire -e "$(port imap)" ">a AUTHENTICATE XOAUTH2 $(xo waiter forged)\r\n" '<\r\n' '>AQ==\r\n' \
+	run wire -e "$(port imap)" ">a AUTHENTICATE XOAUTH2 $(xo waiter forged)\r\n" "<+ $SASL_ERR\r\n" '>AQ==\r\n' \
 		'<a NO' '<\r\n' '>b NOOP\r\n' '<b OK completed\r\n' '>c LOGOUT\r\n' .
 	[ "${lines[0]}" = "$IMAP_GREET+ $SASL_ERR"'\r\na NO Invalid login or password\r\nb OK completed\r\n* BYE\r\nc OK completed\r\n[EOF]' ]
 	[[ "${lines[1]}" =~ ^elapsed=(1|2)\. ]]
 }
 
 @test "a refused token, POP3 and SMTP: the challenge with their prefixes, then -ERR and 535" {
-	run wire "$(port pop3)" ">AUTH XOAUTH2 $(xo alice forged)\r\n" '<\r\n' '>AQ==\r\n' .
+	run wire "$(port pop3)" ">AUTH XOAUTH2 $(xo alice forged)\r\n" "<+ $SASL_ERR\r\n" '>AQ==\r\n' .
 	[ "$output" = "$POP3_GREET+ $SASL_ERR"'\r\n-ERR Invalid login or password\r\n[EOF]' ]
 	run wire "$(port smtp)" '>EHLO c\r\n' '<AUTH' '<\r\n' ">AUTH OAUTHBEARER $(ob alice forged)\r\n" \
-		'<\r\n' '>*\r\n' .
+		"<334 $SASL_ERR\r\n" '>*\r\n' .
 	[ "$output" = "$SMTP_GREET"'250-mail.test\r\n250 AUTH PLAIN LOGIN XOAUTH2 OAUTHBEARER\r\n334 '"$SASL_ERR"'\r\n535 5.7.0 Invalid login or password\r\n[EOF]' ]
 }
 
 @test "after the challenge a malformed or over-long line gets the failure too, and the close" {
-	run wire "$(port imap)" ">a AUTHENTICATE XOAUTH2 $(xo alice forged)\r\n" '<\r\n' '>x\ry\r\n' .
+	run wire "$(port imap)" ">a AUTHENTICATE XOAUTH2 $(xo alice forged)\r\n" "<+ $SASL_ERR\r\n" '>x\ry\r\n' .
 	[ "$output" = "$IMAP_GREET+ $SASL_ERR"'\r\na NO Invalid login or password\r\n[EOF]' ]
-	run wire "$(port smtp)" ">AUTH XOAUTH2 $(xo alice forged)\r\n" '<\r\n' '>a\rb\r\n' .
+	run wire "$(port smtp)" ">AUTH XOAUTH2 $(xo alice forged)\r\n" "<334 $SASL_ERR\r\n" '>a\rb\r\n' .
 	[ "$output" = "$SMTP_GREET"'334 '"$SASL_ERR"'\r\n535 5.7.0 Invalid login or password\r\n[EOF]' ]
 	# exactly a full buffer, so that no unread byte turns the close into a reset
-	run wire "$(port pop3)" ">AUTH XOAUTH2 $(xo alice forged)\r\n" '<\r\n' "!b'A' * 8192" .
+	run wire "$(port pop3)" ">AUTH XOAUTH2 $(xo alice forged)\r\n" "<+ $SASL_ERR\r\n" "!b'A' * 8192" .
 	[ "$output" = "$POP3_GREET+ $SASL_ERR"'\r\n-ERR Invalid login or password\r\n[EOF]' ]
 }
 
@@ -243,17 +243,17 @@ PY
 @test "malformed messages: invalid command, the reason logged, no auth request" {
 	local m
 	m=$(printf 'user=alice\001auth=Bearer %s\001' "$ALICE" | base64 -w0)
-	run wire "$(port imap)" ">a AUTHENTICATE XOAUTH2 $m\r\n" '<\r\n' \
-		">b AUTHENTICATE XOAUTH2 $(printf 'user=alice\001auth=Basic YTpi\001\001' | base64 -w0)\r\n" '<\r\n' \
-		">c AUTHENTICATE OAUTHBEARER $(printf 'p=tls-unique,,\001auth=Bearer t\001\001' | base64 -w0)\r\n" '<\r\n' \
-		'>d AUTHENTICATE OAUTHBEARER\r\n' '<+ \r\n' '>AQ==\r\n' '<\r\n'
+	run wire "$(port imap)" ">a AUTHENTICATE XOAUTH2 $m\r\n" '<a BAD invalid command\r\n' \
+		">b AUTHENTICATE XOAUTH2 $(printf 'user=alice\001auth=Basic YTpi\001\001' | base64 -w0)\r\n" '<b BAD invalid command\r\n' \
+		">c AUTHENTICATE OAUTHBEARER $(printf 'p=tls-unique,,\001auth=Bearer t\001\001' | base64 -w0)\r\n" '<c BAD invalid command\r\n' \
+		'>d AUTHENTICATE OAUTHBEARER\r\n' '<+ \r\n' '>AQ==\r\n' '<d BAD invalid command\r\n'
 	[ "$output" = "$IMAP_GREET"'a BAD invalid command\r\nb BAD invalid command\r\nc BAD invalid command\r\n+ \r\nd BAD invalid command\r\n' ]
 	grep -q 'client sent invalid message in AUTH XOAUTH2 command' "$(errlog)"
 	grep -q 'client sent invalid bearer token in AUTH XOAUTH2 command' "$(errlog)"
 	grep -q 'client sent invalid message in AUTH OAUTHBEARER command' "$(errlog)"
-	run wire "$(port pop3)" ">AUTH XOAUTH2 $m\r\n" '<\r\n'
+	run wire "$(port pop3)" ">AUTH XOAUTH2 $m\r\n" '<-ERR invalid command\r\n'
 	[ "$output" = "$POP3_GREET"'-ERR invalid command\r\n' ]
-	run wire "$(port smtp)" ">AUTH XOAUTH2 $m\r\n" '<\r\n'
+	run wire "$(port smtp)" ">AUTH XOAUTH2 $m\r\n" '<500 5.5.1 Invalid command\r\n'
 	[ "$output" = "$SMTP_GREET"'500 5.5.1 Invalid command\r\n' ]
 	run auth_requests
 	[ -z "$output" ]
@@ -304,7 +304,7 @@ PY
 	[[ "$output" == *'a OK [CAPABILITY '* ]]
 	run wire "$(port imapdebug)" '>a AUTHENTICATE OAUTHBEARER\r\n' '<+ \r\n' ">$(ob alice "$ALICE")\r\n" '<a OK' '<\r\n'
 	[[ "$output" == *'a OK [CAPABILITY '* ]]
-	run wire "$(port imapdebug)" ">a AUTHENTICATE XOAUTH2 $(xo alice "$bad")\r\n" '<\r\n' '>AQ==\r\n' .
+	run wire "$(port imapdebug)" ">a AUTHENTICATE XOAUTH2 $(xo alice "$bad")\r\n" "<+ $SASL_ERR\r\n" '>AQ==\r\n' .
 	[[ "$output" == *'a NO Invalid login or password\r\n[EOF]' ]]
 	# pipelined before the greeting: the rejected line is logged without its response
 	run wire "$(port smtpdebug)" ">AUTH XOAUTH2 $(xo alice "$bad")\r\nQUIT\r\n" .
