@@ -55,6 +55,8 @@ LIB_OBJ  = $(LIB_SRC:%.c=$(BUILD)/%.o)
 RELAY_SRC    = cmd/mailproxy-relay.c $(call layer,relay) \
                $(addprefix lib/base/,log.c log_syslog.c clock.c sandbox.c)
 HANDLER_SRC  = cmd/mailproxy.c $(foreach l,base conf wire net session,$(call layer,$(l)))
+# the high-rate mode's launcher: libc only, like the relay
+ACCEPT_SRC   = cmd/mailproxy-accept.c
 TLS_SRC      = cmd/mailproxy-tls.c $(foreach l,base conf wire tls,$(call layer,$(l))) lib/net/conn.c
 UNIT_SRC = $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BIN = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
@@ -81,7 +83,7 @@ TLS_PROG_LIBS = $(if $(filter 1 pie,$(TLS_STATIC)),$(TLS_STATIC_LIBS),$(TLS_LIBS
 TLS_PROG_LDFLAGS = $(if $(filter 1,$(TLS_STATIC)),-no-pie)
 
 # mailproxy-tls is the one program that links libtls and reads private keys
-PROGS = $(BUILD)/mailproxy $(BUILD)/mailproxy-relay $(if $(wildcard cmd/mailproxy-tls.c),$(BUILD)/mailproxy-tls) \
+PROGS = $(BUILD)/mailproxy $(BUILD)/mailproxy-relay $(BUILD)/mailproxy-accept $(if $(wildcard cmd/mailproxy-tls.c),$(BUILD)/mailproxy-tls) \
         $(if $(MUSL_CC),$(BUILD)/mailproxy-full)
 
 all: $(PROGS)
@@ -96,7 +98,7 @@ $(BUILD)/%.o: %.c $(PATHS_STAMP)
 	$(call say,CC,$<)mkdir -p $(@D) && $(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
 
 -include $(LIB_OBJ:.o=.d) $(patsubst %.c,$(BUILD)/%.d,$(wildcard cmd/*.c)) \
-    $(patsubst %.c,$(BUILD)/musl/%.d,$(HANDLER_SRC) $(RELAY_SRC))
+    $(patsubst %.c,$(BUILD)/musl/%.d,$(HANDLER_SRC) $(RELAY_SRC) $(ACCEPT_SRC))
 
 $(BUILD)/libmailproxy.a: $(LIB_OBJ)
 	$(call say,AR,$@)rm -f $@; ar rcs $@ $(LIB_OBJ)
@@ -143,9 +145,15 @@ $(BUILD)/mailproxy-relay: $(RELAY_MUSL_OBJ)
 
 $(BUILD)/mailproxy: $(HANDLER_MUSL_OBJ)
 	$(MUSL_LINK)
+
+$(BUILD)/mailproxy-accept: $(ACCEPT_SRC:%.c=$(BUILD)/musl/%.o)
+	$(MUSL_LINK)
 else
 $(BUILD)/mailproxy-relay: $(RELAY_SRC:%.c=$(BUILD)/%.o)
 	$(call say,LD,$@)$(CC) -o $@ $^ $(ALL_LDFLAGS) $(RELAY_LDFLAGS) $(RELAY_LIBS)
+
+$(BUILD)/mailproxy-accept: $(ACCEPT_SRC:%.c=$(BUILD)/%.o)
+	$(call say,LD,$@)$(CC) -o $@ $^ $(ALL_LDFLAGS) $(RELAY_LDFLAGS)
 endif
 
 $(BUILD)/mailproxy-tls: $(TLS_SRC:%.c=$(BUILD)/%.o) $(BUILD)/tls-static.stamp
@@ -186,6 +194,7 @@ install: all
 	    $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSCONFDIR)/mailproxy
 	install -m 755 $(BUILD)/mailproxy $(DESTDIR)$(BINDIR)/mailproxy
 	install -m 755 $(BUILD)/mailproxy-relay $(DESTDIR)$(LIBEXECDIR)/mailproxy-relay
+	install -m 755 $(BUILD)/mailproxy-accept $(DESTDIR)$(LIBEXECDIR)/mailproxy-accept
 	$(if $(MUSL_CC),install -m 755 $(BUILD)/mailproxy-full $(DESTDIR)$(LIBEXECDIR)/mailproxy-full)
 	$(if $(wildcard cmd/mailproxy-tls.c),install -m 755 $(BUILD)/mailproxy-tls $(DESTDIR)$(LIBEXECDIR)/mailproxy-tls)
 	install -m 644 mailproxy.conf.5 $(DESTDIR)$(MANDIR)/man5/mailproxy.conf.5
@@ -223,10 +232,16 @@ $(BUILD)/bench:
 
 bench: all $(BENCH_BIN)
 	bench/run.sh $(abspath $(BUILD))
+	@if [ "$$(id -u)" = 0 ]; then bench/systemd.sh $(abspath $(BUILD)); \
+	else echo "make bench: the launcher rows (bench/systemd.sh) need root: left out"; fi
+
+# mailproxy under a real systemd, the inetds and tcpserver, beside nginx (root only)
+bench-systemd: all $(BENCH_BIN)
+	bench/systemd.sh $(abspath $(BUILD))
 
 clean:
 	rm -rf build build-san
 
-.PHONY: all unit deps check check-one demo install clean bench
+.PHONY: all unit deps check check-one demo install clean bench bench-systemd
 
 include tests/fuzz/Makefile.inc

@@ -4,7 +4,7 @@
 # loopback, in one interleaved run; prints the tables and the ratios.  `make bench` runs it.
 #   BENCH_QUICK=1   shorter runs, one round (under 2 minutes)
 #   BENCH_KEEP=1    keep the work directory (configs, logs, raw results)
-#   BENCH_ONLY="cycles greet auth stream idle"   a subset of the parts
+#   BENCH_ONLY="cycles greet auth stream idle btls"   a subset of the parts
 #   BENCH_HOLD=SECONDS   after the set-up, print the ports and wait (for perf or strace)
 #   BENCH_STREAM_MIB=N   MiB each way per stream (64): more for a finer CPU count
 # The whole run is bounded: a watchdog ends it after BENCH_LIMIT seconds (600, quick 120).
@@ -12,7 +12,8 @@ set -u
 BUILD=${1:?usage: bench/run.sh BUILD_DIR}
 BENCH=$BUILD/bench
 QUICK=${BENCH_QUICK:-0}
-ONLY=${BENCH_ONLY:-cycles greet auth stream idle}
+# btls (bench/backend_tls.sh, about 90 s) only in full runs, unless named
+ONLY=${BENCH_ONLY:-cycles greet auth stream idle$([ "$QUICK" = 1 ] || echo " btls")}
 MAILMOD=/usr/lib/nginx/modules/ngx_mail_module.so
 if [ "$QUICK" = 1 ]; then DUR=1; ROUNDS=1; SROUNDS=1; IDLE_NS="100 1000"; IDLE_TLS_NS=100; LIMIT=${BENCH_LIMIT:-120}
 else DUR=3; ROUNDS=2; SROUNDS=3; IDLE_NS="100 1000"; IDLE_TLS_NS="100 1000"; LIMIT=${BENCH_LIMIT:-600}; fi
@@ -474,6 +475,14 @@ s = c.wrap_socket(socket.create_connection(("127.0.0.1", int(sys.argv[1])), time
 		[[ "$res" == *", $nconn of $nconn resumed" ]] || echo "bench: $t resumed only: $res" >&2
 		printf '%-28s | %8s | %8s | %s\n' "$label" "$f" "$r" "$(ratio "$r" "$f")"
 	done
+fi
+# TLS to the backend: its own set-up with a real Dovecot (bench/backend_tls.sh)
+if [[ " $ONLY " == *" btls "* ]]; then
+	echo
+	BENCH_QUICK=$QUICK "$(dirname "$0")/backend_tls.sh" "$BUILD" >"$W/btls.txt" ||
+		echo "bench: bench/backend_tls.sh failed" >&2
+	cat "$W/btls.txt"
+	cat "$W/btls.txt" >>"$R"
 fi
 echo "run time: $((SECONDS - START)) s (bound: $LIMIT s)"
 echo

@@ -6,6 +6,11 @@
  * bytes until both sides are done. Exit: 0 ok or client-caused, 100
  * configuration, 111 system.
  *
+ * With -U it is the TLS client towards a backend instead (the handler's
+ * backend_tls.c starts it): the backend socket on fd 0, the plaintext on
+ * fd 1, the server's proxy_ssl_* settings, the name to check (-n) and
+ * whether to check (-V 1).
+ *
  * With -D it is the daemon instead (lib/tls/tlsd_daemon.c): socket-activated
  * on a unix socket (fd 3), it builds every TLS server's context once and
  * serves each session the handler hands it in a forked child.
@@ -40,11 +45,14 @@
 #include "tlsd.h"
 #include "tlsd_daemon.h"
 #include "tlsd_req.h"
+#include "tlsd_upstream.h"
 
 static void
 usage(void)
 {
 	fprintf(stderr, "usage: mailproxy-tls -c file -s index [-d digest] [-i id] [-C client] [-S server]\n"
+	    "       mailproxy-tls -U -c file -s index -n name -V 0|1 [-d digest] [-i id] [-C client]\n"
+	    "           [-S server] [-P upstream] [-l login]   (TLS to a backend)\n"
 	    "       mailproxy-tls -D -c file   (socket-activated daemon)\n");
 	exit(100);
 }
@@ -163,6 +171,84 @@ serve(const struct mp_server *srv, struct tls *tsrv)
 	return rc == 111 ? 111 : 0;
 }
 
+/* -U: handshake with the backend on fd 0, check its certificate, report
+ * on fd 1, then the I/O loop, as serve() does for a client. The exit status
+ * when not 0; a refused backend is 0: the handler answers the client and
+ * its status is the session's. */
+static int
+serve_upstream(const struct mp_server *srv, const char *name, bool verify)
+{
+	int64_t linger_ms = srv->timeout_ms;	/* SRV is gone once the session runs */
+	int64_t idle_ms = (srv->timeout_ms > srv->proxy_timeout_ms ? srv->timeout_ms :
+	    srv->proxy_timeout_ms) + 1000;
+	struct tlsd_upstream u;
+	struct tls *ctx = NULL;
+	struct report *r = NULL;
+	char err[1024];
+	long flen;
+	int rc = 0, v;
+
+	log_set_action("SSL handshaking to upstream");
+	if (tlsd_upstream_init(srv, verify, &u, err, sizeof err) == -1) {
+		log_msg(MP_LOG_ALERT, "%s", err);
+		return 100;
+	}
+	if (sandbox_enter(SANDBOX_TLS_HANDSHAKE) == -1) {
+		log_msg(MP_LOG_ALERT, "seccomp filter not installed (%d: %s)", errno, strerror(errno));
+		rc = 111;
+		goto done;
+	}
+	if (io_set_nonblock(0, 1) == -1 || io_set_nonblock(1, 1) == -1) {
+		log_msg(MP_LOG_ALERT, "fcntl() failed: %s", strerror(errno));
+		rc = 111;
+		goto done;
+	}
+	/* SNI with proxy_ssl_server_name; libtls sends none for an address (RFC 6066) */
+	if (tlsd_upstream_handshake(&u, 0, srv->ptls.server_name && name[0] != '\0' ? name : NULL,
+	    mp_now_ms() + srv->timeout_ms, &ctx, err, sizeof err) == -1) {
+		if (errno == ETIMEDOUT && strcmp(err, "timed out") == 0)
+			log_msg(MP_LOG_ERR, "upstream timed out (110: Connection timed out)");
+		else
+			log_msg(MP_LOG_ERR, "SSL_do_handshake() failed (%s)", err);
+		goto done;
+	}
+	if ((v = tlsd_upstream_verify(&u, srv, ctx, name, err, sizeof err)) != 0) {
+		log_msg(MP_LOG_ERR, "%s", err);
+		goto done;
+	}
+	if ((r = tlsd_pages(sizeof *r)) == NULL) {
+		log_msg(MP_LOG_ALERT, "mmap() failed: %s", strerror(errno));
+		rc = 111;
+		goto done;
+	}
+	snprintf(r->ti.protocol, sizeof r->ti.protocol, "%s", tls_conn_version(ctx));
+	snprintf(r->ti.cipher, sizeof r->ti.cipher, "%s", tls_conn_cipher(ctx));
+	flen = tlsd_report_write(&r->ti, r->frame, sizeof r->frame);
+	if (flen < 0 || io_write_all(1, r->frame, (size_t)flen, mp_now_ms() + srv->timeout_ms) == -1) {
+		log_msg(MP_LOG_ALERT, "passing the handshake report failed");
+		rc = 111;
+		goto done;
+	}
+	tlsd_pages_free(r, sizeof *r);
+	r = NULL;
+	tlsd_upstream_free(&u);
+	if (sandbox_enter(SANDBOX_TLS) == -1) {
+		log_msg(MP_LOG_ALERT, "seccomp filter not installed (%d: %s)", errno, strerror(errno));
+		rc = 111;
+		goto done;
+	}
+	log_set_action("proxying");
+	arena_release(&arena_global);
+	malloc_trim(0);
+	(void)tlsd_run(ctx, 0, 1, linger_ms, idle_ms);
+done:
+	if (r != NULL)
+		tlsd_pages_free(r, sizeof *r);
+	tlsd_upstream_free(&u);
+	tls_free(ctx);
+	return rc;
+}
+
 /* SRV's server context from CFG with its session tickets (SHARED: this
  * process serves many sessions, see tlsd_ticket.c); *TK lives as long as
  * the context. NULL with ERR. */
@@ -194,7 +280,19 @@ fail:
 	return NULL;
 }
 
-/* The daemon's state, for its children. */
+/* The daemon's settings: the configuration and each server's context and
+ * ticket keys (NULL for a server without a certificate), for its children.
+ * A reload builds a second set and keeps the one that works. */
+struct daemon_set {
+	struct mp_conf cf;
+	struct arena arena;		/* what cf points into (conf_load fills arena_global) */
+	struct tls **srv;
+	struct tlsd_tickets **tk;
+	unsigned char *ready;
+	size_t nready;
+};
+
+static struct daemon_set sets[2];
 static const struct mp_conf *dcf;
 static struct tls **dsrv;
 static struct tlsd_tickets **dtk;
@@ -272,16 +370,110 @@ listen_fd(void)
 	return 3;
 }
 
-/* -D: every server with a certificate gets its context now, in this process,
- * so that the children share it (and OpenSSL's start-up) with us. */
+static void
+set_free(struct daemon_set *ds)
+{
+	for (size_t i = 0; i < ds->cf.nservers; i++) {
+		if (ds->srv != NULL)
+			tls_free(ds->srv[i]);
+		if (ds->tk != NULL)
+			tlsd_tickets_free(ds->tk[i]);
+	}
+	free(ds->srv);
+	free(ds->tk);
+	free(ds->ready);
+	arena_release(&ds->arena);
+	memset(ds, 0, sizeof *ds);
+}
+
+/* Every server with a certificate gets its context, in this process, so that
+ * the children share it (and OpenSSL's start-up) with us. 0, or with ERR and
+ * DS freed 100 (the configuration, a certificate or a key) or 111 (memory). */
+static int
+set_load(struct daemon_set *ds, const char *path, char *err, size_t errlen)
+{
+	struct arena keep = arena_global;
+	size_t n;
+	int rc = 100;
+
+	memset(ds, 0, sizeof *ds);
+	arena_global = (struct arena){ 0 };
+	if (conf_load(&ds->cf, path, err, errlen) == -1) {
+		ds->arena = arena_global;
+		arena_global = keep;
+		goto fail;
+	}
+	ds->arena = arena_global;
+	arena_global = keep;
+	n = ds->cf.nservers ? ds->cf.nservers : 1;
+	ds->srv = calloc(n, sizeof *ds->srv);
+	ds->tk = calloc(n, sizeof *ds->tk);
+	ds->ready = calloc(n, 1);
+	if (ds->srv == NULL || ds->tk == NULL || ds->ready == NULL) {
+		snprintf(err, errlen, "out of memory");
+		rc = 111;
+		goto fail;
+	}
+	for (size_t i = 0; i < ds->cf.nservers; i++) {
+		const struct mp_server *srv = &ds->cf.servers[i];
+		struct tls_config *cfg;
+		char e[768];
+
+		if (srv->ssl.certificate.n == 0)
+			continue;
+		if (tlsd_config_build(srv, &cfg, e, sizeof e) == -1) {
+			snprintf(err, errlen, "%s", e);
+			goto fail;
+		}
+		ds->srv[i] = server_context(srv, cfg, true, &ds->tk[i], e, sizeof e);
+		/* the context holds the keys now, and its own reference to CFG */
+		tls_config_clear_keys(cfg);
+		tls_config_free(cfg);
+		if (ds->srv[i] == NULL) {
+			snprintf(err, errlen, "%s for the server in %s:%u", e, srv->file, srv->line);
+			goto fail;
+		}
+		ds->ready[i] = 1;
+		ds->nready++;
+	}
+	return 0;
+fail:
+	set_free(ds);
+	return rc;
+}
+
+static void
+set_use(const struct daemon_set *ds)
+{
+	dcf = &ds->cf;
+	dsrv = ds->srv;
+	dtk = ds->tk;
+}
+
+/* SIGHUP: the configuration, certificates and keys again, into the set not
+ * in use; it replaces the other only when every server's context could be
+ * built. */
+static int
+daemon_reload(const struct mp_conf **cf, const unsigned char **ready, char *err, size_t errlen)
+{
+	struct daemon_set *cur = dcf == &sets[0].cf ? &sets[0] : &sets[1];
+	struct daemon_set *next = cur == &sets[0] ? &sets[1] : &sets[0];
+
+	if (set_load(next, cur->cf.file, err, errlen) != 0)
+		return -1;
+	set_use(next);
+	set_free(cur);
+	malloc_trim(0);
+	*cf = &next->cf;
+	*ready = next->ready;
+	return 0;
+}
+
 static int
 run_daemon(const char *path)
 {
-	static struct mp_conf cf;
-	unsigned char *ready;
 	char err[1024];
-	size_t nready = 0;
-	int lfd = listen_fd();
+	int lfd = listen_fd(), rc;
 
 	if (lfd == -1) {
 		log_msg(MP_LOG_EMERG, "-D needs a listening socket from systemd (LISTEN_FDS=1)");
@@ -294,39 +486,15 @@ run_daemon(const char *path)
 		    (unsigned long)geteuid());
 		return 100;
 	}
-	if (conf_load(&cf, path, err, sizeof err) == -1) {
+	if ((rc = set_load(&sets[0], path, err, sizeof err)) != 0) {
 		log_msg(MP_LOG_EMERG, "%s", err);
-		return 100;
+		return rc;
 	}
-	dcf = &cf;
-	dsrv = calloc(cf.nservers ? cf.nservers : 1, sizeof *dsrv);
-	dtk = calloc(cf.nservers ? cf.nservers : 1, sizeof *dtk);
-	ready = calloc(cf.nservers ? cf.nservers : 1, 1);
-	if (dsrv == NULL || dtk == NULL || ready == NULL) {
-		log_msg(MP_LOG_EMERG, "out of memory");
-		return 111;
-	}
-	for (size_t i = 0; i < cf.nservers; i++) {
-		struct tls_config *cfg;
-
-		if (cf.servers[i].ssl.certificate.n == 0)
-			continue;
-		if (tlsd_config_build(&cf.servers[i], &cfg, err, sizeof err) == -1) {
-			log_msg(MP_LOG_EMERG, "%s", err);
-			return 100;
-		}
-		if ((dsrv[i] = server_context(&cf.servers[i], cfg, true, &dtk[i], err, sizeof err)) == NULL) {
-			log_msg(MP_LOG_EMERG, "%s for the server in %s:%u", err, cf.servers[i].file,
-			    cf.servers[i].line);
-			return 100;
-		}
-		tls_config_clear_keys(cfg);
-		ready[i] = 1;
-		nready++;
-	}
-	log_msg(MP_LOG_NOTICE, "serving the %zu TLS servers of %s", nready, path);
+	set_use(&sets[0]);
+	log_msg(MP_LOG_NOTICE, "serving the %zu TLS servers of %s", sets[0].nready, path);
 	malloc_trim(0);
-	return tlsd_daemon_run(lfd, &cf, ready, daemon_prefork, daemon_serve) == 0 ? 0 : 111;
+	return tlsd_daemon_run(lfd, dcf, sets[0].ready, daemon_prefork, daemon_serve,
+	    daemon_reload) == 0 ? 0 : 111;
 }
 
 int
@@ -334,7 +502,8 @@ main(int argc, char **argv)
 {
 	const char *path = NULL, *sid = NULL, *client = NULL, *server = NULL;
 	long idx = -1;
-	const char *digest = NULL;
+	const char *digest = NULL, *upstream = NULL, *name = NULL, *login = NULL;
+	bool up = false, verify = false;
 	struct mp_conf cf;
 	const struct mp_server *srv;
 	struct tls_config *cfg;
@@ -344,9 +513,14 @@ main(int argc, char **argv)
 	int ch, rc;
 	bool daemon = false;
 
-	while ((ch = getopt(argc, argv, "Dc:d:s:i:C:S:")) != -1) {
+	while ((ch = getopt(argc, argv, "DUc:d:s:i:C:S:P:l:n:V:")) != -1) {
 		switch (ch) {
 		case 'D': daemon = true; break;
+		case 'U': up = true; break;
+		case 'P': upstream = optarg; break;
+		case 'l': login = optarg; break;
+		case 'n': name = optarg; break;
+		case 'V': verify = strcmp(optarg, "1") == 0; break;
 		case 'd': digest = optarg; break;
 		case 'c': path = optarg; break;
 		case 's': idx = strtol(optarg, NULL, 10); break;
@@ -356,7 +530,7 @@ main(int argc, char **argv)
 		default: usage();
 		}
 	}
-	if (path == NULL || (idx < 0 && !daemon) || optind != argc)
+	if (path == NULL || (idx < 0 && !daemon) || optind != argc || (up && (daemon || name == NULL)))
 		usage();
 	signal(SIGPIPE, SIG_IGN);
 	log_init("mailproxy-tls");
@@ -387,6 +561,20 @@ main(int argc, char **argv)
 	}
 	srv = &cf.servers[idx];
 	log_conf_use(&cf, srv, false);
+	if (up) {
+		if (upstream != NULL) {
+			char t[sizeof ((struct tlsd_req *)0)->local];
+
+			tlsd_req_text(t, sizeof t, upstream, strlen(upstream));
+			log_set_upstream(t);
+		}
+		if (login != NULL)
+			log_set_login(login, strlen(login));	/* it escapes */
+		rc = serve_upstream(srv, name, verify);
+		close(1);
+		close(0);
+		return rc == 0 ? reap() : rc;
+	}
 
 	if (tlsd_config_build(srv, &cfg, err, sizeof err) == -1) {
 		log_msg(MP_LOG_ALERT, "%s", err);

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "backend_tls.h"
 #include "conf.h"
 #include "conn.h"
 #include "conn_opts.h"
@@ -21,6 +22,7 @@
 #include "log_conf.h"
 #include "proxy_proto.h"
 #include "sandbox.h"
+#include "sandbox_conf.h"
 #include "session.h"
 #include "units.h"
 #include "tls_start.h"
@@ -56,19 +58,36 @@ check_logs(const struct mp_log_target *t, size_t n)
 	return 0;
 }
 
-/* The handler's filter, allowing the exec of mailproxy-tls and the relay. */
+/* The handler's sandbox: Landlock rules for the file system (where the
+ * kernel has it; said once per connection where it does not), then the
+ * filter, allowing the exec of mailproxy-tls and the relay. Logs a failure. */
 static int
-sandbox_handler(void)
+sandbox_handler(const struct mp_conf *cf)
 {
 	static const char *const progs[] = { "mailproxy-tls", "mailproxy-relay" };
-	char path[PATH_MAX];
+	char path[2][PATH_MAX];
+	const char *pp[2];
 
-	for (size_t i = 0; i < sizeof progs / sizeof progs[0]; i++) {
-		libexec_path(progs[i], path, sizeof path);
-		if (sandbox_exec_allow(path) == -1)
-			return -1;
+	for (size_t i = 0; i < 2; i++) {
+		libexec_path(progs[i], path[i], sizeof path[i]);
+		if (sandbox_exec_allow(path[i]) == -1)
+			goto seccomp;
+		pp[i] = path[i];
 	}
-	return sandbox_enter(SANDBOX_HANDLER);
+	switch (sandbox_fs_conf(cf, pp, 2) == -1 ? -1 : sandbox_fs_enter()) {
+	case -1:
+		log_msg(MP_LOG_ALERT, "Landlock ruleset not installed (%d: %s)", errno, strerror(errno));
+		return -1;
+	case 0:
+		log_msg(MP_LOG_WARN, "Landlock not applied (%d: %s): the file system is "
+		    "bounded by the service's own settings only", errno, strerror(errno));
+		break;
+	}
+	if (sandbox_enter(SANDBOX_HANDLER) != -1)
+		return 0;
+seccomp:
+	log_msg(MP_LOG_ALERT, "seccomp filter not installed (%d: %s)", errno, strerror(errno));
+	return -1;
 }
 
 static bool
@@ -96,6 +115,10 @@ test_config(const struct mp_conf *cf, const char *path)
 			goto failed;
 		/* what libtls cannot do is said here, not ignored at run time */
 		if (uses_tls(cf, srv) && tls_check_server(srv, err, sizeof err) == -1) {
+			fprintf(stderr, "mailproxy: [emerg] %s\n", err);
+			goto failed;
+		}
+		if (backend_tls_check(srv, err, sizeof err) == -1) {
 			fprintf(stderr, "mailproxy: [emerg] %s\n", err);
 			goto failed;
 		}
@@ -174,10 +197,8 @@ take_connection(const struct mp_conf *cf, struct conn *conn, const char *path, c
 		log_msg(MP_LOG_WARN, "%s", err);
 	/* from here on the handler only talks, and executes no program but
 	 * these two: see lib/base/sandbox.c; without its filter it does not serve */
-	if (sandbox_handler() == -1) {
-		log_msg(MP_LOG_ALERT, "seccomp filter not installed (%d: %s)", errno, strerror(errno));
+	if (sandbox_handler(cf) == -1)
 		return NULL;
-	}
 	return ls;
 }
 

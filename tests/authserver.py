@@ -224,6 +224,10 @@ def respond(h):
         return (r + "\r\n").encode()
 
     b = backend_for("dead" if user == "deadbackend" else proto)
+    # --route URI=HOST:PORT: the request's URI chooses the backend (one auth server
+    # for several server{} blocks, each with its own auth_http URI)
+    if h.get(":uri") in opts.routes:
+        b = tuple(opts.routes[h[":uri"]].rsplit(":", 1))
     if b is None:
         return (ok_head + "Auth-Status: No backend for %s\r\n\r\n" % proto).encode()
     host, port = b
@@ -239,6 +243,7 @@ def respond(h):
         lines += ["Auth-User: " + u0, "Auth-Pass: " + p0]
     elif method in ("cram-md5", "apop", "external") and user != "nopass":
         lines += ["Auth-Pass: " + real]
+    lines += [x.split("=", 1)[1] for x in opts.reply_header if x.split("=", 1)[0] == user]
     return (ok_head + "".join(l + "\r\n" for l in lines) + "\r\n").encode()
 
 
@@ -260,6 +265,8 @@ class Handler(socketserver.StreamRequestHandler):
             with log_lock, open(opts.log, "ab") as f:
                 f.write(head)
         h = {}
+        first = head.decode("latin-1").split("\r\n")[0].split(" ")
+        h[":uri"] = first[1] if len(first) > 1 else ""
         for line in head.decode("latin-1").split("\r\n")[1:]:
             if ":" in line:
                 k, v = line.split(":", 1)
@@ -295,12 +302,17 @@ def main():
     ap.add_argument("--log", help="append every request's raw header block here")
     ap.add_argument("--wait", type=int, default=0, help="Auth-Wait on a wrong password")
     ap.add_argument("--slow", type=float, default=3.0, help="delay for the user 'slow'")
+    ap.add_argument("--reply-header", action="append", default=[], metavar="USER=HEADER",
+                    help="add 'HEADER' (\"Name: value\") to USER's OK replies")
     ap.add_argument("--pidfile")
+    ap.add_argument("--route", action="append", default=[],
+                    help="URI=HOST:PORT: the backend for requests to URI (repeatable)")
     opts = ap.parse_args()
     opts.backends = {}
     for b in opts.backend:
         proto, _, addr = b.rpartition("=")
         opts.backends[proto] = addr
+    opts.routes = dict(r.split("=", 1) for r in opts.route)
 
     if opts.listen.startswith("unix:"):
         path = opts.listen[5:]

@@ -17,7 +17,8 @@ PKGS="build-essential musl-tools libcurl4-openssl-dev libtls-dev libssl-dev libc
       dovecot-imapd dovecot-pop3d nginx libnginx-mod-mail postfix
       dovecot-managesieved sieve-connect
       systemd iproute2 procps xinetd dnsmasq-base
-      libbsd0 libevent-2.1-7 libsystemd0 libtirpc3 libwrap0"
+      libbsd0 libevent-2.1-7 libsystemd0 libtirpc3 libwrap0
+      debhelper dpkg-dev fakeroot lintian"
 
 if ! command -v dpkg-query >/dev/null 2>&1 || ! command -v apt-get >/dev/null 2>&1; then
 	echo "deps.sh: not a Debian system; install the equivalents of:" $PKGS >&2

@@ -87,6 +87,8 @@ teardown_file() { mp_cleanup; }
 	    paths timers slices; do
 		printf '[Unit]\nDescription=stand-in\n' >"$STAGE/etc/systemd/system/$t.target"
 	done
+	# and the system's own commands they run (ExecReload=/bin/kill)
+	install -D /bin/kill "$STAGE/bin/kill"
 	units=()
 	for f in "$STAGE"/usr/lib/systemd/system/*; do
 		units+=("/usr/lib/systemd/system/${f##*/}")

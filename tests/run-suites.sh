@@ -12,7 +12,7 @@ rc=${PIPESTATUS[0]}
 # the TLS suites once more, every session through a mailproxy-tls daemon (tls_daemon.bats)
 t=$(dirname "$0")
 MP_TLS_DAEMON=1 MAILPROXY_BUILD=$build bats --print-output-on-failure "$t/tls.bats" \
-	"$t/tls_pop3_smtp.bats" "$t/proxy_v2_tls.bats" "$t/tls_resume.bats" | tee -a "$log"
+	"$t/tls_pop3_smtp.bats" "$t/proxy_v2_tls.bats" "$t/tls_resume.bats" "$t/backend_tls.bats" | tee -a "$log"
 [ "${PIPESTATUS[0]}" = 0 ] || rc=1
 skipped=$(grep -cE '^ok [0-9]+ .*# skip' "$log")
 passed=$(( $(grep -cE '^ok [0-9]+' "$log") - skipped ))

@@ -9,7 +9,10 @@
 # buffers, keepalive timers, v6only); a full IMAP login over TCP and a unix socket; no
 # failed instance afterwards; an IMAPS session served by a child of the TLS daemon that
 # mailproxy-tls.socket starts, and a restart of the daemon that leaves a live session alone
-# (KillMode=process).  Root only: skipped loudly otherwise (MP_NO_SKIP=1 fails).
+# (KillMode=process); systemctl reload (Type=notify, SIGHUP): a certificate replaced on disk
+# served to the next client while a session from before goes on, STATUS= with the live
+# sessions, a failed reload that keeps the old settings and says why; and that no program
+# links libsystemd.  Root only: skipped loudly otherwise (MP_NO_SKIP=1 fails).
 
 bats_require_minimum_version 1.5.0
 load lib/common
@@ -23,7 +26,7 @@ setup_file() {
 	# may clone it under /tmp).
 	SD_STAGE=$(mktemp -d /var/lib/mailproxy-test.XXXXXX)
 	chmod 755 "$SD_STAGE"
-	for b in mailproxy mailproxy-relay mailproxy-tls; do
+	for b in mailproxy mailproxy-relay mailproxy-tls mailproxy-accept; do
 		[ ! -x "$MAILPROXY_BUILD/$b" ] || cp "$MAILPROXY_BUILD/$b" "$SD_STAGE/"
 	done
 	MAILPROXY_BUILD=$SD_STAGE
@@ -33,7 +36,7 @@ setup_file() {
 	TMPDIR=$SD_STAGE/test-tmp mp_init
 	dovecot_start
 	authserver_start
-	read -r P4 P6 P6B PS < <(free_ports 4)
+	read -r P4 P6 P6B PS PA < <(free_ports 5)
 	S=$T/sd
 	mkdir -p "$S"
 	chmod 755 "$S"
@@ -81,7 +84,7 @@ EOF
 		SD_MADE_USER=1
 		systemd-sysusers "$MP_TESTS/../units/mailproxy.sysusers"
 	fi
-	export P4 P6 P6B PS S PKI SD_MADE_USER
+	export P4 P6 P6B PS PA S PKI SD_MADE_USER
 }
 
 teardown_file() {
@@ -298,7 +301,7 @@ EOF
 	[[ "$output" == *"local=127.0.0.1:$P4 "* ]]
 	[[ "$output" == *" listening=0 rcvbuf=80000 sndbuf=196608 keepalive=1 keepidle=300 keepintvl=30 keepcnt=4 "* ]]
 	[[ "$output" == *"remote_addr=127.0.0.1" ]]
-	# the static user mailproxy (DynamicUser= takes it), which the TLS daemon runs as too
+	# the static user mailproxy, which the TLS daemon runs as too
 	[[ "$output" == *" uid=$(getent passwd mailproxy | cut -d: -f3) "* ]]
 	run probe ::1 "$P6"
 	echo "$output"
@@ -390,6 +393,39 @@ EOF
 	no_failed_instances
 }
 
+@test "under mailproxy@.service the handler's Landlock ruleset holds: a file outside it cannot be opened" {
+	# The unit has no mount namespace: Landlock keeps the file system (units/README).  A
+	# stand-in for the relay (tests/lib/llprobe.c), executed by the handler after the
+	# login as the relay would be, opens files in the handler's domain and tells the
+	# client what each open returned; a filter in the unit that refused landlock_*(2)
+	# would leave the handler without its ruleset, and the file would be read (0).
+	units
+	mkdir -p "$S/llbin" "$SD_STAGE/secret"
+	cp "$MAILPROXY_BUILD/mailproxy" "$S/llbin/"
+	[ ! -x "$MAILPROXY_BUILD/mailproxy-full" ] || cp "$MAILPROXY_BUILD/mailproxy-full" "$S/llbin/"
+	if command -v musl-gcc >/dev/null; then cc=musl-gcc; else cc=cc; fi
+	"$cc" -static -O2 -Wall -Werror -o "$S/llbin/mailproxy-relay" "$MP_TESTS/lib/llprobe.c"
+	chmod 755 "$S/llbin" "$SD_STAGE/secret"
+	echo "not for the handler" >"$SD_STAGE/secret/key.txt"
+	chmod 644 "$SD_STAGE/secret/key.txt"
+	cat >"$S/units/mailproxy@.service.d/60-llprobe.conf" <<EOF
+[Service]
+ExecStart=
+ExecStart=$S/llbin/mailproxy -c $S/mailproxy.conf
+Environment="LL_PROBE=r:$SD_STAGE/secret/key.txt r:/etc/passwd r:$S/mailproxy.conf c:$S/made.txt"
+EOF
+	boot
+	out=$(wire -t 10 "$P4" '<* OK' '>a LOGIN alice alicepass\r\n' '.' | sed 's/\\r\\n/\n/g')
+	echo "$out"
+	grep -q '^probe pid ' <<<"$out"
+	grep -qx "r:$SD_STAGE/secret/key.txt=13" <<<"$out"
+	grep -qx "r:/etc/passwd=0" <<<"$out"
+	grep -qx "r:$S/mailproxy.conf=0" <<<"$out"
+	grep -Eqx "c:$S/made.txt=(1|13)" <<<"$out"
+	[ ! -e "$S/made.txt" ]
+	no_failed_instances
+}
+
 @test "a client that resets at once leaves no failed instance" {
 	units
 	boot
@@ -425,7 +461,7 @@ EOF
 	[ "${#lines[@]}" = 2 ]
 	ctl systemctl is-active -q mailproxy-tls.service
 	pid=$(ctl systemctl show -p MainPID --value mailproxy-tls.service)
-	# the static user, which DynamicUser= takes when it exists: the handlers' uid too
+	# the static user: the handlers' uid too
 	uid=$(getent passwd mailproxy | cut -d: -f3)
 	[ "$(ctl awk '/^Uid:/ { print $2 }' "/proc/$pid/status")" = "$uid" ]
 	# not dumpable: its /proc files belong to root, not to the uid the handlers share
@@ -488,4 +524,242 @@ EOF
 	[ "${#lines[@]}" = 2 ]
 	[ "$(grep -c 'serving the 1 TLS servers of ' "$S/tlsd-stderr.log")" = 2 ]
 	no_failed_instances
+}
+
+# served_fp PORT: log in over IMAPS (verified against the test CA) and print the SHA-256
+# of the certificate the server sent
+served_fp() {
+	python3 - "$1" "$PKI/ca.crt" <<'EOF'
+import hashlib, imaplib, ssl, sys
+ctx = ssl.create_default_context(cafile=sys.argv[2])
+m = imaplib.IMAP4_SSL("127.0.0.1", int(sys.argv[1]), ssl_context=ctx, timeout=10)
+assert m.login("alice", "alicepass")[0] == "OK"
+print(hashlib.sha256(m.sock.getpeercert(True)).hexdigest())
+m.logout()
+EOF
+}
+
+# file_fp CERT: the SHA-256 of a PEM certificate's DER form
+file_fp() { openssl x509 -in "$1" -outform DER | sha256sum | cut -d' ' -f1; }
+
+# serve_cert NAME: the server's ssl_certificate and key become the test PKI's NAME.crt and
+# NAME.key (both "server" and "ecserver" are for mail.test, from the same CA)
+serve_cert() {
+	[ -e "$PKI/orig-server.crt" ] || cp -p "$PKI/server.crt" "$PKI/orig-server.crt"
+	[ -e "$PKI/orig-server.key" ] || cp -p "$PKI/server.key" "$PKI/orig-server.key"
+	cp "$PKI/$1.crt" "$PKI/server.crt.new"
+	cp "$PKI/$1.key" "$PKI/server.key.new"
+	mv "$PKI/server.crt.new" "$PKI/server.crt"
+	mv "$PKI/server.key.new" "$PKI/server.key"
+}
+
+# sd_status_has TEXT: systemctl status of the daemon shows TEXT within 2 s
+sd_status_has() {
+	for ((i = 0; i < 100; i++)); do
+		ctl systemctl status --no-pager mailproxy-tls.service 2>&1 | grep -qF "$1" && return 0
+		sleep 0.02
+	done
+	ctl systemctl status --no-pager mailproxy-tls.service 2>&1 || true
+	return 1
+}
+
+@test "systemctl reload: the next TLS client gets the certificate replaced on disk, a live session goes on" {
+	serve_cert orig-server
+	units
+	boot
+	old_fp=$(file_fp "$PKI/orig-server.crt")
+	new_fp=$(file_fp "$PKI/ecserver.crt")
+	[ "$old_fp" != "$new_fp" ]
+	python3 - "$PS" "$PKI/ca.crt" "$BATS_TEST_TMPDIR/go" >"$BATS_TEST_TMPDIR/client.out" 2>&1 <<'EOF' &
+import hashlib, imaplib, os, ssl, sys, time
+ctx = ssl.create_default_context(cafile=sys.argv[2])
+m = imaplib.IMAP4_SSL("127.0.0.1", int(sys.argv[1]), ssl_context=ctx, timeout=10)
+assert m.login("alice", "alicepass")[0] == "OK"
+print("logged in", hashlib.sha256(m.sock.getpeercert(True)).hexdigest(), flush=True)
+# until the reload is done (a file, not a fifo: a failed test must not leave this blocked)
+deadline = time.monotonic() + 30
+while not os.path.exists(sys.argv[3]) and time.monotonic() < deadline:
+    time.sleep(0.02)
+typ, data = m.select("INBOX")
+assert typ == "OK" and data == [b"2"], (typ, data)
+m.logout()
+print("same session after the reload: ok", flush=True)
+EOF
+	client=$!
+	for ((i = 0; i < 250; i++)); do
+		grep -q 'logged in' "$BATS_TEST_TMPDIR/client.out" && break
+		sleep 0.02
+	done
+	cat "$BATS_TEST_TMPDIR/client.out"
+	grep -qx "logged in $old_fp" "$BATS_TEST_TMPDIR/client.out"
+	pid=$(ctl systemctl show -p MainPID --value mailproxy-tls.service)
+	[ "$pid" -gt 0 ]
+	# Type=notify: STATUS= shows the live session
+	sd_status_has "Status: \"TLS servers: 1, live sessions: 1\""
+	# libsystemd is the daemon's: it maps it, the per-session programs do not link it
+	ctl grep -q 'libsystemd\.so\.0' "/proc/$pid/maps"
+	serve_cert ecserver
+	ctl systemctl log-level debug
+	ctl systemctl reload mailproxy-tls.service
+	# at once, no wait: a connection made after the reload was asked for gets the new
+	# certificate
+	[ "$(served_fp "$PS")" = "$new_fp" ]
+	[ "$(ctl systemctl show -p MainPID --value mailproxy-tls.service)" = "$pid" ]
+	grep 'reloaded .*mailproxy.conf: new sessions get its settings, the 1 live ones keep theirs' \
+		"$S/tlsd-stderr.log"
+	echo go >"$BATS_TEST_TMPDIR/go"
+	wait "$client"
+	cat "$BATS_TEST_TMPDIR/client.out"
+	grep -q 'same session after the reload: ok' "$BATS_TEST_TMPDIR/client.out"
+	sd_status_has "Status: \"TLS servers: 1, live sessions: 0\""
+	# systemd heard RELOADING=1 and READY=1 from the daemon (its debug log shows them)
+	grep -E 'mailproxy-tls.service: Got notification message from PID [0-9]+ \(RELOADING=1, MONOTONIC_USEC=[0-9]+, STATUS=reloading ' "$S/state/console.log"
+	grep -E 'mailproxy-tls.service: Got notification message from PID [0-9]+ \(READY=1, STATUS=TLS servers: 1, live sessions: 1\)' "$S/state/console.log"
+	[ "$(ctl systemctl show -p ActiveState --value mailproxy-tls.service)" = active ]
+	serve_cert orig-server
+	no_failed_instances
+}
+
+@test "a reload that fails keeps the old certificate and configuration, and says why" {
+	serve_cert orig-server
+	units
+	boot
+	old_fp=$(file_fp "$PKI/orig-server.crt")
+	[ "$(served_fp "$PS")" = "$old_fp" ]
+	pid=$(ctl systemctl show -p MainPID --value mailproxy-tls.service)
+	# a key that is not the certificate's
+	cp "$PKI/ecserver.key" "$PKI/server.key"
+	ctl systemctl reload mailproxy-tls.service
+	[ "$(served_fp "$PS")" = "$old_fp" ]
+	grep -E 'reload failed, the previous settings stay in use: .*private/public key mismatch' "$S/tlsd-stderr.log"
+	sd_status_has "the last reload failed, the previous settings stay: "
+	[ "$(ctl systemctl show -p MainPID --value mailproxy-tls.service)" = "$pid" ]
+	# an unreadable certificate
+	cp "$PKI/orig-server.key" "$PKI/server.key"
+	mv "$PKI/server.crt" "$PKI/server.crt.away"
+	ctl systemctl reload mailproxy-tls.service
+	[ "$(served_fp "$PS")" = "$old_fp" ]
+	[ "$(grep -c 'reload failed, the previous settings stay in use' "$S/tlsd-stderr.log")" = 2 ]
+	mv "$PKI/server.crt.away" "$PKI/server.crt"
+	# a configuration with a syntax error: the daemon keeps the one it has, and the
+	# handlers, which read the broken file, serve nothing (as for any broken edit)
+	cp "$S/mailproxy.conf" "$BATS_TEST_TMPDIR/good.conf"
+	echo 'bogus_directive on;' >>"$S/mailproxy.conf"
+	ctl systemctl reload mailproxy-tls.service
+	for ((i = 0; i < 100; i++)); do
+		[ "$(grep -c 'reload failed, the previous settings stay in use' "$S/tlsd-stderr.log")" = 3 ] && break
+		sleep 0.02
+	done
+	grep 'reload failed, the previous settings stay in use: .*bogus_directive' "$S/tlsd-stderr.log"
+	# the reason quotes the file, and a newline in it does not become a variable of its own
+	# in the message to systemd (here one that would replace the status line)
+	cp "$BATS_TEST_TMPDIR/good.conf" "$S/mailproxy.conf"
+	printf '"bogus\nSTATUS=forged" on;\n' >>"$S/mailproxy.conf"
+	ctl systemctl reload mailproxy-tls.service
+	sd_status_has 'the previous settings stay: unknown directive "bogus?STATUS=forged"'
+	cp "$BATS_TEST_TMPDIR/good.conf" "$S/mailproxy.conf"
+	# fixed: the next reload takes, and the status line forgets the failure
+	ctl systemctl reload mailproxy-tls.service
+	[ "$(served_fp "$PS")" = "$old_fp" ]
+	sd_status_has "Status: \"TLS servers: 1, live sessions: 0\""
+	run ! sd_status_has "reload failed"
+	[ "$(ctl systemctl show -p MainPID --value mailproxy-tls.service)" = "$pid" ]
+	[ "$(ctl systemctl show -p ActiveState --value mailproxy-tls.service)" = active ]
+}
+
+@test "the per-connection programs do not link libsystemd; the daemon loads it" {
+	for b in mailproxy mailproxy-relay mailproxy-tls mailproxy-full; do
+		[ -e "$MAILPROXY_BUILD/$b" ] || continue
+		echo "$b"
+		readelf -d "$MAILPROXY_BUILD/$b" | grep NEEDED || true	# none: static
+		[ -z "$(readelf -d "$MAILPROXY_BUILD/$b" | grep libsystemd)" ]
+		[ -z "$(ldd "$MAILPROXY_BUILD/$b" 2>&1 | grep libsystemd)" ]
+	done
+	# the only way in: dlopen of libsystemd.so.0, by the daemon
+	strings "$MAILPROXY_BUILD/mailproxy-tls" | grep -qx 'libsystemd.so.0'
+}
+
+@test "high-rate mode: mailproxy-accept@.service on an Accept=no socket serves logins, holds -s per address, and a killed launcher takes its sessions and comes back" {
+	units
+	[ -x "$MAILPROXY_BUILD/mailproxy-accept" ] || { echo "no $MAILPROXY_BUILD/mailproxy-accept" >&2; return 1; }
+	cat >"$S/accept.conf" <<EOF
+mail {
+    server_name mail.test;
+    auth_http 127.0.0.1:$AUTHPORT/auth;
+    server {
+        listen 127.0.0.1:$PA;
+        protocol imap;
+    }
+}
+EOF
+	chmod 644 "$S/accept.conf"
+	sed -e "s|^ListenStream=.*|ListenStream=127.0.0.1:$PA|" -e 's/^Accept=yes/Accept=no/' \
+		"$MP_TESTS/../units/mailproxy@imap.socket" >"$S/units/mailproxy-accept@hr.socket"
+	mkdir -p "$S/units/mailproxy-accept@.service.d"
+	: >"$S/accept-stderr.log"
+	cat >"$S/units/mailproxy-accept@.service.d/40-test.conf" <<EOF
+[Service]
+ExecStart=
+ExecStart=$MAILPROXY_BUILD/mailproxy-accept -c 8 -s 2 $MAILPROXY_BUILD/mailproxy -c $S/accept.conf
+StandardError=append:$S/accept-stderr.log
+Environment=ASAN_OPTIONS=detect_leaks=0
+EOF
+	printf 'Wants=mailproxy-accept@hr.socket\nAfter=mailproxy-accept@hr.socket\n' >>"$S/units/mptest.target"
+	boot
+	run ! ctl systemctl is-active -q mailproxy-accept@hr.service	# started by the first client
+	python3 - "$PA" <<'EOF'
+import imaplib, socket, sys, time
+port = int(sys.argv[1])
+m = imaplib.IMAP4("127.0.0.1", port, timeout=10)
+assert m.login("alice", "alicepass")[0] == "OK"
+assert m.select("INBOX") == ("OK", [b"2"])
+m.logout()
+def greet():
+    s = socket.create_connection(("127.0.0.1", port), timeout=10)
+    return s, s.recv(100)
+held = [greet(), greet()]
+assert all(g.startswith(b"* OK") for _, g in held), held
+third, g = greet()                      # -s 2: closed at once, no greeting
+assert g == b"", g
+held[0][0].close()
+for _ in range(100):                    # the first session's handler exits and is reaped
+    time.sleep(0.05)
+    s, g = greet()
+    if g.startswith(b"* OK"):
+        break
+else:
+    raise SystemExit("no greeting after a held session closed")
+print("logins and the per-address limit ok")
+EOF
+	grep -q 'too many connections from one address (-s)' "$S/accept-stderr.log"
+	# a session held while the launcher is killed goes with it
+	old=$(ctl systemctl show -p MainPID --value mailproxy-accept@hr.service)
+	[ "$old" -gt 1 ]
+	coproc HELD { python3 -c '
+import socket, sys
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=20)
+print(s.recv(100).decode().strip(), flush=True)
+sys.stdin.readline()
+print("after kill: %r" % s.recv(100), flush=True)' "$PA"; }
+	read -r -u "${HELD[0]}" line
+	[[ "$line" == "* OK"* ]]
+	[ "$(ctl pgrep -c -x mailproxy)" -ge 1 ]
+	ctl systemctl kill -s KILL --kill-who=main mailproxy-accept@hr.service
+	echo >&"${HELD[1]}"
+	read -r -u "${HELD[0]}" line
+	echo "$line"
+	[ "$line" = "after kill: b''" ]
+	for ((i = 0; i < 100; i++)); do
+		new=$(ctl systemctl show -p MainPID --value mailproxy-accept@hr.service)
+		case $new in 0 | "$old") sleep 0.05 ;; *) break ;; esac
+	done
+	[ "$new" != 0 ]
+	[ "$new" != "$old" ]
+	run ctl pgrep -x 'mailproxy(-relay)?'
+	[ "$status" = 1 ]	# no handler or session left of the killed launcher
+	python3 -c '
+import imaplib, sys
+m = imaplib.IMAP4("127.0.0.1", int(sys.argv[1]), timeout=10)
+assert m.login("alice", "alicepass")[0] == "OK"
+m.logout()' "$PA"
 }

@@ -60,7 +60,7 @@ teardown() { check_sanitizers; }
 	[[ "$output" == 'mailproxy-tls systemd-socket-activate '* ]]
 	run tls_wire "$(port implicit)" '<\r\n' '>a LOGIN alice alicepass\r\n' '<a OK' '<\r\n'
 	[[ "$output" == '* OK IMAP4 ready\r\na OK '* ]]
-	grep -q 'the mailproxy-tls daemon at .* declined (the daemon read another version of .*proxy.conf: restart it): starting mailproxy-tls' "$(errlog)"
+	grep -q 'the mailproxy-tls daemon at .* declined (the daemon read another version of .*proxy.conf: reload it): starting mailproxy-tls' "$(errlog)"
 	sed -i '$d' "$T/mp/proxy.conf"
 	run python3 "$MP_TESTS/lib/served_by.py" --tls --parent "$(port implicit)"
 	[[ "$output" == 'mailproxy-tls mailproxy-tls -D -c '* ]]

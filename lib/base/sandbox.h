@@ -47,4 +47,24 @@ int sandbox_program(enum sandbox_phase phase, const void **insns, unsigned *n,
 /* A short word for the log: "seccomp", "off (sanitizer build)", ... */
 const char *sandbox_mode(void);
 
+/* Landlock (sandbox_fs.c): what the handler, and what it executes, may open;
+ * the handler's rules come from its configuration (lib/conf/sandbox_conf.h). */
+#define SANDBOX_FS_READ		1u	/* read files and list directories beneath */
+#define SANDBOX_FS_EXEC		2u	/* execute files beneath */
+#define SANDBOX_FS_WRITE	4u	/* write existing files beneath (no create) */
+
+/* The kernel's Landlock ABI version, or -1 with errno (none here). */
+int sandbox_fs_abi(void);
+
+/* PATH (a file, or a directory and all beneath it) may be opened as HOW says.
+ * A PATH that is not there is no error: nothing may open it later. 0, or -1
+ * with errno. Past 128 distinct paths sandbox_fs_enter applies none. */
+int sandbox_fs_allow(const char *path, unsigned how);
+
+/* Restricts this process and its future children to the rules given:
+ * the ABI version (>= 1) on; 0 not applied, nothing changed, and errno says
+ * why: ENOSYS or EOPNOTSUPP (no Landlock in this kernel), EPERM (its calls
+ * are filtered), E2BIG (too many paths); -1 with errno. */
+int sandbox_fs_enter(void);
+
 #endif

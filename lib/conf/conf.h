@@ -36,6 +36,8 @@ enum mp_proto { MP_PROTO_NONE = 0, MP_PROTO_IMAP, MP_PROTO_POP3, MP_PROTO_SMTP,
 
 enum mp_starttls { MP_STARTTLS_OFF = 0, MP_STARTTLS_ON, MP_STARTTLS_ONLY };
 enum mp_verify { MP_VERIFY_OFF = 0, MP_VERIFY_ON, MP_VERIFY_OPTIONAL, MP_VERIFY_OPTIONAL_NO_CA };
+/* proxy_ssl: TLS to the backend */
+enum mp_proxy_ssl { MP_PROXY_SSL_OFF = 0, MP_PROXY_SSL_ON, MP_PROXY_SSL_STARTTLS };
 
 struct mp_strlist {
 	size_t n;
@@ -131,6 +133,7 @@ struct mp_server {
 	size_t nauth_http_headers;
 	bool auth_http_pass_client_cert;
 	int64_t auth_http_timeout_ms;	/* default 60s */
+	bool auth_http_pass_session_id;	/* Auth-Session-Id; default off */
 
 	/* proxy */
 	bool proxy;
@@ -140,11 +143,13 @@ struct mp_server {
 	bool proxy_smtp_auth;
 	int64_t proxy_timeout_ms;	/* default 24h */
 	bool xclient;			/* default on */
+	bool proxy_client_id;		/* IMAP ID, POP3 XCLIENT, PROXY v2 UNIQUE_ID; default off */
 
 	/* imap, pop3, smtp */
 	unsigned imap_auth;		/* default MP_AUTH_PLAIN */
 	struct mp_strlist imap_capabilities;	/* default IMAP4 IMAP4rev1 UIDPLUS */
 	size_t imap_client_buffer;	/* default 4096 */
+	bool imap_id;			/* ID before login (RFC 2971); default off */
 	unsigned pop3_auth;		/* default MP_AUTH_PLAIN */
 	struct mp_strlist pop3_capabilities;	/* default TOP USER UIDL */
 	unsigned smtp_auth;		/* default PLAIN|LOGIN */
@@ -156,6 +161,19 @@ struct mp_server {
 	size_t sieve_client_buffer;	/* default 4096 */
 
 	struct mp_ssl ssl;
+
+	/* TLS to the backend: nginx stream's proxy_ssl_* names (backend_tls.h) */
+	struct mp_proxy_tls {
+		int mode;			/* enum mp_proxy_ssl; default off */
+		bool verify;			/* default on (nginx: off) */
+		const char *trusted_certificate;	/* NULL: the system's CA store */
+		const char *name;		/* NULL: the Auth-Server address */
+		bool server_name;		/* send SNI; default off */
+		const char *certificate, *certificate_key;	/* a client certificate, or NULL */
+		unsigned protocols;		/* bits as mp_ssl's; default TLSv1.2 TLSv1.3 */
+		const char *ciphers;		/* default "DEFAULT" */
+		int verify_depth;		/* default 1 */
+	} ptls;
 
 	/* realip */
 	struct mp_cidr *real_ip_from;

@@ -288,6 +288,10 @@ static const struct conf_name verify[] = {
 static const struct conf_name starttls[] = {
 	{ "off", MP_STARTTLS_OFF }, { "on", MP_STARTTLS_ON }, { "only", MP_STARTTLS_ONLY }, { NULL, 0 }
 };
+static const struct conf_name proxy_ssl[] = {
+	{ "off", MP_PROXY_SSL_OFF }, { "on", MP_PROXY_SSL_ON }, { "starttls", MP_PROXY_SSL_STARTTLS },
+	{ NULL, 0 }
+};
 static const int marker = 1;	/* post of: a time in seconds; a main directive that may repeat */
 
 #define M CTX_MAIN
@@ -351,6 +355,7 @@ const struct conf_dir conf_dirs[] = {
 	    nauth_http_headers),
 	F("auth_http_pass_client_cert", MS | ARG_FLAG, set_flag, auth_http_pass_client_cert, NULL),
 	F("auth_http_timeout", MS | T1, set_time, auth_http_timeout_ms, NULL),
+	F("auth_http_pass_session_id", MS | ARG_FLAG, set_flag, auth_http_pass_session_id, NULL),
 
 	/* ngx_mail_proxy_module */
 	F("proxy", MS | ARG_FLAG, set_flag, proxy, NULL),
@@ -360,11 +365,23 @@ const struct conf_dir conf_dirs[] = {
 	F("proxy_smtp_auth", MS | ARG_FLAG, set_flag, proxy_smtp_auth, NULL),
 	F("proxy_timeout", MS | T1, set_time, proxy_timeout_ms, NULL),
 	F("xclient", MS | ARG_FLAG, set_flag, xclient, NULL),
+	F("proxy_client_id", MS | ARG_FLAG, set_flag, proxy_client_id, NULL),
+	F("proxy_ssl", MS | T1, conf_set_enum, ptls.mode, proxy_ssl),
+	F("proxy_ssl_verify", MS | ARG_FLAG, set_flag, ptls.verify, NULL),
+	F("proxy_ssl_trusted_certificate", MS | T1, conf_set_ssl_path, ptls.trusted_certificate, NULL),
+	F("proxy_ssl_name", MS | T1, conf_set_str, ptls.name, NULL),
+	F("proxy_ssl_server_name", MS | ARG_FLAG, set_flag, ptls.server_name, NULL),
+	F("proxy_ssl_certificate", MS | T1, conf_set_ssl_path, ptls.certificate, NULL),
+	F("proxy_ssl_certificate_key", MS | T1, conf_set_ssl_path, ptls.certificate_key, NULL),
+	F("proxy_ssl_protocols", MS | ARG_1MORE, set_bitmask, ptls.protocols, ssl_protocols),
+	F("proxy_ssl_ciphers", MS | T1, conf_set_str, ptls.ciphers, NULL),
+	F("proxy_ssl_verify_depth", MS | T1, set_num, ptls.verify_depth, NULL),
 
 	/* ngx_mail_imap_module, ngx_mail_pop3_module, ngx_mail_smtp_module */
 	F("imap_auth", MS | ARG_1MORE, set_bitmask, imap_auth, imap_auth),
 	F("imap_capabilities", MS | ARG_1MORE, set_list, imap_capabilities, NULL),
 	F("imap_client_buffer", MS | T1, set_size, imap_client_buffer, NULL),
+	F("imap_id", MS | ARG_FLAG, set_flag, imap_id, NULL),
 	F("pop3_auth", MS | ARG_1MORE, set_bitmask, pop3_auth, pop3_auth),
 	F("pop3_capabilities", MS | ARG_1MORE, set_list, pop3_capabilities, NULL),
 	F("smtp_auth", MS | ARG_1MORE, set_bitmask, smtp_auth, smtp_auth),
@@ -475,4 +492,8 @@ conf_srv_defaults(struct mp_server *s)
 	s->ssl.session_tickets = true;
 	s->ssl.session_timeout_ms = 300000;
 	s->ssl.verify_depth = 1;
+	s->ptls.verify = true;
+	s->ptls.protocols = 16 | 32;
+	s->ptls.ciphers = "DEFAULT";
+	s->ptls.verify_depth = 1;
 }

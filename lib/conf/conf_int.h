@@ -49,7 +49,7 @@ enum { LEX_ERROR = -1, LEX_OK, LEX_BLOCK_START, LEX_BLOCK_DONE, LEX_FILE_DONE };
 #define ARG_BLOCK   0x4000u
 
 /* The per-level state of mail{} or one server{}: the result plus what was set. */
-#define CONF_NDIRS 128
+#define CONF_NDIRS 192
 struct conf_srv {
 	struct mp_server s;
 	struct conf_srv *next;

@@ -138,18 +138,33 @@ backend_read_reply(int fd, backend_frame_fn *frame, const void *arg,
 	}
 }
 
+/* the length of a reply read before STARTTLS, for the next dialogue; 0: none */
+static size_t held;
+
+void
+backend_hold_reply(size_t len)
+{
+	held = len;
+}
+
 enum backend_result
 backend_dialogue(int fd, const struct backend_dialogue *d, void *arg,
     struct backend_buf *b, int64_t deadline, int *own)
 {
+	size_t first = held <= b->cap ? held : 0;
+
+	held = 0;
 	for (;;) {
 		struct iovec iov[3];
 		int iovcnt, st;
 		enum backend_result r;
 
-		r = backend_read_reply(fd, d->frame, arg, b, deadline);
-		if (r != BACKEND_OK)
+		if (first > 0) {
+			b->len = first;
+			first = 0;
+		} else if ((r = backend_read_reply(fd, d->frame, arg, b, deadline)) != BACKEND_OK) {
 			return r;
+		}
 		st = d->step(arg, b->p, b->len, iov, &iovcnt);
 		if (st == BACKEND_STEP_ACCEPT)
 			return BACKEND_OK;

@@ -78,6 +78,12 @@ struct backend_dialogue {
 enum backend_result backend_dialogue(int fd, const struct backend_dialogue *d, void *arg,
     struct backend_buf *b, int64_t deadline, int *own);
 
+/* The next backend_dialogue() judges first the reply of LEN bytes already at
+ * the start of its buffer instead of reading one: the greeting, read before
+ * STARTTLS towards the backend (backend_tls.h). One dialogue, then it is
+ * forgotten. */
+void backend_hold_reply(size_t len);
+
 /* nginx's framing: the first CRLF at which the reply is at least 4 bytes long. */
 size_t backend_frame_line(const void *arg, const char *p, size_t n);
 

@@ -28,6 +28,79 @@ imap_backend_init(struct imap_backend *ib, const char *tag, size_t taglen,
 	return 0;
 }
 
+int
+imap_backend_set_id(struct imap_backend *ib, const char *args, size_t len)
+{
+	if (len == 0 || len > sizeof ib->id - 6 || memchr(args, '\r', len) != NULL ||
+	    memchr(args, '\n', len) != NULL || memchr(args, '\0', len) != NULL) {
+		errno = EINVAL;
+		return -1;
+	}
+	memcpy(ib->id, "ID ", 3);
+	memcpy(ib->id + 3, args, len);
+	memcpy(ib->id + 3 + len, "\r\n", 2);
+	ib->idlen = len + 5;
+	return 0;
+}
+
+/* The length of the literal announced at the end of the line P[0..N)
+ * ("... {12}\r\n"), or -1 if it announces none. */
+static long
+line_literal(const char *p, size_t n)
+{
+	size_t i = n - 2, digits = 0;
+	long v = 0, m = 1;
+
+	if (n < 5 || p[i] != '\r' || p[i - 1] != '}')
+		return -1;
+	i--;
+	if (i > 0 && p[i - 1] == '+')
+		i--;
+	while (i > 0 && p[i - 1] >= '0' && p[i - 1] <= '9') {
+		if (++digits > 9)
+			return -1;	/* beyond any proxy_buffer: the line is just too long */
+		v += (p[i - 1] - '0') * m;
+		m *= 10;
+		i--;
+	}
+	return digits > 0 && i > 0 && p[i - 1] == '{' ? v : -1;
+}
+
+/* ID's reply: untagged lines, each with its literals, then the tagged line. */
+static size_t
+frame_untagged(const char *p, size_t n)
+{
+	size_t at = 0, i;
+
+	for (;;) {
+		size_t rest;
+
+		if (n - at < 2)
+			return 0;
+		if (p[at] != '*' || p[at + 1] != ' ') {
+			rest = backend_frame_line(NULL, p + at, n - at);
+			return rest == 0 ? 0 : at + rest;
+		}
+		/* an untagged line, through every literal it announces */
+		for (i = at + 2;;) {
+			long lit;
+
+			while (i < n && p[i] != '\n')
+				i++;
+			if (i == n)
+				return 0;
+			i++;
+			lit = line_literal(p + at, i - at);
+			if (lit < 0)
+				break;
+			if ((size_t)lit > n - i)
+				return 0;
+			i += (size_t)lit;
+		}
+		at = i;
+	}
+}
+
 /* Where the line after a leading untagged "* " line starts, or 0 if P does
  * not start with one or its line is not complete yet. */
 static size_t
@@ -47,6 +120,8 @@ imap_backend_frame(const void *arg, const char *p, size_t n)
 	const struct imap_backend *ib = arg;
 	size_t u, rest;
 
+	if (ib->state == IMAP_BK_ID)
+		return frame_untagged(p, n);
 	if (ib->state != IMAP_BK_PASSWD)
 		return backend_frame_line(NULL, p, n);
 	/* SmarterMail and Gmail put "* CAPABILITY ..." before the tagged OK */
@@ -67,6 +142,30 @@ starts(const char *p, size_t n, const char *s, size_t slen)
 	return n >= slen && memcmp(p, s, slen) == 0;
 }
 
+/* "<tag>LOGIN {n}" */
+static enum imap_bk_step
+login(struct imap_backend *ib, struct iovec iov[2], int *iovcnt)
+{
+	int k = snprintf(ib->scratch, sizeof ib->scratch, "LOGIN {%zu}\r\n", ib->loginlen);
+
+	iov[0] = (struct iovec){ (void *)(uintptr_t)ib->tag, ib->taglen };
+	iov[1] = (struct iovec){ ib->scratch, (size_t)k };
+	*iovcnt = 2;
+	ib->state = IMAP_BK_LOGIN;
+	return IMAP_BK_NEXT;
+}
+
+/* The last line of P[0..N), where the tagged reply is. */
+static size_t
+last_line(const char *p, size_t n)
+{
+	size_t i = n - 1;
+
+	while (i > 0 && p[i - 1] != '\n')
+		i--;
+	return i;
+}
+
 enum imap_bk_step
 imap_backend_step(struct imap_backend *ib, const char *p, size_t n,
     struct iovec iov[2], int *iovcnt)
@@ -79,12 +178,20 @@ imap_backend_step(struct imap_backend *ib, const char *p, size_t n,
 	case IMAP_BK_START:
 		if (!starts(p, n, "* OK", 4))
 			return IMAP_BK_REJECT;
-		k = snprintf(ib->scratch, sizeof ib->scratch, "LOGIN {%zu}\r\n", ib->loginlen);
+		if (ib->idlen == 0)
+			return login(ib, iov, iovcnt);
 		iov[0] = (struct iovec){ (void *)(uintptr_t)ib->tag, ib->taglen };
-		iov[1] = (struct iovec){ ib->scratch, (size_t)k };
+		iov[1] = (struct iovec){ ib->id, ib->idlen };
 		*iovcnt = 2;
-		ib->state = IMAP_BK_LOGIN;
+		ib->state = IMAP_BK_ID;
 		return IMAP_BK_NEXT;
+	case IMAP_BK_ID:
+		/* a backend without ID says NO or BAD: the login goes on without it */
+		u = last_line(p, n);
+		if (!starts(p + u, n - u, ib->tag, ib->taglen))
+			return IMAP_BK_REJECT;
+		ib->id_refused = !starts(p + u + ib->taglen, n - u - ib->taglen, "OK", 2);
+		return login(ib, iov, iovcnt);
 	case IMAP_BK_LOGIN:
 		if (!starts(p, n, "+", 1))
 			return IMAP_BK_REJECT;

@@ -2,7 +2,9 @@
 /* imap_backend.h: log in to an IMAP backend as nginx does
  * (doc/wire.md#imap-backend-login):
  *
- *   S: * OK ...                       C: <tag>LOGIN {len(login)}
+ *   S: * OK ...                       [C: <tag>ID (...)          proxy_client_id
+ *   S: [* untagged lines]
+ *   S: <tag>OK|NO|BAD ...]             C: <tag>LOGIN {len(login)}
  *   S: + ...                          C: <login> {len(password)}
  *   S: + ...                          C: <password>
  *   S: [* one untagged line]
@@ -18,6 +20,7 @@
 #include <sys/uio.h>
 
 #include "backend.h"
+#include "ident.h"
 
 /* What the dialogue waits for: the reply to the last thing sent. */
 enum imap_bk_state {
@@ -25,7 +28,8 @@ enum imap_bk_state {
 	IMAP_BK_LOGIN,		/* "+" to "<tag>LOGIN {n}" */
 	IMAP_BK_USER,		/* "+" to "<login> {m}" */
 	IMAP_BK_PASSWD,		/* "[* ...\r\n]<tag>OK" to "<password>" */
-	IMAP_BK_DONE
+	IMAP_BK_DONE,
+	IMAP_BK_ID		/* "[* ...]<tag>..." to "<tag>ID (...)", then LOGIN */
 };
 
 enum imap_bk_step {
@@ -41,11 +45,18 @@ struct imap_backend {
 	const char *login, *pass;	/* sent verbatim as literals; never logged */
 	size_t loginlen, passlen;
 	char scratch[40];	/* "LOGIN {n}\r\n" / " {m}\r\n" of the current command */
+	char id[IDENT_OUT_MAX + 8];	/* "ID (...)\r\n", or "" to send none */
+	size_t idlen;
+	bool id_refused;	/* the backend answered ID with NO or BAD */
 };
 
 /* 0, or -1 with errno EINVAL when TAG is not "<something> ". */
 int imap_backend_init(struct imap_backend *ib, const char *tag, size_t taglen,
     const char *login, size_t loginlen, const char *pass, size_t passlen);
+
+/* Send "<tag>ID ARGS" before the LOGIN; ARGS is ident_imap_id()'s list.
+ * 0, or -1 with errno EINVAL when it holds CR, LF or NUL or is too long. */
+int imap_backend_set_id(struct imap_backend *ib, const char *args, size_t len);
 
 /* backend_frame_fn for ARG = struct imap_backend *: one line, or in
  * IMAP_BK_PASSWD one untagged "* " line plus the next line. */

@@ -31,6 +31,20 @@ pop3_backend_init(struct pop3_backend *pb, const char *login, size_t loginlen,
 	return 0;
 }
 
+int
+pop3_backend_set_xclient(struct pop3_backend *pb, const char *line, size_t len)
+{
+	if (len < 3 || len > sizeof pb->xclient || line[len - 2] != '\r' ||
+	    line[len - 1] != '\n' || !crlf_free(line, len - 2) ||
+	    memchr(line, '\0', len) != NULL) {
+		errno = EINVAL;
+		return -1;
+	}
+	memcpy(pb->xclient, line, len);
+	pb->xclientlen = len;
+	return 0;
+}
+
 static int
 positive(const char *p, size_t n)
 {
@@ -50,8 +64,22 @@ pop3_backend_step(struct pop3_backend *pb, const char *p, size_t n,
     struct iovec iov[3], int *iovcnt)
 {
 	*iovcnt = 0;
-	if (!positive(p, n))
+	/* a backend that refuses XCLIENT still takes the login */
+	if (pb->state == POP3_BK_XCLIENT) {
+		if (!positive(p, n) && (n < 4 || memcmp(p, "-ERR", 4) != 0))
+			return POP3_BK_REJECT;
+		pb->xclient_refused = !positive(p, n);
+		pb->state = POP3_BK_START;
+	} else if (!positive(p, n)) {
 		return POP3_BK_REJECT;
+	} else if (pb->state == POP3_BK_START && pb->xclientlen > 0 &&
+	    n >= 13 && memcmp(p, "+OK [XCLIENT]", 13) == 0) {
+		iov[0] = iov_of(pb->xclient, pb->xclientlen);
+		*iovcnt = 1;
+		pb->xclient_sent = true;
+		pb->state = POP3_BK_XCLIENT;
+		return POP3_BK_NEXT;
+	}
 	switch (pb->state) {
 	case POP3_BK_START:
 		iov[0] = iov_of("USER ", 5);
@@ -70,6 +98,7 @@ pop3_backend_step(struct pop3_backend *pb, const char *p, size_t n,
 	case POP3_BK_PASS:
 		pb->state = POP3_BK_DONE;
 		return POP3_BK_ACCEPT;
+	case POP3_BK_XCLIENT:
 	case POP3_BK_DONE:
 		break;
 	}

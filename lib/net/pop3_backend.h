@@ -2,7 +2,8 @@
 /* pop3_backend.h: log in to a POP3 backend as nginx does
  * (doc/wire.md#pop3-backend-login):
  *
- *   S: +OK ...                        C: USER <login>
+ *   S: +OK [XCLIENT] ...              [C: XCLIENT ADDR= PORT= SESSION=   proxy_client_id
+ *   S: +OK|-ERR ...]                  C: USER <login>
  *   S: +OK ...                        C: PASS <password>
  *   S: +OK ...                        -> forwarded to the client as is
  *
@@ -17,13 +18,15 @@
 #include <sys/uio.h>
 
 #include "backend.h"
+#include "ident.h"
 
 /* What the dialogue waits for: the reply to the last thing sent. */
 enum pop3_bk_state {
 	POP3_BK_START,		/* the greeting, "+OK" */
 	POP3_BK_USER,		/* "+OK" to "USER <login>" */
 	POP3_BK_PASS,		/* "+OK" to "PASS <password>" */
-	POP3_BK_DONE
+	POP3_BK_DONE,
+	POP3_BK_XCLIENT		/* "+OK" or "-ERR" to "XCLIENT ...", then USER */
 };
 
 enum pop3_bk_step {
@@ -36,6 +39,9 @@ struct pop3_backend {
 	enum pop3_bk_state state;
 	const char *login, *pass;	/* sent verbatim; never logged */
 	size_t loginlen, passlen;
+	char xclient[IDENT_OUT_MAX];	/* "XCLIENT ...\r\n", or "" to send none */
+	size_t xclientlen;
+	bool xclient_sent, xclient_refused;
 };
 
 /* 0, or -1 with errno EINVAL when LOGIN or PASS is NULL or holds a CR or LF.
@@ -43,6 +49,11 @@ struct pop3_backend {
  * it would smuggle commands to the backend; here the login is refused. */
 int pop3_backend_init(struct pop3_backend *pb, const char *login, size_t loginlen,
     const char *pass, size_t passlen);
+
+/* Send LINE (ident_xclient()'s, CRLF-terminated) before USER when the
+ * greeting announces it as Dovecot does ("+OK [XCLIENT] ..."). 0, or -1
+ * with errno EINVAL when it is too long or holds a CR, LF or NUL before its end. */
+int pop3_backend_set_xclient(struct pop3_backend *pb, const char *line, size_t len);
 
 /* Judge the complete reply P[0..N) (framed by backend_frame_line) for
  * pb->state. On POP3_BK_NEXT, IOV[0..2] and *IOVCNT hold the command to send

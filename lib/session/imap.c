@@ -4,20 +4,34 @@
  * (the SASL exchange is sasl_session.c's), tags and literals, and the
  * backend login of imap_backend.c. */
 #include <string.h>
+#include <strings.h>
 
 #include "clock.h"
 #include "frontend.h"
+#include "ident.h"
 #include "imap_backend.h"
 #include "log.h"
 #include "log_debug.h"
 
 static const char greeting[] = "* OK IMAP4 ready\r\n";
+/* imap_id on: nothing about the backend or the proxy (RFC 2971 allows NIL) */
+static const char id_reply[] = "* ID NIL\r\n";
+static const char id_done[] = "OK ID completed\r\n";
 
 static enum session_next
 tagged(struct session *s, const char *text)
 {
 	return session_reply3(s, "", 0, s->tag, s->taglen, text, strlen(text)) == 0 ?
 	    NEXT_READ : NEXT_CLOSE;
+}
+
+static bool
+listed(const struct mp_strlist *l, const char *word)
+{
+	for (size_t i = 0; i < l->n; i++)
+		if (strcasecmp(l->v[i], word) == 0)
+			return true;
+	return false;
 }
 
 static enum session_next
@@ -34,6 +48,8 @@ capability(struct session *s)
 		ADD(" ");
 		ADD(srv->imap_capabilities.v[i]);
 	}
+	if (srv->imap_id && !listed(&srv->imap_capabilities, "ID"))
+		ADD(" ID");
 	if (starttls == MP_STARTTLS_ONLY) {
 		ADD(" STARTTLS LOGINDISABLED");
 	} else {
@@ -63,9 +79,10 @@ set_tag(struct session *s, const struct imap_parser *p)
 	memcpy(s->tag, p->tag, s->taglen);
 }
 
-/* A complete command in the not-authenticated state. */
+/* A complete command in the not-authenticated state; BASE is the buffer
+ * the parser read it from (ID's offsets are into it). */
 static enum session_next
-command(struct session *s, const struct imap_parser *p)
+command(struct session *s, const struct imap_parser *p, const char *base)
 {
 	switch (p->cmd) {
 	case IMAP_CMD_CAPABILITY:
@@ -90,6 +107,11 @@ command(struct session *s, const struct imap_parser *p)
 		session_set_pass(s, p->args[1].p, p->args[1].len);
 		s->method = METHOD_PLAIN;
 		return NEXT_AUTH;
+	case IMAP_CMD_ID:
+		/* the parser knows ID only with imap_id on */
+		(void)imap_id_text(&p->id, base, s->imap_id, sizeof s->imap_id);
+		return session_reply3(s, id_reply, sizeof id_reply - 1, s->tag, s->taglen,
+		    id_done, sizeof id_done - 1) == 0 ? NEXT_READ : NEXT_CLOSE;
 	case IMAP_CMD_AUTHENTICATE:
 		if (p->nargs == 0)
 			return session_invalid(s);
@@ -107,6 +129,7 @@ imap_run(struct session *s)
 	size_t off = 0;	/* an AUTHENTICATE exchange stays in the buffer, as in nginx */
 
 	imap_parser_init(&p);
+	p.id_on = s->srv->imap_id;
 	memcpy(s->tag, "* ", 2);
 	s->taglen = 2;
 
@@ -151,7 +174,7 @@ imap_run(struct session *s)
 		set_tag(s, &p);
 		log_debug_imap(&p, s->sasl != SASL_IDLE);
 		if (s->sasl == SASL_IDLE)
-			next = command(s, &p);
+			next = command(s, &p, s->buf + off);
 		else
 			next = sasl_session_step(s, p.nargs > 0 ? p.args[0].p : "",
 			    p.nargs > 0 ? p.args[0].len : 0);
@@ -173,15 +196,33 @@ imap_run(struct session *s)
 	}
 }
 
+/* With proxy_client_id, ID with the client's identity first (ident.h). */
+static int
+set_id(struct session *s, struct imap_backend *ib)
+{
+	struct ident id;
+	char lip[64], args[IDENT_OUT_MAX];
+	size_t n;
+
+	session_ident(s, &id, lip, sizeof lip);
+	n = ident_imap_id(&id, args, sizeof args);
+	return n == 0 ? -1 : imap_backend_set_id(ib, args, n);
+}
+
 /* LOGIN with the client's tag, login and password as literals */
 enum backend_result
 imap_login(struct session *s, struct backend_buf *b)
 {
 	struct imap_backend ib;
+	enum backend_result r;
 
 	if (imap_backend_init(&ib, s->tag, s->taglen, s->login, s->loginlen,
-	    s->pass, s->passlen) == 0)
-		return imap_backend_login(s->bfd, &ib, b, s->deadline);
-	log_msg(MP_LOG_ALERT, "backend login could not start");
-	return BACKEND_ABORTED;
+	    s->pass, s->passlen) == -1 || (s->client_id && set_id(s, &ib) == -1)) {
+		log_msg(MP_LOG_ALERT, "backend login could not start");
+		return BACKEND_ABORTED;
+	}
+	r = imap_backend_login(s->bfd, &ib, b, s->deadline);
+	if (ib.id_refused)
+		log_msg(MP_LOG_WARN, "upstream refused ID: the client's address was not passed on");
+	return r;
 }

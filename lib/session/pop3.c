@@ -14,6 +14,7 @@
 
 #include "clock.h"
 #include "frontend.h"
+#include "ident.h"
 #include "log.h"
 #include "log_debug.h"
 #include "pop3_backend.h"
@@ -184,17 +185,42 @@ pop3_run(struct session *s)
 	}
 }
 
+/* With proxy_client_id, XCLIENT with the client's identity (ident.h). */
+static int
+set_xclient(struct session *s, struct pop3_backend *pb)
+{
+	struct ident id;
+	char lip[64], line[IDENT_OUT_MAX];
+	size_t n;
+
+	session_ident(s, &id, lip, sizeof lip);
+	n = ident_xclient(&id, line, sizeof line);
+	return n == 0 ? -1 : pop3_backend_set_xclient(pb, line, n);
+}
+
 /* USER and PASS, whatever the client's method; the parser let CR or LF
  * into neither, but the auth server's Auth-User and Auth-Pass may carry them */
 enum backend_result
 pop3_login(struct session *s, struct backend_buf *b)
 {
 	struct pop3_backend pb;
+	enum backend_result r;
 
 	if (pop3_backend_init(&pb, s->login, s->loginlen, s->pass, s->passlen) == -1) {
 		log_msg(MP_LOG_ERR, "login or password with CR or LF cannot be sent to a "
 		    "POP3 backend");
 		return BACKEND_ABORTED;
 	}
-	return pop3_backend_login(s->bfd, &pb, b, s->deadline);
+	if (s->client_id && set_xclient(s, &pb) == -1) {
+		log_msg(MP_LOG_ALERT, "backend login could not start");
+		return BACKEND_ABORTED;
+	}
+	r = pop3_backend_login(s->bfd, &pb, b, s->deadline);
+	if (r == BACKEND_OK && s->client_id && !pb.xclient_sent)
+		log_msg(MP_LOG_WARN, "upstream does not announce XCLIENT: the client's address "
+		    "was not passed on");
+	if (pb.xclient_refused)
+		log_msg(MP_LOG_WARN, "upstream refused XCLIENT: the client's address was not "
+		    "passed on");
+	return r;
 }

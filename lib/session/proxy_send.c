@@ -17,6 +17,9 @@
  *   SSL        client flags, verify result, then the sub-TLVs
  *              VERSION ("TLSv1.3"), CN, CIPHER (OpenSSL's name)
  * An empty value is never sent as a zero-length TLV: it is left out.
+ * With proxy_client_id (or the auth reply's Auth-Proxy-Client-Id: on), a
+ * UNIQUE_ID TLV carries the session id of the log lines, after the TLS
+ * ones; nginx sends none, so without it the header stays nginx's.
  *
  * SSL client flags: PP2_CLIENT_SSL always; CERT_CONN and CERT_SESS when the
  * client presented a certificate (only known, and only ever requested, with
@@ -56,6 +59,7 @@ _Static_assert(PP_OUT_MAX >= PP_V2_HDRLEN + 36 +
     3 + sizeof ((struct tls_info *)0)->protocol - 1 +
     3 + PP_SSL_CN_MAX +
     3 + sizeof ((struct tls_info *)0)->cipher - 1 +
+    3 + PP_UNIQUE_ID_MAX +
     7, "PP_OUT_MAX too small for the TLS TLVs");
 
 /* Unmap ::ffff:a.b.c.d into a sockaddr_in in TMP. */
@@ -212,6 +216,13 @@ size_t
 pp_build_v2_tls(const struct sockaddr *client, const struct sockaddr *local,
     const struct tls_info *ti, uint8_t *out, size_t cap)
 {
+	return pp_build_v2_uid(client, local, ti, NULL, out, cap);
+}
+
+size_t
+pp_build_v2_uid(const struct sockaddr *client, const struct sockaddr *local,
+    const struct tls_info *ti, const char *uid, uint8_t *out, size_t cap)
+{
 	struct sockaddr_in t1, t2;
 	size_t n = PP_V2_HDRLEN, body;
 	bool inet_c, inet_l;
@@ -243,6 +254,9 @@ pp_build_v2_tls(const struct sockaddr *client, const struct sockaddr *local,
 	/* the TLS TLVs, leaving room for the CRC32C one (PP_OUT_MAX holds them
 	 * all, so this only fails if struct tls_info grows) */
 	if (ti != NULL && !put_tls(ti, out, cap, 7, &n))
+		return 0;
+	if (uid != NULL && (strnlen(uid, PP_UNIQUE_ID_MAX + 1) > PP_UNIQUE_ID_MAX ||
+	    !put_str(out, cap, 7, &n, PP2_TYPE_UNIQUE_ID, uid, PP_UNIQUE_ID_MAX)))
 		return 0;
 	/* the CRC32C TLV, last, is computed over the whole header with its value zero */
 	if (!put_tlv(out, cap, 0, &n, PP2_TYPE_CRC32C, "\0\0\0\0", 4))
@@ -357,7 +371,8 @@ proxy_send_header(struct session *s)
 	size_t n;
 
 	if (s->srv->proxy_protocol == 2)
-		n = pp_build_v2_tls(client, local, s->tls ? s->tlsinfo : NULL, buf, sizeof buf);
+		n = pp_build_v2_uid(client, local, s->tls ? s->tlsinfo : NULL,
+		    s->client_id ? log_session_id() : NULL, buf, sizeof buf);
 	else
 		n = pp_build_v1(client, local, (char *)buf, sizeof buf);
 	if (n == 0) {

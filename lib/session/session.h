@@ -91,10 +91,23 @@ struct session {
 	size_t smtp_helolen, smtp_fromlen, smtp_tolen;
 	bool esmtp;			/* the client sent EHLO (a later HELO keeps it) */
 
+	/* imap_id on: the pairs of the client's last ID command, as the
+	 * Auth-IMAP-ID header's value (imap_id_text()); "" when it sent none */
+	char imap_id[IMAP_ID_TEXT_MAX];
+	/* proxy_client_id, or the auth reply's Auth-Proxy-Client-Id: the
+	 * backend login tells the client's address (ident.h) */
+	bool client_id;
+
 	/* PROXY protocol (proxy_read.c): the client's header as received, for
 	 * the Proxy-Protocol-* headers; all NULL when the listen has no
 	 * proxy_protocol or the header carried no addresses */
 	const char *pp_addr, *pp_port, *pp_server_addr, *pp_server_port;
+
+	/* TLS to the backend for this login (backend_tls.c): proxy_ssl_*, or
+	 * the auth server's Auth-Backend-TLS* */
+	int btls;			/* enum mp_proxy_ssl */
+	bool btls_verify;
+	char btls_name[256];		/* checked against the certificate; "": none */
 };
 
 /* Start TLS on the client (before the greeting for `listen ... ssl`, or
@@ -209,6 +222,12 @@ void session_forget_credentials(struct session *s);
 
 /* starttls only: no authentication before TLS. */
 bool session_login_allowed(const struct session *s);
+
+/* The client's identity for a backend (ident.h): the client as nginx
+ * reports it (after set_real_ip_from), the local address it connected to
+ * (its text in LIP, LIPCAP bytes) and the log lines' session id. */
+struct ident;
+void session_ident(const struct session *s, struct ident *id, char *lip, size_t lipcap);
 
 /* Drop the first n bytes of the buffer. */
 void session_consume(struct session *s, size_t n);

@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "auth_http.h"
+#include "backend_tls.h"
 #include "log.h"
 #include "log_debug.h"
 #include "session.h"
@@ -114,6 +115,9 @@ fill_request(struct session *s, struct auth_request *rq)
 	rq->pp_port = s->pp_port;
 	rq->pp_server_addr = s->pp_server_addr;
 	rq->pp_server_port = s->pp_server_port;
+	if (s->srv->auth_http_pass_session_id)
+		rq->session_id = log_session_id();
+	rq->imap_id = s->imap_id;
 	if (s->method == METHOD_NONE) {
 		rq->smtp_helo = s->smtp_helo;
 		rq->smtp_from = s->smtp_from;
@@ -153,6 +157,10 @@ accepted(struct session *s, struct auth_reply *reply, const struct auth_result *
 	memcpy(&s->upstream, &res->sa, res->salen);
 	s->upstreamlen = res->salen;
 	conn_addr_text((struct sockaddr *)&s->upstream, s->upstream_text, sizeof s->upstream_text);
+	if (backend_tls_choose(s, reply) == -1) {
+		explicit_bzero(reply, sizeof *reply);
+		return internal();
+	}
 	if (reply->has_user) {
 		s->loginlen = copy_span(s->login, s->credcap, auth_span_ptr(reply, reply->user),
 		    reply->user.len);
@@ -163,6 +171,7 @@ accepted(struct session *s, struct auth_reply *reply, const struct auth_result *
 		    reply->pass.len);
 		s->have_pass = true;
 	}
+	s->client_id = reply->client_id < 0 ? s->srv->proxy_client_id : reply->client_id == 1;
 	explicit_bzero(reply, sizeof *reply);
 	log_set_upstream(s->upstream_text);
 	log_msg(MP_LOG_DEBUG, "auth http server replied OK, upstream %s", s->upstream_text);

@@ -2,12 +2,32 @@
 /* session_login.c: the end of every dialogue: the auth request, the answer
  * to a refusal, the backend login of the front end, and the hand-off to the
  * relay. */
+#include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "backend_tls.h"
 #include "clock.h"
 #include "frontend.h"
+#include "ident.h"
 #include "log.h"
+
+void
+session_ident(const struct session *s, struct ident *id, char *lip, size_t lipcap)
+{
+	const struct sockaddr *l = (const struct sockaddr *)&s->conn->local;
+
+	memset(id, 0, sizeof *id);
+	id->ip = s->conn->peer_ip;
+	id->port = s->conn->peer_port;
+	conn_addr_ip(l, lip, lipcap);
+	id->lip = lip;
+	if (l->sa_family == AF_INET)
+		id->lport = ntohs(((const struct sockaddr_in *)(const void *)l)->sin_port);
+	else if (l->sa_family == AF_INET6)
+		id->lport = ntohs(((const struct sockaddr_in6 *)(const void *)l)->sin6_port);
+	id->sid = log_session_id();
+}
 
 /* "<tag>NO text", "-ERR text", or SMTP's "<Auth-Error-Code> text" into
  * s->autherr, the one buffer that also keeps it across an Auth-Error-SASL
@@ -139,6 +159,11 @@ session_login(struct session *s, const char *pending, size_t npending)
 	if (b.p == NULL) {
 		log_msg(MP_LOG_ALERT, "out of memory");
 		explicit_bzero(s->pass, s->credcap);
+		return internal_error(s);
+	}
+	if (backend_tls_start(s, &b) == -1) {
+		explicit_bzero(s->pass, s->credcap);
+		free(b.p);
 		return internal_error(s);
 	}
 	rc = s->fe->backend_login(s, &b);

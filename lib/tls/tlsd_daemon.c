@@ -21,7 +21,16 @@
  * and the handler then starts its own mailproxy-tls, so a daemon that was not
  * restarted after an edit never serves a server with another server's
  * settings. The digest is a consistency check, not a secret: anyone can read
- * the configuration. */
+ * the configuration.
+ *
+ * SIGHUP (systemctl reload) makes the daemon read the configuration and every
+ * certificate and key again: the next sessions get the new contexts, and a
+ * live session keeps the ones it started with, in its own child. A reload
+ * that fails keeps the old ones whole. A SIGHUP sent before a connection is
+ * made is acted on before that connection is accepted, so a handler that
+ * connects after the reload was asked for is served by the new settings.
+ * systemd (Type=notify) is told READY, RELOADING, and in STATUS the number
+ * of live sessions (tlsd_notify.c). */
 #include <errno.h>
 #include <poll.h>
 #include <signal.h>
@@ -30,20 +39,40 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "log.h"
 #include "sandbox.h"
 #include "tlsd_daemon.h"
+#include "tlsd_notify.h"
 
-static volatile sig_atomic_t children_ended;
-static sigset_t unblocked;	/* the mask from before, SIGCHLD let through: in ppoll and in the children */
+static volatile sig_atomic_t children_ended, reload_asked;
+static sigset_t unblocked;	/* the mask from before, SIGCHLD and SIGHUP let through: in ppoll and in the children */
+static long live;		/* children forked and not yet reaped: the live sessions */
 
 static void
-on_sigchld(int sig)
+on_signal(int sig)
 {
-	(void)sig;
-	children_ended = 1;
+	if (sig == SIGCHLD)
+		children_ended = 1;
+	else
+		reload_asked = 1;
+}
+
+/* A SIGHUP still pending (ppoll returned with a connection and left it
+ * blocked) is taken here, so that ppoll does not deliver it again, and
+ * noted in reload_asked. */
+static void
+take_hup(void)
+{
+	sigset_t pend, hup;
+
+	sigemptyset(&hup);
+	sigaddset(&hup, SIGHUP);
+	if (sigpending(&pend) == 0 && sigismember(&pend, SIGHUP) &&
+	    sigtimedwait(&hup, NULL, &(struct timespec){ 0, 0 }) == SIGHUP)
+		reload_asked = 1;
 }
 
 /* Wait for the children that ended: a session's own failures are logged by
@@ -57,6 +86,7 @@ reap(void)
 
 	children_ended = 0;
 	while ((pid = waitpid(-1, &st, WNOHANG)) > 0) {
+		live--;
 		if (WIFSIGNALED(st))
 			log_msg(MP_LOG_ALERT, "TLS session process %ld exited on signal %d",
 			    (long)pid, WTERMSIG(st));
@@ -151,6 +181,7 @@ child(int lfd, int c, const int fds[2], size_t server, const struct tlsd_req *re
 	close(lfd);
 	close(c);
 	signal(SIGCHLD, SIG_DFL);
+	signal(SIGHUP, SIG_IGN);	/* a reload is the daemon's: the session goes on */
 	sigprocmask(SIG_SETMASK, &unblocked, NULL);
 	if (dup2(fds[0], 0) == -1 || dup2(fds[1], 1) == -1)
 		_exit(111);
@@ -181,7 +212,7 @@ one(int lfd, int c, const struct mp_conf *cf, const unsigned char *ready, tlsd_p
 		snprintf(text, sizeof text, "N no TLS server %u in %s\n", req.server, cf->file);
 		answer(c, text);
 	} else if (req.digest != cf->digest) {
-		snprintf(text, sizeof text, "N the daemon read another version of %s: restart it\n",
+		snprintf(text, sizeof text, "N the daemon read another version of %s: reload it\n",
 		    cf->file);
 		answer(c, text);
 	} else {
@@ -192,6 +223,7 @@ one(int lfd, int c, const struct mp_conf *cf, const unsigned char *ready, tlsd_p
 			snprintf(text, sizeof text, "N fork() failed: %s\n", strerror(errno));
 			answer(c, text);
 		} else {
+			live++;
 			answer(c, "Y\n");
 		}
 	}
@@ -199,30 +231,81 @@ one(int lfd, int c, const struct mp_conf *cf, const unsigned char *ready, tlsd_p
 	close(fds[1]);
 }
 
+/* STATUS= for systemctl status: the servers, the live sessions and, after a
+ * reload that failed, why (cut to fit one message). The reason may quote the
+ * configuration ("unknown directive" and its name, which may hold a newline):
+ * its control bytes become '?', so that it cannot end the line and set
+ * another variable (READY=1, MAINPID=). */
+static void
+status(const struct mp_conf *cf, const unsigned char *ready, const char *failed, const char *extra)
+{
+	char why[201];
+	size_t n = 0, i;
+
+	for (i = 0; i < cf->nservers; i++)
+		n += ready[i] != 0;
+	for (i = 0; i + 1 < sizeof why && failed[i] != '\0'; i++)
+		why[i] = (unsigned char)failed[i] < 0x20 || failed[i] == 0x7f ? '?' : failed[i];
+	why[i] = '\0';
+	tlsd_notify("%sSTATUS=TLS servers: %zu, live sessions: %ld%s%s", extra, n, live,
+	    *why != '\0' ? "; the last reload failed, the previous settings stay: " : "", why);
+}
+
 int
 tlsd_daemon_run(int lfd, const struct mp_conf *cf, const unsigned char *ready,
-    tlsd_prefork_fn prefork, tlsd_serve_fn serve)
+    tlsd_prefork_fn prefork, tlsd_serve_fn serve, tlsd_reload_fn reload)
 {
-	/* SIGCHLD is blocked except inside ppoll, so a child's end can only
-	 * interrupt the wait, never slip between the check and the wait */
-	struct sigaction sa = { .sa_handler = on_sigchld, .sa_flags = SA_NOCLDSTOP };
+	/* SIGCHLD and SIGHUP are blocked except inside ppoll, so a child's end
+	 * or a reload can only interrupt the wait, never slip between the check
+	 * and the wait */
+	struct sigaction sa = { .sa_handler = on_signal, .sa_flags = SA_NOCLDSTOP };
 	sigset_t block;
+	char failed[1024] = "";
+	long shown;
 
 	sigemptyset(&sa.sa_mask);
 	sigemptyset(&block);
 	sigaddset(&block, SIGCHLD);
-	if (sigaction(SIGCHLD, &sa, NULL) == -1 || sigprocmask(SIG_BLOCK, &block, &unblocked) == -1) {
+	sigaddset(&block, SIGHUP);
+	if (sigaction(SIGCHLD, &sa, NULL) == -1 || sigaction(SIGHUP, &sa, NULL) == -1 ||
+	    sigprocmask(SIG_BLOCK, &block, &unblocked) == -1) {
 		log_msg(MP_LOG_EMERG, "signal set-up failed (%d: %s)", errno, strerror(errno));
 		return -1;
 	}
+	sigdelset(&unblocked, SIGCHLD);
+	sigdelset(&unblocked, SIGHUP);
+	status(cf, ready, failed, "READY=1\n");
+	shown = live;
 	for (;;) {
 		struct pollfd pfd = { .fd = lfd, .events = POLLIN };
 		int c;
 
 		if (children_ended)
 			reap();
+		if (reload_asked) {
+			reload_asked = 0;
+			tlsd_notify("RELOADING=1\nMONOTONIC_USEC=%llu\nSTATUS=reloading %s",
+			    tlsd_monotonic_usec(), cf->file);
+			if (reload(&cf, &ready, failed, sizeof failed) == 0) {
+				failed[0] = '\0';
+				log_msg(MP_LOG_NOTICE, "reloaded %s: new sessions get its settings, "
+				    "the %ld live ones keep theirs", cf->file, live);
+			} else {
+				log_msg(MP_LOG_ALERT, "reload failed, the previous settings stay in use: %s",
+				    failed);
+			}
+			status(cf, ready, failed, "READY=1\n");
+			shown = live;
+		}
+		if (shown != live) {
+			status(cf, ready, failed, "");
+			shown = live;
+		}
 		if (ppoll(&pfd, 1, NULL, &unblocked) != 1)
-			continue;	/* EINTR: a child ended */
+			continue;	/* EINTR: a child ended, or a reload */
+		take_hup();
+		if (reload_asked)
+			continue;	/* before this connection: its handler gets the new settings */
 		c = accept4(lfd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
 		if (c == -1) {
 			if (errno == EINTR || errno == ECONNABORTED || errno == EAGAIN)

@@ -40,11 +40,18 @@ release_buffers(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx, long argl,
 	SSL_CTX_set_mode((SSL_CTX *)parent, SSL_MODE_RELEASE_BUFFERS);
 }
 
+/* Once per process: each index calls its hook for every new SSL_CTX, and the
+ * daemon builds contexts again at each reload. */
 int
 tlsd_release_buffers(void)
 {
-	return CRYPTO_get_ex_new_index(CRYPTO_EX_INDEX_SSL_CTX, 0, NULL, release_buffers, NULL,
-	    NULL) < 0 ? -1 : 0;
+	static int done;
+
+	if (!done && CRYPTO_get_ex_new_index(CRYPTO_EX_INDEX_SSL_CTX, 0, NULL, release_buffers, NULL,
+	    NULL) < 0)
+		return -1;
+	done = 1;
+	return 0;
 }
 
 void

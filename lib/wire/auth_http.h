@@ -45,6 +45,11 @@ struct auth_request {
 	const char *ssl_protocol, *ssl_cipher, *ssl_verify, *ssl_subject,
 	    *ssl_issuer, *ssl_serial, *ssl_fingerprint;
 	const char *ssl_cert; size_t ssl_certlen;
+	/* Beyond nginx, each NULL or "" for none: Auth-Session-Id (the log
+	 * lines' session id, auth_http_pass_session_id on) and Auth-IMAP-ID
+	 * (the client's ID pairs, already escaped: imap_id_text()) */
+	const char *session_id;
+	const char *imap_id;
 };
 
 /* Write the exact request nginx sends into BUF (CAP bytes) and its length
@@ -100,6 +105,11 @@ struct auth_reply {
 	bool has_errcode;
 	struct auth_span errcode;	/* Auth-Error-Code (SMTP) */
 	struct auth_span errsasl;	/* Auth-Error-SASL (bearer tokens); len 0 = none */
+	/* Beyond nginx: Auth-Proxy-Client-Id "on" 1, "off" 0, anything else
+	 * or absent -1 (the server's proxy_client_id decides) */
+	int client_id;
+	/* TLS to the backend for this user (backend_tls.h); len 0 = absent */
+	struct auth_span backend_tls, backend_tls_name, backend_tls_verify;
 };
 
 void auth_reply_init(struct auth_reply *r);

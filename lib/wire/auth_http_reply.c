@@ -24,6 +24,7 @@ void
 auth_reply_init(struct auth_reply *r)
 {
 	memset(r, 0, sizeof *r);
+	r->client_id = -1;
 	r->state = S_H;
 	r->rc = AUTH_R_AGAIN;
 }
@@ -101,6 +102,14 @@ header_line(struct auth_reply *r)
 		r->errcode = v;
 	} else if (name_is(r, "Auth-Error-SASL")) {
 		r->errsasl = v;
+	} else if (name_is(r, "Auth-Proxy-Client-Id")) {
+		r->client_id = value_is(r, "on") ? 1 : value_is(r, "off") ? 0 : -1;
+	} else if (name_is(r, "Auth-Backend-TLS")) {
+		r->backend_tls = v;
+	} else if (name_is(r, "Auth-Backend-TLS-Name")) {
+		r->backend_tls_name = v;
+	} else if (name_is(r, "Auth-Backend-TLS-Verify")) {
+		r->backend_tls_verify = v;
 	}
 }
 

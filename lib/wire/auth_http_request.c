@@ -214,6 +214,10 @@ auth_http_build(const struct mp_server *srv, const struct auth_request *rq,
 	}
 
 	ssl_headers(&o, rq);
+	if (rq->session_id && rq->session_id[0])
+		header(&o, "Auth-Session-Id: ", rq->session_id);
+	if (rq->imap_id && rq->imap_id[0])
+		header(&o, "Auth-IMAP-ID: ", rq->imap_id);
 
 	for (i = 0; i < srv->nauth_http_headers; i++) {
 		const struct mp_header *h = &srv->auth_http_headers[i];

@@ -23,6 +23,7 @@ enum {
 	ST_LITERAL_END,		/* after the literal: SP, CR or LF */
 	ST_ALMOST_DONE,		/* after CR: LF */
 	ST_SKIP,		/* parser error: skipping to LF */
+	ST_ID,			/* the argument of ID, byte by byte to imap_id.c */
 	ST_FINISHED		/* DONE/INVALID returned; next/sasl/init expected */
 };
 
@@ -37,6 +38,7 @@ static const struct {
 	{ "STARTTLS", 8, IMAP_CMD_STARTTLS },
 	{ "CAPABILITY", 10, IMAP_CMD_CAPABILITY },
 	{ "AUTHENTICATE", 12, IMAP_CMD_AUTHENTICATE },
+	{ "ID", 2, IMAP_CMD_ID },
 };
 
 #define CR '\r'
@@ -80,10 +82,11 @@ imap_parser_init(struct imap_parser *p)
 void
 imap_parser_next(struct imap_parser *p)
 {
-	unsigned quoted = p->quoted;
+	unsigned quoted = p->quoted, id_on = p->id_on;
 
 	imap_parser_init(p);
 	p->quoted = quoted;	/* nginx never clears it after a line ends */
+	p->id_on = id_on;
 }
 
 void
@@ -188,8 +191,17 @@ imap_parse(struct imap_parser *p, char *buf, size_t len, size_t *used)
 		case ST_CMD:
 			if (ch == ' ' || ch == CR || ch == LF) {
 				p->cmd = lookup(buf + p->start, i - p->start);
+				if (p->cmd == IMAP_CMD_ID && !p->id_on)
+					p->cmd = IMAP_CMD_NONE;	/* as nginx: unknown */
 				if (p->cmd == IMAP_CMD_NONE)
 					goto invalid;
+				if (p->cmd == IMAP_CMD_ID) {
+					if (ch != ' ')
+						goto invalid;	/* ID takes one argument */
+					imap_id_init(&p->id);
+					p->state = ST_ID;
+					break;
+				}
 				if (ch == LF)
 					goto done;
 				p->state = ch == ' ' ? ST_SPACES_BEFORE_ARG : ST_ALMOST_DONE;
@@ -328,6 +340,21 @@ imap_parse(struct imap_parser *p, char *buf, size_t len, size_t *used)
 			if (ch == LF)
 				goto done;
 			goto invalid;
+
+		case ST_ID:
+			switch (imap_id_byte(&p->id, buf, i)) {
+			case IMAP_ID_MORE:
+				break;
+			case IMAP_ID_LITERAL:
+				p->pos = i + 1;
+				*used = i + 1;
+				return IMAP_LITERAL;
+			case IMAP_ID_END:
+				goto done;
+			default:
+				goto invalid;
+			}
+			break;
 
 		case ST_SKIP:
 			goto invalid;

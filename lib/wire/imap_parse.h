@@ -7,7 +7,10 @@
  *   tag      1-32 of [A-Za-z0-9-._]; a line starting with SP has an empty
  *            tag, stored as the single space (doc/wire.md#imap-grammar).
  *   command  NOOP LOGIN LOGOUT STARTTLS CAPABILITY AUTHENTICATE, any case;
- *            any other word is a parser error.
+ *            any other word is a parser error. With p.id_on (imap_id on),
+ *            also ID: one SP, then the bytes up to the line end are
+ *            imap_id.h's (its literals answered as IMAP_LITERAL), with no
+ *            args; p.id holds the pairs.
  *   arg      at most 3; atom (bytes up to SP/CR/LF), quoted "..." (spaces
  *            allowed, \x gives x, unescaped in place), literal {N} or {N+}
  *            CRLF + N bytes verbatim. After a literal only SP, CR, LF.
@@ -61,6 +64,8 @@
 
 #include <stddef.h>
 
+#include "imap_id.h"
+
 #define IMAP_TAG_MAX	32	/* tag characters (nginx), not counting the space */
 #define IMAP_MAX_ARGS	3	/* nginx: args.nelts <= 2 before a new one */
 
@@ -71,7 +76,8 @@ enum imap_cmd {
 	IMAP_CMD_CAPABILITY,
 	IMAP_CMD_NOOP,
 	IMAP_CMD_STARTTLS,
-	IMAP_CMD_AUTHENTICATE
+	IMAP_CMD_AUTHENTICATE,
+	IMAP_CMD_ID		/* only with id_on; its argument in id */
 };
 
 enum imap_rc {
@@ -98,6 +104,7 @@ struct imap_parser {
 
 	/* input */
 	size_t before;			/* see "Buffer model" above; 0 by default */
+	unsigned id_on:1;		/* imap_id on: ID is a command (kept by _next) */
 
 	/* results */
 	char tag[IMAP_TAG_MAX + 1];	/* with its trailing space, as nginx stores it */
@@ -105,6 +112,7 @@ struct imap_parser {
 	int cmd;			/* enum imap_cmd */
 	struct imap_arg args[IMAP_MAX_ARGS];
 	unsigned nargs;
+	struct imap_id id;		/* IMAP_CMD_ID: the pairs (imap_id.h) */
 };
 
 /* A new connection: everything cleared. */

@@ -28,6 +28,7 @@
 #define PP2_TYPE_AUTHORITY 0x02
 #define PP2_TYPE_CRC32C 0x03
 #define PP2_TYPE_NOOP 0x04
+#define PP2_TYPE_UNIQUE_ID 0x05
 #define PP2_TYPE_SSL 0x20
 #define PP2_SUBTYPE_SSL_VERSION 0x21
 #define PP2_SUBTYPE_SSL_CN 0x22
@@ -97,9 +98,13 @@ void pp_addr_text(const struct sockaddr *sa, char *out, size_t cap);
 /* Room for any header this builds: v2 is 16 + 36 addresses, then with TLS
  * AUTHORITY (3 + 255, RFC 6066's host name cap = struct tls_info's sni),
  * ALPN (3 + 15), SSL (3 + 5 + VERSION 3 + 15, CN 3 + PP_SSL_CN_MAX,
- * CIPHER 3 + 63), then the 7-byte CRC32C TLV: 685. proxy_send.c checks the
- * sum against struct tls_info at compile time. */
+ * CIPHER 3 + 63), UNIQUE_ID (3 + PP_UNIQUE_ID_MAX), then the 7-byte CRC32C
+ * TLV: 752. proxy_send.c checks the sum against struct tls_info at compile
+ * time. */
 #define PP_OUT_MAX 768
+
+/* The UNIQUE_ID TLV mailproxy sends: the session id (the spec allows 128). */
+#define PP_UNIQUE_ID_MAX 64
 
 /* "PROXY TCP4|TCP6 <client> <local> <cport> <lport>\r\n", or
  * "PROXY UNKNOWN\r\n" when the client is neither IPv4 nor IPv6.
@@ -118,6 +123,12 @@ size_t pp_build_v2(const struct sockaddr *client, const struct sockaddr *local,
 struct tls_info;
 size_t pp_build_v2_tls(const struct sockaddr *client, const struct sockaddr *local,
     const struct tls_info *ti, uint8_t *out, size_t cap);
+
+/* The same with a UNIQUE_ID TLV of UID (NUL-terminated, at most
+ * PP_UNIQUE_ID_MAX bytes; NULL or "" sends none) after the TLS ones: the
+ * session id, with proxy_client_id. */
+size_t pp_build_v2_uid(const struct sockaddr *client, const struct sockaddr *local,
+    const struct tls_info *ti, const char *uid, uint8_t *out, size_t cap);
 
 /* The CN of an RFC 2253 subject as X509_NAME_print_ex(XN_FLAG_RFC2253)
  * writes it ("CN=x,O=y", escapes undone): the first CN of the certificate's

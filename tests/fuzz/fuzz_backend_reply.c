@@ -8,7 +8,8 @@
  *            lib/net/pop3_backend.c lib/net/smtp_backend.c lib/base/base64.c lib/base/xtext.c
  * The input (after chunk.h's chunk-size byte) is three option bytes, then
  * the backend's byte stream:
- *   opt[0]  bits 0-1 protocol (0 IMAP, 1 POP3, 2 and 3 SMTP); SMTP: bit 2
+ *   opt[0]  bits 0-1 protocol (0 IMAP, 1 POP3, 2 and 3 SMTP); IMAP and POP3:
+ *           bit 2 proxy_client_id (ID first, XCLIENT on "+OK [XCLIENT]"); SMTP: bit 2
  *           xclient, 3 proxy_smtp_auth, 4 Auth-Method none, 5 esmtp, 6 ipv6,
  *           7 a password is available
  *   opt[1]  bits 0-1 proxy_buffer size (4096 512 64 16), 2-3 login,
@@ -90,7 +91,14 @@ struct dlg {
 	char *scratch;
 	size_t scratchfull;
 	struct str login, pass, tag, helo;
+	bool ident;		/* IMAP ID / POP3 XCLIENT before the login */
 };
+
+/* What proxy_client_id sends (ident.c's text) */
+#define ID_ARGS "(\"x-originating-ip\" \"192.0.2.1\" \"x-session-id\" \"0a1b\")"
+static const char id_args[] = ID_ARGS;
+static const char id_cmd[] = "ID " ID_ARGS "\r\n";
+static const char xclient_line[] = "XCLIENT ADDR=192.0.2.1 PORT=5555 SESSION=0a1b\r\n";
 
 static bool
 has_crlf(const char *p, size_t n)
@@ -125,11 +133,17 @@ setup(struct dlg *d, const uint8_t opt[3])
 		    d->pass.p, d->pass.n);
 		valid = d->tag.n >= 2 && d->tag.p[d->tag.n - 1] == ' ';
 		check(valid ? rc == 0 && d->ib.state == IMAP_BK_START : rc == -1 && errno == EINVAL);
+		d->ident = valid && (opt[0] & 4);
+		if (d->ident)
+			check(imap_backend_set_id(&d->ib, id_args, sizeof id_args - 1) == 0);
 		return valid;
 	case P_POP3:
 		rc = pop3_backend_init(&d->pb, d->login.p, d->login.n, d->pass.p, d->pass.n);
 		valid = !has_crlf(d->login.p, d->login.n) && !has_crlf(d->pass.p, d->pass.n);
 		check(valid ? rc == 0 && d->pb.state == POP3_BK_START : rc == -1 && errno == EINVAL);
+		d->ident = valid && (opt[0] & 4);
+		if (d->ident)
+			check(pop3_backend_set_xclient(&d->pb, xclient_line, sizeof xclient_line - 1) == 0);
 		return valid;
 	case P_SMTP:
 		break;
@@ -294,11 +308,18 @@ model_accepts(const struct dlg *d, int state, const char *p, size_t n)
 			}
 			return starts(p + u, n - u, d->tag.p, d->tag.n) &&
 			    starts(p + u + d->tag.n, n - u - d->tag.n, "OK", 2);
+		case IMAP_BK_ID:
+			/* any tagged reply: the login goes on after NO or BAD too */
+			for (u = n - 1; u > 0 && p[u - 1] != '\n'; u--)
+				;
+			return starts(p + u, n - u, d->tag.p, d->tag.n);
 		case IMAP_BK_DONE:
 			return false;
 		}
 		return false;
 	case P_POP3:
+		if (state == POP3_BK_XCLIENT)
+			return starts(p, n, "+OK", 3) || starts(p, n, "-ERR", 4);
 		return state != POP3_BK_DONE && starts(p, n, "+OK", 3);
 	case P_SMTP:
 		break;
@@ -336,8 +357,17 @@ smtp_after_helo(const struct dlg *d)
 
 /* The model: the state after STATE accepted a reply (-1: no password). */
 static int
-model_next(const struct dlg *d, int state)
+model_next(const struct dlg *d, int state, const char *p, size_t n)
 {
+	if (d->proto == P_IMAP && state == IMAP_BK_START && d->ident)
+		return IMAP_BK_ID;
+	if (d->proto == P_IMAP && state == IMAP_BK_ID)
+		return IMAP_BK_LOGIN;
+	if (d->proto == P_POP3 && state == POP3_BK_START && d->ident &&
+	    starts(p, n, "+OK [XCLIENT]", 13))
+		return POP3_BK_XCLIENT;
+	if (d->proto == P_POP3 && state == POP3_BK_XCLIENT)
+		return POP3_BK_USER;
 	if (d->proto != P_SMTP)
 		return state + 1;
 	switch ((enum smtp_bk_state)state) {
@@ -446,7 +476,7 @@ step(struct dlg *d, const char *p, size_t n, unsigned char *log, size_t *nl)
 
 	memset(iov, 0, sizeof iov);
 	if (accept)
-		next = model_next(d, before);
+		next = model_next(d, before, p, n);
 	switch (d->proto) {
 	case P_IMAP:
 		rc = (int)imap_backend_step(&d->ib, p, n, iov, &iovcnt);
@@ -455,8 +485,11 @@ step(struct dlg *d, const char *p, size_t n, unsigned char *log, size_t *nl)
 		if (rc != IMAP_BK_NEXT)
 			break;
 		len = gather(iov, iovcnt, 2, cmd);
-		check(len <= d->tag.n + d->login.n + d->pass.n + sizeof d->ib.scratch);
-		if (before == IMAP_BK_START) {
+		check(len <= d->tag.n + d->login.n + d->pass.n + sizeof d->ib.scratch +
+		    (d->ident ? d->ib.idlen : 0));
+		if (before == IMAP_BK_START && d->ident) {
+			check_cmd(cmd, len, d->tag.p, d->tag.n, id_cmd, sizeof id_cmd - 1, "", 0);
+		} else if (before == IMAP_BK_START || before == IMAP_BK_ID) {
 			snprintf(num, sizeof num, "LOGIN {%zu}\r\n", d->login.n);
 			check_cmd(cmd, len, d->tag.p, d->tag.n, num, strlen(num), "", 0);
 		} else if (before == IMAP_BK_LOGIN) {
@@ -474,7 +507,9 @@ step(struct dlg *d, const char *p, size_t n, unsigned char *log, size_t *nl)
 			break;
 		len = gather(iov, iovcnt, 3, cmd);
 		check(!has_crlf(cmd, len - 2));
-		if (before == POP3_BK_START)
+		if (next == POP3_BK_XCLIENT)
+			check_cmd(cmd, len, xclient_line, sizeof xclient_line - 1, "", 0, "", 0);
+		else if (before == POP3_BK_START || before == POP3_BK_XCLIENT)
 			check_cmd(cmd, len, "USER ", 5, d->login.p, d->login.n, "\r\n", 2);
 		else
 			check_cmd(cmd, len, "PASS ", 5, d->pass.p, d->pass.n, "\r\n", 2);
@@ -507,7 +542,10 @@ step(struct dlg *d, const char *p, size_t n, unsigned char *log, size_t *nl)
 	}
 	after = state_of(d);
 	if (d->proto == P_SMTP ? rc == SMTP_BK_NEXT : rc == 0 /* NEXT */) {
-		check(after == next && after > before);
+		/* ID and XCLIENT come after the others in their enums, and go back */
+		check(after == next && (after > before ||
+		    (d->proto == P_IMAP && before == IMAP_BK_ID) ||
+		    (d->proto == P_POP3 && before == POP3_BK_XCLIENT)));
 	} else if (d->proto == P_SMTP ? rc == SMTP_BK_ACCEPT : rc == 1 /* ACCEPT */) {
 		check(done(d) && after > before && iovcnt == 0);
 	} else {
