@@ -275,7 +275,8 @@ static const struct conf_name smtp_auth[] = {
 };
 /* ManageSieve: the mechanisms its front end offers (lib/sieve.c) */
 static const struct conf_name sieve_auth[] = {
-	{ "plain", MP_AUTH_PLAIN }, { "login", MP_AUTH_LOGIN }, { NULL, 0 }
+	{ "plain", MP_AUTH_PLAIN }, { "login", MP_AUTH_LOGIN },
+	{ "xoauth2", MP_AUTH_XOAUTH2 }, { "oauthbearer", MP_AUTH_OAUTHBEARER }, { NULL, 0 }
 };
 static const struct conf_name ssl_protocols[] = {
 	{ "SSLv2", MP_SSLv2 }, { "SSLv3", MP_SSLv3 }, { "TLSv1", MP_TLSv1 },

@@ -83,6 +83,7 @@ struct mp_protocol {
 
 	/* SASL challenges (RFC 4422): "+ " or "334 " and base64 */
 	const char *challenge_prefix;
+	const char *challenge_suffix;	/* after the base64: CRLF, or '"' CRLF */
 	const char *plain_challenge;	/* the empty challenge */
 	const char *username_prompt;	/* base64("Username:") */
 	const char *password_prompt;	/* base64("Password:") */

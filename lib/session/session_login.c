@@ -57,31 +57,42 @@ failure_line(struct session *s, const struct auth_failure *f)
 	s->autherrlen = n + 2;
 }
 
+/* The failure reply kept in s->autherr: the line itself, or, for a front
+ * end with its own failure reply (ManageSieve quotes the text), the auth
+ * server's text for it. NEXT_READ, or NEXT_CLOSE if the client is gone. */
+static enum session_next
+send_failure(struct session *s)
+{
+	if (s->fe->auth_failed != NULL)
+		return s->fe->auth_failed(s, s->autherr, s->autherrlen);
+	return session_reply(s, s->autherr, s->autherrlen) == 0 ? NEXT_READ : NEXT_CLOSE;
+}
+
 /* A refusal: the failure reply in one write (or the front end's own), then
  * go on or CLOSE. With an Auth-Error-SASL (bearer tokens only,
  * session_auth.c) the client first gets it as a challenge, and the failure
- * answers its next line, whatever that line is (session_auth_error()). A
- * front end with its own failure reply (ManageSieve) offers no bearer-token
- * mechanism. */
+ * answers its next line, whatever that line is (session_auth_error()). */
 static enum session_next
 auth_failed(struct session *s, const struct auth_failure *f, bool close)
 {
 	const char *prefix = s->proto->challenge_prefix;
+	const char *suffix = s->proto->challenge_suffix;
 	enum session_next next;
 
-	if (f->sasllen > 0 && s->fe->auth_failed == NULL) {
+	if (s->fe->auth_failed != NULL) {
+		_Static_assert(sizeof s->autherr >= sizeof f->text, "autherr holds the text");
+		memcpy(s->autherr, f->text, f->textlen);
+		s->autherrlen = f->textlen;
+	} else {
 		failure_line(s, f);
+	}
+	if (f->sasllen > 0) {
 		s->autherr_close = close;
 		s->sasl = SASL_WAIT_AUTH_ERROR;
 		return session_reply3(s, prefix, strlen(prefix), f->sasl, f->sasllen,
-		    "\r\n", 2) == 0 ? NEXT_READ : NEXT_CLOSE;
+		    suffix, strlen(suffix)) == 0 ? NEXT_READ : NEXT_CLOSE;
 	}
-	if (s->fe->auth_failed != NULL) {
-		next = s->fe->auth_failed(s, f->text, f->textlen);
-	} else {
-		failure_line(s, f);
-		next = session_reply(s, s->autherr, s->autherrlen) == 0 ? NEXT_READ : NEXT_CLOSE;
-	}
+	next = send_failure(s);
 	return close ? NEXT_CLOSE : next;
 }
 
@@ -89,11 +100,11 @@ enum session_next
 session_auth_error(struct session *s)
 {
 	bool close = s->autherr_close;
+	enum session_next next;
 
 	s->sasl = SASL_IDLE;
-	if (session_reply(s, s->autherr, s->autherrlen) == -1 || close)
-		return NEXT_CLOSE;
-	return NEXT_READ;
+	next = send_failure(s);
+	return close ? NEXT_CLOSE : next;
 }
 
 static enum session_next
