@@ -42,7 +42,9 @@ setup_file() {
 		cd "$MP_TESTS/.."
 		git ls-files -z --cached --others --exclude-standard | xargs -0 cp --parents -t "$T/src"
 		cd "$T/src"
-		DEB_BUILD_OPTIONS=parallel=2 dpkg-buildpackage -us -uc -b
+		# as a packager builds it: not with make check's SAN=1, BUILD=... (MAKEFLAGS)
+		env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL -u MAKEOVERRIDES \
+			DEB_BUILD_OPTIONS=parallel=2 dpkg-buildpackage -us -uc -b
 	) >"$T/build.log" 2>&1; then
 		echo "dpkg-buildpackage failed: $T/build.log" >"$T/build.failed"
 	fi
