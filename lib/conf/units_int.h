@@ -36,6 +36,9 @@ void units_warn(struct ctx *c, const struct mp_listen *l, const char *param, con
 void units_header(struct ctx *c, const char *what);
 /* What ssl and proxy_protocol become: mailproxy's own work (units_listen.c). */
 void units_handler_params(struct ctx *c, const struct mp_listen *l);
+/* The bounds of a listen's sockets: MAX connections at once, PER_SOURCE from
+ * one address, 0 for none (units_listen.c). */
+void units_bounds(const struct mp_listen *l, int *max, int *per_source);
 /* "# listen TEXT (FILE:LINE)" (units_listen.c). */
 void units_listen_comment(struct ctx *c, const struct mp_listen *l);
 
