@@ -120,7 +120,7 @@ units_handler_params(struct ctx *c, const struct mp_listen *l)
 }
 
 /* Every connection is a process, so the sockets bound them, with Accept=yes
- * (MaxConnections=) and in the high-rate mode (mailproxy-accept -m, -s) alike.
+ * (MaxConnections=) and in the high-rate mode (mailproxy-accept -c, -s) alike.
  * SMTP clients are MTAs and submitting users: fewer at once than mail readers. */
 void
 units_bounds(const struct mp_listen *l, int *max, int *per_source)

@@ -243,15 +243,15 @@ accept_dropin(struct ctx *c, const char *name, const struct mp_listen *l)
 	fprintf(c->out, "\n# /etc/systemd/system/mailproxy-accept@%s.service.d/50-configuration.conf\n",
 	    name);
 	units_header(c, "Drop-in");
-	fprintf(c->out, "# -m, -s: what MaxConnections= and MaxConnectionsPerSource= are with "
+	fprintf(c->out, "# -c, -s: what MaxConnections= and MaxConnectionsPerSource= are with "
 	    "Accept=yes\n[Service]\nExecStart=\nExecStart=");
 	put_unit(c->out, path);
-	fprintf(c->out, " -m %d -s %d ", max, per_source);
+	fprintf(c->out, " -c %d -s %d ", max, per_source);
 	put_unit(c->out, c->exe);
 	fprintf(c->out, " -c ");
 	put_unit(c->out, c->conf);
-	fprintf(c->out, "\n# the launcher and a few tasks per session (relay, TLS process, resolver)\n"
-	    "TasksMax=%d\n", 4 * max + 16);
+	fprintf(c->out, "\n# up to -c sessions of a handful of tasks each, as the template's\n"
+	    "TasksMax=%d\n", 8 * max);
 }
 
 /* mailproxy@NAME.socket for socket G, with the listens it serves. */
