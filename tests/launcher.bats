@@ -300,7 +300,9 @@ EOF
 	ctl pgrep -x mailproxy-relay
 	old=$(ctl systemctl show -p MainPID --value "$UNIT.service")
 	[ "$old" -gt 1 ]
-	ctl systemctl kill -s KILL "$UNIT.service"
+	# the launcher alone: its sessions must go by its death (PR_SET_PDEATHSIG) or the
+	# unit's stop (KillMode=control-group), not by this kill (the default is every process)
+	ctl systemctl kill -s KILL --kill-who=main "$UNIT.service"
 	for ((i = 0; i < 250; i++)); do
 		new=$(ctl systemctl show -p MainPID --value "$UNIT.service")
 		if [ "$new" -gt 1 ] && [ "$new" != "$old" ]; then break; fi
@@ -378,7 +380,7 @@ EOF
 		2>"$BATS_TEST_TMPDIR/ssa.log" &
 	ssa=$!
 	wait_listen "$port"
-	python3 -c 'import socket, sys; socket.create_connection(("127.0.0.1", int(sys.argv[1]))).recv(1)' "$port" || true
+	python3 -c 'import socket, sys; socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=5).recv(1)' "$port" || true
 	kill "$ssa"
 	wait "$ssa" || true
 	cat "$BATS_TEST_TMPDIR/ssa.log"
