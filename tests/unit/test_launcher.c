@@ -4,6 +4,7 @@
  * sum when they stop or each minute of a flood). */
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/un.h>
 
@@ -59,6 +60,7 @@ test_table(void)
 	CHECK(launcher_table_count(&t, &a) == 1);
 	CHECK(launcher_table_add(&t, 103, &b) == 0);	/* the freed slot */
 	CHECK(launcher_table_count(&t, &b) == 1);
+	free(t.slot);
 }
 
 static struct timespec
