@@ -149,11 +149,13 @@ refuse(struct launcher *l, enum launcher_refusal why, const struct sockaddr *pee
 {
 	struct timespec now;
 	char who[80];
+	int err = errno;	/* fork's or accept's */
 
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	if (!launcher_burst_refuse(&l->burst, why, &now))
 		return;
-	conn_addr_text(peer, who, sizeof who);
+	if (peer != NULL)
+		conn_addr_text(peer, who, sizeof who);
 	if (why == REFUSED_TOTAL)
 		log_msg(MP_LOG_WARN, "too many connections (-c): %zu at once, closing %s; until "
 		    "refusals stop for %d s they are counted, not logged", l->tab.cap, who,
@@ -162,10 +164,14 @@ refuse(struct launcher *l, enum launcher_refusal why, const struct sockaddr *pee
 		log_msg(MP_LOG_WARN, "too many connections from one address (-s): %zu at once, "
 		    "closing %s; until refusals stop for %d s they are counted, not logged",
 		    l->per_source, who, LAUNCHER_QUIET_MS / 1000);
-	else
+	else if (why == REFUSED_FORK)
 		log_msg(MP_LOG_ALERT, "fork() failed (%d: %s), closing %s at once; until refusals "
-		    "stop for %d s they are counted, not logged", errno, strerror(errno), who,
+		    "stop for %d s they are counted, not logged", err, strerror(err), who,
 		    LAUNCHER_QUIET_MS / 1000);
+	else
+		log_msg(MP_LOG_ALERT, "accept4() failed (%d: %s): the clients wait in the backlog, "
+		    "tried again every 0.1 s; until failures stop for %d s they are counted, not "
+		    "logged", err, strerror(err), LAUNCHER_QUIET_MS / 1000);
 }
 
 static void
@@ -177,12 +183,12 @@ summary(struct launcher *l)
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	if (!launcher_burst_due(&l->burst, &now))
 		return;
-	if (n[REFUSED_TOTAL] + n[REFUSED_SOURCE] + n[REFUSED_FORK] > 0)
+	if (n[REFUSED_TOTAL] + n[REFUSED_SOURCE] + n[REFUSED_FORK] + n[REFUSED_ACCEPT] > 0)
 		log_msg(MP_LOG_WARN, "%lu more connections closed at once in %.1f s: %lu over -c, "
-		    "%lu over -s, %lu for want of a process",
-		    n[REFUSED_TOTAL] + n[REFUSED_SOURCE] + n[REFUSED_FORK],
+		    "%lu over -s, %lu for want of a process; %lu accept(2) failures",
+		    n[REFUSED_TOTAL] + n[REFUSED_SOURCE] + n[REFUSED_FORK] + n[REFUSED_ACCEPT],
 		    (double)launcher_ms(&l->burst.said, &now) / 1000, n[REFUSED_TOTAL],
-		    n[REFUSED_SOURCE], n[REFUSED_FORK]);
+		    n[REFUSED_SOURCE], n[REFUSED_FORK], n[REFUSED_ACCEPT]);
 	launcher_burst_said(&l->burst, &now);
 }
 
@@ -224,8 +230,9 @@ accept_some(struct launcher *l, int fd)
 			if (errno == EAGAIN || errno == EINTR || errno == ECONNABORTED ||
 			    errno == EPROTO)
 				return true;
-			/* out of descriptors or memory: the backlog waits, we do not spin */
-			log_msg(MP_LOG_ALERT, "accept4() failed (%d: %s)", errno, strerror(errno));
+			/* out of descriptors or memory: the backlog waits, we do
+			 * not spin, and the log gets a line per burst */
+			refuse(l, REFUSED_ACCEPT, NULL);
 			return false;
 		}
 		if (len == 0)	/* an unnamed unix peer */

@@ -361,6 +361,44 @@ EOF
 	wait
 }
 
+@test "without systemd: out of descriptors, the launcher pauses and logs once, then serves the backlog" {
+	read -r port < <(free_ports 1)
+	printf '#!/bin/sh\necho "session $$" >&3\n' >"$BATS_TEST_TMPDIR/h.sh"
+	chmod +x "$BATS_TEST_TMPDIR/h.sh"
+	systemd-socket-activate -l "127.0.0.1:$port" "$MAILPROXY_BUILD/mailproxy-accept" -c 4 -s 4 \
+		"$BATS_TEST_TMPDIR/h.sh" 2>"$BATS_TEST_TMPDIR/ssa.log" &
+	ssa=$!
+	wait_listen "$port"
+	for ((i = 0; i < 100; i++)); do
+		if grep -q 'serving 1 sockets' "$BATS_TEST_TMPDIR/ssa.log"; then break; fi
+		sleep 0.02
+	done
+	[ "$ssa" -gt 1 ]
+	# fds 0-2, the socket and the signalfd: no room for a connection
+	prlimit --pid "$ssa" --nofile=5:
+	la_hold "$port" 3 127.0.0.1 "$BATS_TEST_TMPDIR/a" &
+	sleep 1
+	t0=$(awk '{ print $14 + $15 }' "/proc/$ssa/stat")
+	sleep 1
+	t1=$(awk '{ print $14 + $15 }' "/proc/$ssa/stat")
+	echo "CPU ticks in a second out of descriptors: $((t1 - t0))"
+	[ $((t1 - t0)) -lt 30 ]	# a spinning loop takes all of the second (100)
+	cat "$BATS_TEST_TMPDIR/ssa.log"
+	[ "$(grep -c 'accept4() failed (24: ' "$BATS_TEST_TMPDIR/ssa.log")" = 1 ]
+	prlimit --pid "$ssa" --nofile=1024:
+	wait_lines "$BATS_TEST_TMPDIR/a" 3
+	cat "$BATS_TEST_TMPDIR/a"
+	[ "$(grep -c '^session ' "$BATS_TEST_TMPDIR/a")" = 3 ]
+	for ((i = 0; i < 150; i++)); do
+		if grep -q 'accept(2) failures' "$BATS_TEST_TMPDIR/ssa.log"; then break; fi
+		sleep 0.02
+	done
+	grep -E 'more connections closed at once in [0-9.]+ s: 0 over -c, 0 over -s, 0 for want of a process; [1-9][0-9]* accept\(2\) failures' "$BATS_TEST_TMPDIR/ssa.log"
+	kill "$ssa"
+	touch "$BATS_TEST_TMPDIR/a.go"
+	wait
+}
+
 @test "mailproxy-accept refuses to start without listening sockets, or with a relative program" {
 	run "$MAILPROXY_BUILD/mailproxy-accept" /bin/true
 	echo "$output"

@@ -45,8 +45,9 @@ int launcher_table_add(struct launcher_table *t, pid_t pid, const struct launche
 /* Forget PID; false if it was not ours. */
 bool launcher_table_remove(struct launcher_table *t, pid_t pid);
 
-/* Why a connection was not served. */
-enum launcher_refusal { REFUSED_TOTAL, REFUSED_SOURCE, REFUSED_FORK, REFUSED_KINDS };
+/* Why a connection was not served, or (ACCEPT) not even taken from the backlog. */
+enum launcher_refusal { REFUSED_TOTAL, REFUSED_SOURCE, REFUSED_FORK, REFUSED_ACCEPT,
+    REFUSED_KINDS };
 
 /* A burst lasts while refusals come less than LAUNCHER_QUIET apart; a flood
  * that never pauses is summed up every LAUNCHER_SUMMARY. */
