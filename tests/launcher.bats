@@ -337,7 +337,7 @@ EOF
 	systemd-socket-activate -l "127.0.0.1:$port" "$MAILPROXY_BUILD/mailproxy-accept" -c 4 -s 4 \
 		"$BATS_TEST_TMPDIR/h.sh" 2>"$BATS_TEST_TMPDIR/ssa.log" &
 	ssa=$!
-	wait_listen "$port"
+	wait_listen "$port" || { cat "$BATS_TEST_TMPDIR/ssa.log"; false; }
 	la_hold "$port" 2 127.0.0.1 "$BATS_TEST_TMPDIR/a" &
 	wait_lines "$BATS_TEST_TMPDIR/a" 2
 	cat "$BATS_TEST_TMPDIR/a"
@@ -368,7 +368,7 @@ EOF
 	systemd-socket-activate -l "127.0.0.1:$port" "$MAILPROXY_BUILD/mailproxy-accept" -c 4 -s 4 \
 		"$BATS_TEST_TMPDIR/h.sh" 2>"$BATS_TEST_TMPDIR/ssa.log" &
 	ssa=$!
-	wait_listen "$port"
+	wait_listen "$port" || { cat "$BATS_TEST_TMPDIR/ssa.log"; false; }
 	for ((i = 0; i < 100; i++)); do
 		if grep -q 'serving 1 sockets' "$BATS_TEST_TMPDIR/ssa.log"; then break; fi
 		sleep 0.02
@@ -417,7 +417,7 @@ EOF
 	systemd-socket-activate -a -l "127.0.0.1:$port" "$MAILPROXY_BUILD/mailproxy-accept" /bin/true \
 		2>"$BATS_TEST_TMPDIR/ssa.log" &
 	ssa=$!
-	wait_listen "$port"
+	wait_listen "$port" || { cat "$BATS_TEST_TMPDIR/ssa.log"; false; }
 	python3 -c 'import socket, sys; socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=5).recv(1)' "$port" || true
 	kill "$ssa"
 	wait "$ssa" || true
