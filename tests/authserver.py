@@ -31,10 +31,24 @@
 # "big" a header block over nginx's 1024-byte limit, "deadbackend" the backend given
 # as --backend dead=HOST:PORT (a closed port).  Every request's header block is
 # appended raw to --log, exactly as received, so tests can compare bytes.
+#
+# OAuth bearer tokens (XOAUTH2, OAUTHBEARER): the server is its own token issuer.
+# "GET /token?user=U&password=P[&pad=N]" answers a known user with the JSON of an RFC 6749
+# token response; the access token names the user, is signed with a key made at start-up
+# and, with pad=N, carries N filler characters (for long tokens).  Such requests are not
+# logged.  An auth request with Auth-Method xoauth2 or oauthbearer passes when Auth-Pass
+# is a token issued here and Auth-User is empty or the token's user; the reply then names
+# the token's user and password (Auth-User, Auth-Pass) for the backend, except for users
+# whose name starts with "passthru": their reply has neither, so the backend gets the
+# client's user and token.  Any other token gets "Auth-Status: Invalid login or password"
+# and an Auth-Error-SASL (RFC 7628 3.2.2: base64 JSON), with Auth-Wait as for a wrong
+# password; the user "sasljunk" gets an Auth-Error-SASL that is not base64.
 
 import argparse
+import base64
 import hashlib
 import hmac
+import json
 import os
 import socketserver
 import sys
@@ -108,6 +122,68 @@ def verify(method, user, passwd, salt, real):
     return False
 
 
+TOKEN_KEY = os.urandom(32)
+SASL_ERROR = base64.b64encode(json.dumps(
+    {"status": "invalid_token", "schemes": "bearer", "scope": "mail"}).encode()).decode()
+
+
+def b64url(b):
+    return base64.urlsafe_b64encode(b).rstrip(b"=").decode()
+
+
+def token_issue(user, pad):
+    # "mpt.<user>.<filler>.<mac>": only RFC 6750 b64token characters
+    body = "mpt.%s.%s" % (b64url(user.encode("utf-8", "surrogateescape")), "x" * pad)
+    return body + "." + hmac.new(TOKEN_KEY, body.encode(), hashlib.sha256).hexdigest()
+
+
+def token_user(token):
+    """The user a token issued here names, or None."""
+    body, _, mac = token.rpartition(".")
+    want = hmac.new(TOKEN_KEY, body.encode("utf-8", "surrogateescape"), hashlib.sha256).hexdigest()
+    parts = body.split(".")
+    mac = mac.encode("utf-8", "surrogateescape")
+    if len(parts) != 3 or parts[0] != "mpt" or not hmac.compare_digest(mac, want.encode()):
+        return None
+    u = parts[1] + "=" * (-len(parts[1]) % 4)
+    return base64.urlsafe_b64decode(u).decode("utf-8", "surrogateescape")
+
+
+def token_endpoint(target):
+    """GET /token?user=U&password=P[&pad=N]: an RFC 6749 5.1 JSON response."""
+    q = urllib.parse.parse_qs(urllib.parse.urlsplit(target).query)
+    user, password = q.get("user", [""])[0], q.get("password", [""])[0]
+    real = lookup(user)
+    if real is None or not hmac.compare_digest(real.encode(), password.encode()):
+        body, status = json.dumps({"error": "invalid_grant"}), "400 Bad Request"
+    else:
+        pad = min(int(q.get("pad", ["0"])[0]), 1 << 20)
+        body = json.dumps({"access_token": token_issue(user, pad), "token_type": "Bearer",
+                           "expires_in": 3600})
+        status = "200 OK"
+    return ("HTTP/1.0 %s\r\nContent-Type: application/json\r\nCache-Control: no-store\r\n"
+            "Content-Length: %d\r\n\r\n%s" % (status, len(body), body)).encode()
+
+
+def respond_oauth(h, method, user, token, proto):
+    ok_head = "HTTP/1.0 200 OK\r\n"
+    tuser = token_user(token)
+    if tuser is None or (user and user != tuser):
+        r = ok_head + "Auth-Status: Invalid login or password\r\n"
+        r += "Auth-Error-SASL: %s\r\n" % ("not base64!" if user == "sasljunk" else SASL_ERROR)
+        wait = 1 if user.startswith("wait") else opts.wait
+        if wait:
+            r += "Auth-Wait: %d\r\n" % wait
+        return (r + "\r\n").encode()
+    b = backend_for(proto)
+    if b is None:
+        return (ok_head + "Auth-Status: No backend for %s\r\n\r\n" % proto).encode()
+    lines = ["Auth-Status: OK", "Auth-Server: " + b[0], "Auth-Port: " + b[1]]
+    if not tuser.startswith("passthru"):
+        lines += ["Auth-User: " + tuser, "Auth-Pass: " + lookup(tuser)]
+    return (ok_head + "".join(l + "\r\n" for l in lines) + "\r\n").encode()
+
+
 def respond(h):
     """h: dict of lower-case header name -> raw value.  Returns the response bytes or None."""
     method = h.get("auth-method", "")
@@ -134,6 +210,8 @@ def respond(h):
         if n % 2 == 0:  # every other request, so each session sees one WAIT
             return (ok_head + "Auth-Status: WAIT\r\nAuth-Wait: 1\r\n\r\n").encode()
 
+    if method in ("xoauth2", "oauthbearer"):
+        return respond_oauth(h, method, user, passwd, proto)
     real = lookup(user)
     if user in ("errcode",):
         return (ok_head + "Auth-Status: Temporary server problem, try again later\r\n"
@@ -179,6 +257,10 @@ class Handler(socketserver.StreamRequestHandler):
             raw += chunk
         end = raw.find(b"\r\n\r\n")
         head = raw[:end + 4] if end >= 0 else raw
+        target = head.split(b" ", 2)[1] if head.count(b" ") >= 2 else b""
+        if target.startswith(b"/token"):
+            self.request.sendall(token_endpoint(target.decode("latin-1")))
+            return
         if opts.log:
             with log_lock, open(opts.log, "ab") as f:
                 f.write(head)

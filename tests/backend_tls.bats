@@ -28,12 +28,23 @@ service managesieve-login {
     address = 127.0.0.2
     port = $DOVECOT_SIEVE
   }
+}
+# the proxy is trusted only where it comes in on 127.0.0.5: its ID names the client there
+local 127.0.0.5 {
+  login_trusted_networks = 127.0.0.0/8
+}
+service imap-login {
+  inet_listener imap_trusted {
+    address = 127.0.0.5
+    port = $DOVECOT_IMAP
+  }
 }" dovecot_tls_start
 	postfix_tls_start
 	fake_tls_start
 	authserver_start --route "/imaps=127.0.0.2:$DOVECOT_IMAPS" --route "/imap=127.0.0.2:$DOVECOT_IMAP" \
 		--route "/pop3s=127.0.0.2:$DOVECOT_POP3S" --route "/pop3=127.0.0.2:$DOVECOT_POP3" \
 		--route "/sieve=127.0.0.2:$DOVECOT_SIEVE" \
+		--route "/trusted=127.0.0.5:$DOVECOT_IMAP" \
 		--route "/smtp=127.0.0.1:$POSTFIX_PORT" --route "/expired=127.0.0.1:$FAKE_EXPIRED" \
 		--route "/nostarttls=127.0.0.1:$FAKE_NOSTARTTLS" --route "/inject=127.0.0.1:$FAKE_INJECT" \
 		--route "/smtpnotls=127.0.0.1:$FAKE_SMTP_NOTLS" --route "/needcert=127.0.0.1:$FAKE_NEEDCERT" \
@@ -47,6 +58,8 @@ service managesieve-login {
 		proxy_ssl_name mail.test; proxy_ssl_server_name on;"
 	btls_server pop3_tls "auth_http $a/pop3s; proxy_ssl on; $ca proxy_ssl_name mail.test;"
 	btls_server pop3_stls "auth_http $a/pop3; proxy_ssl starttls; $ca"
+	btls_server trusted "auth_http $a/trusted; proxy_ssl starttls; $ca proxy_ssl_name mail.test;
+		proxy_client_id on;"
 	btls_server sieve_stls "auth_http $a/sieve; proxy_ssl starttls; $ca proxy_ssl_name mail.test;"
 	btls_server smtp_stls "auth_http $a/smtp; proxy_ssl starttls; $ca proxy_ssl_name mail.test;"
 	btls_server wrongname "auth_http $a/imaps; proxy_ssl on; $ca proxy_ssl_name wrong.test;"
@@ -123,6 +136,15 @@ imap_login() { # SERVER [USER PASS]: the greeting and the reply to LOGIN, escape
 	curl -sS --max-time 10 -u alice:alicepass "imap://127.0.0.1:$(port imap_stls)/INBOX;MAILINDEX=2" \
 		-o "$T/stls.out"
 	cmp "$T/stls.out" "$(message_file 2)"
+}
+
+@test "a Dovecot that accepts only TLS logs the real client of a session (STARTTLS, then ID)" {
+	curl -sS --max-time 10 --interface 127.0.0.3 -u alice:alicepass \
+		"imap://127.0.0.1:$(port trusted)/INBOX;MAILINDEX=1" -o "$T/trusted.out"
+	cmp "$T/trusted.out" "$(message_file 1)"
+	run grep 'imap-login: Info: Login: user=<alice>.*rip=127\.0\.0\.3,.*, TLS' "$T/dovecot/dovecot.log"
+	echo "$output"
+	[ "${#lines[@]}" = 1 ]
 }
 
 @test "POP3, implicit TLS to the backend: curl RETR byte for byte" {

@@ -18,6 +18,7 @@ PKGS="build-essential musl-tools libcurl4-openssl-dev libtls-dev libssl-dev libc
       dovecot-managesieved sieve-connect
       systemd iproute2 procps xinetd dnsmasq-base
       libbsd0 libevent-2.1-7 libsystemd0 libtirpc3 libwrap0
+      haproxy isync fetchmail swaks msmtp neomutt tmux
       debhelper dpkg-dev fakeroot lintian"
 
 if ! command -v dpkg-query >/dev/null 2>&1 || ! command -v apt-get >/dev/null 2>&1; then

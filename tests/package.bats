@@ -214,7 +214,7 @@ EOF
 	done
 	grep 'reloaded /etc/mailproxy/mailproxy.conf' "$PK_STAGE/tlsd.log"
 	# LogsDirectory= made the logs directory that purge must take away
-	[ -d /var/log/private/mailproxy ]
+	[ -d /var/log/mailproxy ]
 	# systemd stays up for the next test: the package is purged under it
 }
 

@@ -53,6 +53,7 @@ PY
 	mp_server noplain "auth_http 127.0.0.1:$AUTH2/auth;"
 	mp_server passerr 'proxy_pass_error_message on;'
 	mp_server dbg "error_log $T/sieve-debug.log debug; sieve_auth plain login;"
+	mp_server oauth 'sieve_auth plain xoauth2 oauthbearer;'
 	mp_server implicit "# listen-ssl
 		ssl_certificate $T/sieve.crt; ssl_certificate_key $T/sieve.key;"
 	tls_proxy_start
@@ -328,4 +329,43 @@ PY
 	run "$MAILPROXY_BUILD/mailproxy" -T inetd -c "$c"
 	[ "$status" -eq 0 ]
 	[[ "$output" == *$'\n4190\tstream\ttcp4\tnowait.'* ]]
+}
+
+# ---- bearer tokens (XOAUTH2, OAUTHBEARER: RFC 7628) ------------------------------------------
+
+# token USER PASSWORD: an access token from the auth server's token endpoint
+token() {
+	curl -sSf --max-time 5 "http://127.0.0.1:$AUTHPORT/token?user=$1&password=$2" |
+		python3 -c 'import json, sys; print(json.load(sys.stdin)["access_token"])'
+}
+
+@test "XOAUTH2 and OAUTHBEARER with sieve_auth: advertised, a token logs in to Dovecot" {
+	local tok msg
+	tok=$(token alice alicepass)
+	run wire "$(port oauth)" '<ready."\r\n' \
+		">AUTHENTICATE \"XOAUTH2\" \"$(printf 'user=alice\001auth=Bearer %s\001\001' "$tok" | base64 -w0)\"\r\n" \
+		'<Logged in."\r\n'
+	[[ "$output" == *'"SASL" "PLAIN XOAUTH2 OAUTHBEARER"\r\n'*'OK "Logged in."\r\n' ]]
+	run auth_last_request
+	[[ "$output" == *"Auth-Method: xoauth2\r\nAuth-User: alice\r\nAuth-Pass: $tok\r\nAuth-Protocol: sieve\r\n"* ]]
+	# OAUTHBEARER, its message as a literal after the empty challenge
+	msg=$(printf 'n,a=alice,\001auth=Bearer %s\001\001' "$tok" | base64 -w0)
+	run wire "$(port oauth)" '<ready."\r\n' '>AUTHENTICATE "OAUTHBEARER"\r\n' '<""\r\n' \
+		">{${#msg}+}\r\n$msg\r\n" '<Logged in."\r\n'
+	[[ "$output" == *'OK "ManageSieve ready."\r\n""\r\nOK "Logged in."\r\n' ]]
+}
+
+@test "a refused token: the Auth-Error-SASL challenge as a string, the next line ignored, NO, close" {
+	local err want
+	err=$(printf '{"status": "invalid_token", "schemes": "bearer", "scope": "mail"}' | base64 -w0)
+	run wire "$(port oauth)" '<ready."\r\n' \
+		">AUTHENTICATE \"XOAUTH2\" \"$(printf 'user=alice\001auth=Bearer forged\001\001' | base64 -w0)\"\r\n" \
+		"<\"$err\"\r\n" '>"AQ=="\r\n' .
+	echo "$output"
+	want='OK "ManageSieve ready."\r\n"'$err'"\r\nNO "Invalid login or password"\r\n[EOF]'
+	[[ "$output" == *"$want" ]]
+	# not configured: not offered, so refused as Dovecot refuses it
+	run wire "$(port main)" '<ready."\r\n' '>AUTHENTICATE "XOAUTH2" "eA=="\r\n' '<\r\n'
+	echo "$output"
+	[ "$output" = "$GREET"'NO "Unsupported authentication mechanism."\r\n' ]
 }

@@ -37,6 +37,7 @@ setup_file() {
 	dovecot_start
 	authserver_start
 	read -r P4 P6 P6B PS PA < <(free_ports 5)
+	read -r PNAT PPP < <(free_ports 2)	# the per-source bounds: direct, behind a balancer
 	S=$T/sd
 	mkdir -p "$S"
 	chmod 755 "$S"
@@ -67,6 +68,15 @@ mail {
         protocol imap;
     }
     server {
+        listen 127.0.0.1:$PNAT;
+        protocol imap;
+    }
+    server {
+        listen 127.0.0.1:$PPP proxy_protocol;
+        protocol imap;
+        set_real_ip_from 127.0.0.1;
+    }
+    server {
         listen 127.0.0.1:$PS ssl;
         protocol imap;
         ssl_certificate $PKI/server.crt;
@@ -84,7 +94,7 @@ EOF
 		SD_MADE_USER=1
 		systemd-sysusers "$MP_TESTS/../units/mailproxy.sysusers"
 	fi
-	export P4 P6 P6B PS PA S PKI SD_MADE_USER
+	export P4 P6 P6B PS PA PNAT PPP S PKI SD_MADE_USER
 }
 
 teardown_file() {
@@ -242,7 +252,7 @@ EOF
 		'# /etc/systemd/system/mailproxy@imap-10143.socket'
 		'ListenStream=127.0.0.1:10143' 'FreeBind=yes' 'Backlog=17' 'ReceiveBuffer=40000'
 		'SendBuffer=98304' 'KeepAlive=yes' 'KeepAliveTimeSec=300' 'KeepAliveIntervalSec=30'
-		'KeepAliveProbes=4' 'Accept=yes' 'MaxConnections=1024' 'MaxConnectionsPerSource=64'
+		'KeepAliveProbes=4' 'Accept=yes' 'MaxConnections=1024' 'MaxConnectionsPerSource=256'
 		'# /etc/systemd/system/mailproxy@imap-10143-2.socket' 'ListenStream=0.0.0.0:10143'
 		'# /etc/systemd/system/mailproxy@imap-10143-3.socket' 'ListenStream=[::]:10143'
 		'BindIPv6Only=both' 'ListenStream=/run/mp%%.sock' 'SocketMode=0666'
@@ -763,4 +773,84 @@ import imaplib, sys
 m = imaplib.IMAP4("127.0.0.1", int(sys.argv[1]), timeout=10)
 assert m.login("alice", "alicepass")[0] == "OK"
 m.logout()' "$PA"
+}
+
+# hold PORT N [pp] [SOURCE]: open N connections to PORT from SOURCE (127.0.0.1) at once, each
+# first sending a PROXY v2 header from a client of its own (10.1.x.y) with "pp", and read
+# what each gets; print how many were greeted and how many closed without a greeting, and
+# with HOLD_UNTIL=FILE keep them open until FILE exists (a minute at most)
+hold() {
+	python3 - "$@" <<'EOF'
+import os, socket, struct, sys, time
+port, n = int(sys.argv[1]), int(sys.argv[2])
+pp = len(sys.argv) > 3 and sys.argv[3] == "pp"
+src = sys.argv[4] if len(sys.argv) > 4 else "127.0.0.1"
+conns = []
+for i in range(n):
+    s = socket.create_connection(("127.0.0.1", port), timeout=60, source_address=(src, 0))
+    if pp:
+        addrs = socket.inet_aton("10.1.%d.%d" % (i // 250, i % 250 + 1)) + socket.inet_aton("127.0.0.1")
+        s.sendall(b"\r\n\r\n\x00\r\nQUIT\n\x21\x11" + struct.pack("!H", 12) + addrs +
+                  struct.pack("!HH", 40000 + i, port))
+    conns.append(s)
+greeted = closed = 0
+for s in conns:
+    try:
+        got = s.recv(100)
+    except ConnectionResetError:
+        got = b""
+    if got.startswith(b"* OK "):
+        greeted += 1
+    elif got == b"":
+        closed += 1
+    else:
+        sys.exit("unexpected: %r" % got)
+print("greeted=%d closed=%d" % (greeted, closed), flush=True)
+until = os.environ.get("HOLD_UNTIL")
+for _ in range(600 if until else 0):
+    if os.path.exists(until):
+        break
+    time.sleep(0.1)
+EOF
+}
+
+@test "per-source bounds: IMAP allows a NAT'd office 256 connections per address; a proxy_protocol socket none" {
+	units
+	sed -n "/^# \/etc\/systemd\/system\/mailproxy@imap-$PPP.socket/,/^\[Install\]/p" "$S/generated" |
+		grep -x 'MaxConnectionsPerSource=1024'
+	boot
+	[ "$(ctl systemctl show -p MaxConnections --value "mailproxy@imap-$PNAT.socket")" = 1024 ]
+	[ "$(ctl systemctl show -p MaxConnectionsPerSource --value "mailproxy@imap-$PNAT.socket")" = 256 ]
+	[ "$(ctl systemctl show -p MaxConnections --value "mailproxy@imap-$PPP.socket")" = 1024 ]
+	[ "$(ctl systemctl show -p MaxConnectionsPerSource --value "mailproxy@imap-$PPP.socket")" = 1024 ]
+}
+
+@test "under systemd: 300 sessions at once from one balancer on a proxy_protocol socket are all served" {
+	units
+	boot
+	run hold "$PPP" 300 pp
+	echo "$output"
+	grep -E 'Too many|dropping|Failed' "$S/state/console.log" | sort | uniq -c | tail -5
+	[ "$output" = "greeted=300 closed=0" ]
+}
+
+@test "under systemd: one address holds 256 IMAP sessions at once, the 257th is refused, another address is served" {
+	units
+	boot
+	HOLD_UNTIL=$BATS_TEST_TMPDIR/done hold "$PNAT" 257 >"$BATS_TEST_TMPDIR/office" &
+	office=$!
+	for ((i = 0; i < 1200; i++)); do
+		[ -s "$BATS_TEST_TMPDIR/office" ] && break
+		sleep 0.05
+	done
+	cat "$BATS_TEST_TMPDIR/office"
+	grep -E 'Too many|dropping|Failed' "$S/state/console.log" | sed 's/([0-9]*)//' | sort | uniq -c | tail -5
+	[ "$(cat "$BATS_TEST_TMPDIR/office")" = "greeted=256 closed=1" ]
+	# while the office holds its 256, another address is served
+	[ "$(ctl systemctl show -p NConnections --value "mailproxy@imap-$PNAT.socket")" = 256 ]
+	run hold "$PNAT" 1 "" 127.0.0.2
+	echo "$output"
+	[ "$output" = "greeted=1 closed=0" ]
+	touch "$BATS_TEST_TMPDIR/done"
+	wait "$office"
 }

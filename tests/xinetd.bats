@@ -70,7 +70,7 @@ xinetd_block() { awk -v s="service $1" '$0 == s { p = 1 } p { print } p && /^}$/
 		grep -qE '^\s+instances\s+= 1024$' <<<"$block"
 		grep -qE '^\s+cps\s+= 1000 1$' <<<"$block"
 	done
-	grep -qE '^\s+per_source\s+= 64$' <<<"$(xinetd_block mailproxy-imap-10143 "$output")"
+	grep -qE '^\s+per_source\s+= 256$' <<<"$(xinetd_block mailproxy-imap-10143 "$output")"
 	# every client of a proxy_protocol listen has the balancer's address
 	grep -qE '^\s+per_source\s+= UNLIMITED$' <<<"$(xinetd_block mailproxy-imaps "$output")"
 }

@@ -22,6 +22,8 @@ enum mp_proto { MP_PROTO_NONE = 0, MP_PROTO_IMAP, MP_PROTO_POP3, MP_PROTO_SMTP,
 #define MP_AUTH_CRAM_MD5 0x08u
 #define MP_AUTH_EXTERNAL 0x10u
 #define MP_AUTH_NONE     0x20u
+#define MP_AUTH_XOAUTH2  0x40u
+#define MP_AUTH_OAUTHBEARER 0x80u
 
 /* ssl_protocols bits */
 #define MP_SSLv2	0x01u

@@ -259,20 +259,24 @@ set_keyval(struct conf_parse *ps, const struct conf_dir *d, struct conf_srv *c)
 
 static const struct conf_name imap_auth[] = {
 	{ "plain", MP_AUTH_PLAIN }, { "login", MP_AUTH_LOGIN },
-	{ "cram-md5", MP_AUTH_CRAM_MD5 }, { "external", MP_AUTH_EXTERNAL }, { NULL, 0 }
+	{ "cram-md5", MP_AUTH_CRAM_MD5 }, { "external", MP_AUTH_EXTERNAL },
+	{ "xoauth2", MP_AUTH_XOAUTH2 }, { "oauthbearer", MP_AUTH_OAUTHBEARER }, { NULL, 0 }
 };
 static const struct conf_name pop3_auth[] = {
 	{ "plain", MP_AUTH_PLAIN }, { "apop", MP_AUTH_APOP },
-	{ "cram-md5", MP_AUTH_CRAM_MD5 }, { "external", MP_AUTH_EXTERNAL }, { NULL, 0 }
+	{ "cram-md5", MP_AUTH_CRAM_MD5 }, { "external", MP_AUTH_EXTERNAL },
+	{ "xoauth2", MP_AUTH_XOAUTH2 }, { "oauthbearer", MP_AUTH_OAUTHBEARER }, { NULL, 0 }
 };
 static const struct conf_name smtp_auth[] = {
 	{ "plain", MP_AUTH_PLAIN }, { "login", MP_AUTH_LOGIN },
 	{ "cram-md5", MP_AUTH_CRAM_MD5 }, { "external", MP_AUTH_EXTERNAL },
+	{ "xoauth2", MP_AUTH_XOAUTH2 }, { "oauthbearer", MP_AUTH_OAUTHBEARER },
 	{ "none", MP_AUTH_NONE }, { NULL, 0 }
 };
 /* ManageSieve: the mechanisms its front end offers (lib/sieve.c) */
 static const struct conf_name sieve_auth[] = {
-	{ "plain", MP_AUTH_PLAIN }, { "login", MP_AUTH_LOGIN }, { NULL, 0 }
+	{ "plain", MP_AUTH_PLAIN }, { "login", MP_AUTH_LOGIN },
+	{ "xoauth2", MP_AUTH_XOAUTH2 }, { "oauthbearer", MP_AUTH_OAUTHBEARER }, { NULL, 0 }
 };
 static const struct conf_name ssl_protocols[] = {
 	{ "SSLv2", MP_SSLv2 }, { "SSLv3", MP_SSLv3 }, { "TLSv1", MP_TLSv1 },

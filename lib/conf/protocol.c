@@ -10,6 +10,7 @@
 static const char *const method_names[] = {
 	[METHOD_PLAIN] = "plain", [METHOD_APOP] = "apop", [METHOD_CRAM_MD5] = "cram-md5",
 	[METHOD_EXTERNAL] = "external", [METHOD_NONE] = "none",
+	[METHOD_XOAUTH2] = "xoauth2", [METHOD_OAUTHBEARER] = "oauthbearer",
 };
 
 const char *
@@ -20,9 +21,10 @@ auth_method_name(enum auth_method m)
 	return method_names[m];
 }
 
-const struct sasl_name sasl_names[4] = {
+const struct sasl_name sasl_names[6] = {
 	{ MP_AUTH_PLAIN, "PLAIN" }, { MP_AUTH_LOGIN, "LOGIN" },
 	{ MP_AUTH_CRAM_MD5, "CRAM-MD5" }, { MP_AUTH_EXTERNAL, "EXTERNAL" },
+	{ MP_AUTH_XOAUTH2, "XOAUTH2" }, { MP_AUTH_OAUTHBEARER, "OAUTHBEARER" },
 };
 
 static size_t
@@ -37,10 +39,13 @@ imap_methods(const struct mp_server *srv)
 	return srv->imap_auth;
 }
 
-/* nginx's POP3 buffer has no directive */
+/* nginx's POP3 buffer has no directive; a bearer token needs a longer
+ * line than nginx's 128 bytes */
 static size_t
 pop3_buffer(const struct mp_server *srv)
 {
+	if (srv->pop3_auth & (MP_AUTH_XOAUTH2 | MP_AUTH_OAUTHBEARER))
+		return POP3_OAUTH_BUFFER;
 	return POP3_BUFFER;
 }
 
@@ -94,6 +99,7 @@ static const struct mp_protocol protocols[] = {
 		.cert_error = "* BYE SSL certificate error\r\n",
 		.auth_failed = "NO ",
 		.challenge_prefix = "+ ",
+		.challenge_suffix = "\r\n",
 		.plain_challenge = "+ \r\n",
 		.username_prompt = "+ VXNlcm5hbWU6\r\n",
 		.password_prompt = "+ UGFzc3dvcmQ6\r\n",
@@ -114,6 +120,7 @@ static const struct mp_protocol protocols[] = {
 		.cert_error = "-ERR SSL certificate error\r\n",
 		.auth_failed = "-ERR ",
 		.challenge_prefix = "+ ",
+		.challenge_suffix = "\r\n",
 		.plain_challenge = "+ \r\n",
 		.username_prompt = "+ VXNlcm5hbWU6\r\n",
 		.password_prompt = "+ UGFzc3dvcmQ6\r\n",
@@ -135,6 +142,7 @@ static const struct mp_protocol protocols[] = {
 		.auth_failed = NULL,
 		.logged_in = "235 2.0.0 OK\r\n",
 		.challenge_prefix = "334 ",
+		.challenge_suffix = "\r\n",
 		.plain_challenge = "334 \r\n",
 		.username_prompt = "334 VXNlcm5hbWU6\r\n",
 		.password_prompt = "334 UGFzc3dvcmQ6\r\n",
@@ -158,6 +166,7 @@ static const struct mp_protocol protocols[] = {
 		.cert_error = "BYE \"SSL certificate error.\"\r\n",
 		.auth_failed = "NO ",
 		.challenge_prefix = "\"",
+		.challenge_suffix = "\"\r\n",
 		.plain_challenge = "\"\"\r\n",
 		.username_prompt = "\"VXNlcm5hbWU6\"\r\n",
 		.password_prompt = "\"UGFzc3dvcmQ6\"\r\n",

@@ -22,7 +22,9 @@ enum auth_method {
 	METHOD_APOP,
 	METHOD_CRAM_MD5,
 	METHOD_EXTERNAL,
-	METHOD_NONE		/* SMTP with smtp_auth none */
+	METHOD_NONE,		/* SMTP with smtp_auth none */
+	METHOD_XOAUTH2,		/* AUTH XOAUTH2: the pass is the bearer token */
+	METHOD_OAUTHBEARER	/* AUTH OAUTHBEARER (RFC 7628): the same */
 };
 /* "plain", "apop", ...; NULL for METHOD_UNSET. */
 const char *auth_method_name(enum auth_method m);
@@ -32,12 +34,16 @@ struct sasl_name {
 	unsigned bit;		/* MP_AUTH_* */
 	const char *name;	/* "PLAIN", ... */
 };
-extern const struct sasl_name sasl_names[4];
+extern const struct sasl_name sasl_names[6];
 
 #define PROTO_MAX_PORTS 3
 
 /* nginx's fixed POP3 command buffer (no directive) */
 #define POP3_BUFFER	128
+/* The buffer when pop3_auth enables xoauth2 or oauthbearer: an AUTH line
+ * or SASL response carrying a bearer token in base64 (a 6 KiB token, as
+ * large identity providers issue, and its user name) */
+#define POP3_OAUTH_BUFFER 8192
 
 /* The APOP/CRAM-MD5 salt "<RANDOM.UNIXTIME@server_name>\r\n" (sasl_salt()):
  * SASL_SALT_SIZE holds the salt of any server_name of at most
@@ -77,6 +83,7 @@ struct mp_protocol {
 
 	/* SASL challenges (RFC 4422): "+ " or "334 " and base64 */
 	const char *challenge_prefix;
+	const char *challenge_suffix;	/* after the base64: CRLF, or '"' CRLF */
 	const char *plain_challenge;	/* the empty challenge */
 	const char *username_prompt;	/* base64("Username:") */
 	const char *password_prompt;	/* base64("Password:") */

@@ -93,20 +93,19 @@ units_print_inetd(struct ctx *c)
 	return 0;
 }
 
-/* The bounds of the shipped socket units (units_systemd.c): fewer SMTP
- * clients at once, as they are MTAs and submitting users. */
+/* The bounds of the socket units (units_bounds). */
 static void
 xinetd_limits(struct ctx *c, const struct mp_listen *l)
 {
-	bool smtp = l->server->protocol == MP_PROTO_SMTP;
+	int max, per_source;
 
-	fprintf(c->out, "\tinstances      = %d\n", smtp ? 512 : 1024);
-	/* behind a proxy_protocol balancer every client has the balancer's address */
-	if (l->proxy_protocol)
+	units_bounds(l, &max, &per_source);
+	fprintf(c->out, "\tinstances      = %d\n", max);
+	if (per_source > 0)
+		fprintf(c->out, "\tper_source     = %d\n", per_source);
+	else
 		fprintf(c->out, "\t# proxy_protocol: every client comes from the balancer\n"
 		    "\tper_source     = UNLIMITED\n");
-	else
-		fprintf(c->out, "\tper_source     = %d\n", smtp ? 16 : 64);
 	fprintf(c->out, "\t# the default, 50 a second, would stop the service for 10 s under a burst\n"
 	    "\tcps            = %s\n", XINETD_CPS);
 }

@@ -121,12 +121,34 @@ units_handler_params(struct ctx *c, const struct mp_listen *l)
 
 /* Every connection is a process, so the sockets bound them, with Accept=yes
  * (MaxConnections=) and in the high-rate mode (mailproxy-accept -c, -s) alike.
- * SMTP clients are MTAs and submitting users: fewer at once than mail readers. */
+ * SMTP clients are MTAs and submitting users, fewer at once than mail readers. Per source: a
+ * NAT'd office of IMAP users, each with a desktop client holding up to five
+ * connections (one per watched folder) and a phone holding one more, is about
+ * forty people at 256, still only a quarter of the 1024; POP3 and SMTP
+ * clients hold a connection only while they fetch or send. Behind a
+ * proxy_protocol balancer every connection has the balancer's address: a
+ * per-source bound would be the whole host's, so there is none, and the
+ * per-client limit is the balancer's or the auth server's (README, Scaling
+ * out). */
 void
 units_bounds(const struct mp_listen *l, int *max, int *per_source)
 {
-	*max = l->server->protocol == MP_PROTO_SMTP ? 512 : 1024;
-	*per_source = l->server->protocol == MP_PROTO_SMTP ? 16 : 64;
+	switch (l->server->protocol) {
+	case MP_PROTO_SMTP:
+		*max = 512;
+		*per_source = 16;
+		break;
+	case MP_PROTO_POP3:
+		*max = 1024;
+		*per_source = 64;
+		break;
+	default:
+		*max = 1024;
+		*per_source = 256;
+		break;
+	}
+	if (l->proxy_protocol)
+		*per_source = 0;
 }
 
 void

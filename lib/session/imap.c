@@ -137,7 +137,7 @@ imap_run(struct session *s)
 		return 0;
 	for (;;) {
 		enum session_next next;
-		size_t used = 0;
+		size_t used = 0, end;
 		int rc;
 
 		rc = imap_parse(&p, s->buf + off, s->len - off, &used);
@@ -178,19 +178,21 @@ imap_run(struct session *s)
 		else
 			next = sasl_session_step(s, p.nargs > 0 ? p.args[0].p : "",
 			    p.nargs > 0 ? p.args[0].len : 0);
+		/* everything after the authenticating command goes to the backend */
+		end = off + used;
+		if (session_settle(s, next, s->buf + end, s->len - end, false) == NEXT_CLOSE)
+			return 0;
 		if (s->sasl != SASL_IDLE) {
-			/* a challenge went out: the response follows this line */
-			off += used;
+			/* a challenge went out (a refused bearer token's too): the
+			 * response follows this line */
+			off = end;
 			imap_parser_sasl(&p);
 			p.before = off;
 		} else {
-			session_consume(s, off + used);
+			session_consume(s, end);
 			off = 0;
 			imap_parser_next(&p);
 		}
-		/* everything after the authenticating command goes to the backend */
-		if (session_settle(s, next, s->buf, s->len, false) == NEXT_CLOSE)
-			return 0;
 	}
 }
 

@@ -17,6 +17,12 @@ sasl_log(int rc, const char *mech)
 	case SASL_EHASH:
 		log_msg(MP_LOG_INFO, "client sent invalid CRAM-MD5 hash in AUTH CRAM-MD5 command");
 		break;
+	case SASL_EOAUTH:
+		log_msg(MP_LOG_INFO, "client sent invalid message in AUTH %s command", mech);
+		break;
+	case SASL_ETOKEN:
+		log_msg(MP_LOG_INFO, "client sent invalid bearer token in AUTH %s command", mech);
+		break;
 	default:
 		log_msg(MP_LOG_INFO, "client sent invalid base64 encoding in AUTH %s command", mech);
 		break;

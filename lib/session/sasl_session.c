@@ -3,7 +3,8 @@
  * (IMAP RFC 9051 6.2.2) as nginx answers them, one driver for every
  * protocol: the mechanism with an optional initial response, the
  * challenges of the protocol table, and each response line decoded into
- * the session's credentials. */
+ * the session's credentials. XOAUTH2 and OAUTHBEARER (RFC 7628) as
+ * freenginx 1.27.1 adds them: the token is the password. */
 #include <string.h>
 
 #include "log.h"
@@ -66,6 +67,20 @@ external(struct session *s, const char *p, size_t len)
 	return decoded(s, rc, "EXTERNAL", METHOD_EXTERNAL);
 }
 
+/* XOAUTH2 or OAUTHBEARER: the user and the bearer token, which stands in
+ * for the password towards the auth server (Auth-Pass) and, unless the
+ * auth server names another, the backend. */
+static enum session_next
+oauth(struct session *s, enum sasl_wait mech, const char *p, size_t len)
+{
+	bool x = mech == SASL_WAIT_XOAUTH2;
+	int rc = (x ? sasl_xoauth2 : sasl_oauthbearer)(p, len, s->dec, s->credcap,
+	    s->login, &s->loginlen, s->pass, &s->passlen);
+
+	return login_and_pass(s, rc, x ? "XOAUTH2" : "OAUTHBEARER",
+	    x ? METHOD_XOAUTH2 : METHOD_OAUTHBEARER);
+}
+
 /* INITIAL: the username came with the mechanism. */
 static enum session_next
 login_user(struct session *s, const char *p, size_t len, bool initial)
@@ -126,7 +141,8 @@ sasl_session_start(struct session *s, const char *mech, size_t mechlen, unsigned
     const char *ir, size_t irlen)
 {
 	const struct mp_protocol *pr = s->proto;
-	unsigned enabled = pr->auth_methods(s->srv);
+	unsigned enabled = pr->auth_methods(s->srv), mb;
+	enum sasl_wait wait;
 
 	if (!session_login_allowed(s) || nargs == 0)
 		return session_invalid(s);
@@ -151,6 +167,15 @@ sasl_session_start(struct session *s, const char *mech, size_t mechlen, unsigned
 		if (!(enabled & MP_AUTH_EXTERNAL))
 			return session_invalid(s);
 		return external(s, ir, irlen);
+	case SASL_AUTH_OAUTH:
+	case SASL_AUTH_OAUTH_INITIAL:
+		mb = sasl_mechanism(mech, mechlen);
+		if (!(enabled & mb))
+			return session_invalid(s);
+		wait = mb == MP_AUTH_XOAUTH2 ? SASL_WAIT_XOAUTH2 : SASL_WAIT_OAUTHBEARER;
+		if (nargs == 1)
+			return prompt(s, wait, pr->plain_challenge);
+		return oauth(s, wait, ir, irlen);
 	default:
 		return session_invalid(s);
 	}
@@ -173,6 +198,11 @@ sasl_session_step(struct session *s, const char *p, size_t len)
 		return cram_md5(s, p, len);
 	case SASL_WAIT_EXTERNAL:
 		return external(s, p, len);
+	case SASL_WAIT_XOAUTH2:
+	case SASL_WAIT_OAUTHBEARER:
+		return oauth(s, wait, p, len);
+	case SASL_WAIT_AUTH_ERROR:
+		return session_auth_error(s);
 	case SASL_IDLE:
 		break;
 	}

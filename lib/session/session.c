@@ -164,6 +164,10 @@ session_invalid(struct session *s)
 {
 	const char *text = s->proto->invalid_command;
 
+	/* a malformed line after Auth-Error-SASL gets the failure all the same:
+	 * it must not keep a session the auth server closes */
+	if (s->sasl == SASL_WAIT_AUTH_ERROR)
+		return session_auth_error(s);
 	s->sasl = SASL_IDLE;
 	return session_reply3(s, s->tag, s->taglen, "", 0, text, strlen(text)) == 0 ?
 	    NEXT_READ : NEXT_CLOSE;

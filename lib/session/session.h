@@ -35,7 +35,10 @@ enum sasl_wait {
 	SASL_WAIT_LOGIN_USER,
 	SASL_WAIT_LOGIN_PASS,
 	SASL_WAIT_CRAM_MD5,
-	SASL_WAIT_EXTERNAL
+	SASL_WAIT_EXTERNAL,
+	SASL_WAIT_XOAUTH2,
+	SASL_WAIT_OAUTHBEARER,
+	SASL_WAIT_AUTH_ERROR	/* after Auth-Error-SASL: any line gets autherr */
 };
 
 struct session {
@@ -68,6 +71,11 @@ struct session {
 	size_t saltlen;
 	bool salt_greeting;		/* POP3: the salt is the greeting's, kept for APOP */
 	bool auth_wait;			/* nginx's sticky Auth-Status: WAIT flag */
+	/* a refused bearer token: the failure reply that answers the client's
+	 * line after the Auth-Error-SASL challenge, and whether to close then */
+	char autherr[IMAP_TAG_MAX + 2 + 2 * 1100 + 3];
+	size_t autherrlen;
+	bool autherr_close;
 
 	/* where the auth server sent us */
 	struct sockaddr_storage upstream;
@@ -126,6 +134,8 @@ struct auth_failure {
 	size_t textlen;
 	char code[1100];	/* SMTP: Auth-Error-Code or "535 5.7.0" */
 	size_t codelen;
+	char sasl[1100];	/* XOAUTH2, OAUTHBEARER: Auth-Error-SASL, base64; */
+	size_t sasllen;		/* 0: none (or not a bearer-token login) */
 };
 
 /* Ask the auth server about the current credentials (s->method, login, pass).
@@ -137,6 +147,11 @@ enum session_auth_rc session_auth(struct session *s, struct auth_failure *f);
  * backend with the front end's dialogue, answer the client and exec the
  * relay with PENDING, the bytes the client sent behind its login. */
 enum session_next session_login(struct session *s, const char *pending, size_t npending);
+
+/* The client's line after an Auth-Error-SASL challenge (s->sasl is
+ * SASL_WAIT_AUTH_ERROR), valid or not: the failure reply kept in
+ * s->autherr; NEXT_CLOSE when the auth server sent no Auth-Wait. */
+enum session_next session_auth_error(struct session *s);
 
 /* The end of a round of a dialogue loop: NEXT_AUTH goes to session_login()
  * with PENDING; back at the command level without a login, the attempt's

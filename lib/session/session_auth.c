@@ -71,6 +71,23 @@ set_ssl(struct auth_request *rq, const struct mp_server *srv, const struct tls_i
 	}
 }
 
+/* Auth-Error-SASL (RFC 7628 3.2.2) answers a bearer-token login only, and
+ * goes to the client as a challenge: anything but base64 is dropped. */
+static void
+error_sasl(const struct session *s, struct auth_failure *f, const struct auth_result *res)
+{
+	f->sasllen = 0;
+	if (res->errsasllen == 0 ||
+	    (s->method != METHOD_XOAUTH2 && s->method != METHOD_OAUTHBEARER))
+		return;
+	if (!sasl_is_base64(res->errsasl, res->errsasllen)) {
+		log_msg(MP_LOG_ERR, "auth http server %s sent invalid Auth-Error-SASL, ignored",
+		    s->srv->auth_http.text);
+		return;
+	}
+	f->sasllen = copy_span(f->sasl, sizeof f->sasl, res->errsasl, res->errsasllen);
+}
+
 /* The request for this attempt: what the client said, and who it is. */
 static void
 fill_request(struct session *s, struct auth_request *rq)
@@ -211,6 +228,7 @@ ask(struct session *s, struct auth_failure *f)
 		case AUTH_ERROR:
 			f->textlen = copy_span(f->text, sizeof f->text, res.errmsg, res.errmsglen);
 			f->codelen = copy_span(f->code, sizeof f->code, res.errcode, res.errcodelen);
+			error_sasl(s, f, &res);
 			log_msg(MP_LOG_INFO, "client login failed: \"%.*s\"", (int)f->textlen, f->text);
 			if (res.wait_sec <= 0) {
 				explicit_bzero(req, sizeof req);
@@ -245,6 +263,7 @@ session_auth(struct session *s, struct auth_failure *f)
 {
 	enum session_auth_rc rc;
 
+	f->sasllen = 0;
 	log_set_action("in http auth state");
 	rc = ask(s, f);
 	log_set_action("in auth state");

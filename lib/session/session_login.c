@@ -29,16 +29,18 @@ session_ident(const struct session *s, struct ident *id, char *lip, size_t lipca
 	id->sid = log_session_id();
 }
 
-/* "<tag>NO text", "-ERR text", or SMTP's "<Auth-Error-Code> text", in one write */
-static enum session_next
-auth_failed(struct session *s, const struct auth_failure *f)
+/* "<tag>NO text", "-ERR text", or SMTP's "<Auth-Error-Code> text" into
+ * s->autherr, the one buffer that also keeps it across an Auth-Error-SASL
+ * challenge. */
+static void
+failure_line(struct session *s, const struct auth_failure *f)
 {
-	char line[sizeof s->tag + sizeof f->code + 1 + sizeof f->text + 2];
 	const char *prefix = s->proto->auth_failed;
+	char *line = s->autherr;
 	size_t n = 0;
 
-	if (s->fe->auth_failed != NULL)
-		return s->fe->auth_failed(s, f->text, f->textlen);
+	_Static_assert(sizeof s->autherr >= sizeof s->tag + sizeof f->code + 1 +
+	    sizeof f->text + 2, "autherr holds any failure line");
 	memcpy(line, s->tag, s->taglen);
 	n += s->taglen;
 	if (prefix != NULL) {
@@ -52,8 +54,57 @@ auth_failed(struct session *s, const struct auth_failure *f)
 	memcpy(line + n, f->text, f->textlen);
 	n += f->textlen;
 	memcpy(line + n, "\r\n", 2);
-	n += 2;
-	return session_reply(s, line, n) == 0 ? NEXT_READ : NEXT_CLOSE;
+	s->autherrlen = n + 2;
+}
+
+/* The failure reply kept in s->autherr: the line itself, or, for a front
+ * end with its own failure reply (ManageSieve quotes the text), the auth
+ * server's text for it. NEXT_READ, or NEXT_CLOSE if the client is gone. */
+static enum session_next
+send_failure(struct session *s)
+{
+	if (s->fe->auth_failed != NULL)
+		return s->fe->auth_failed(s, s->autherr, s->autherrlen);
+	return session_reply(s, s->autherr, s->autherrlen) == 0 ? NEXT_READ : NEXT_CLOSE;
+}
+
+/* A refusal: the failure reply in one write (or the front end's own), then
+ * go on or CLOSE. With an Auth-Error-SASL (bearer tokens only,
+ * session_auth.c) the client first gets it as a challenge, and the failure
+ * answers its next line, whatever that line is (session_auth_error()). */
+static enum session_next
+auth_failed(struct session *s, const struct auth_failure *f, bool close)
+{
+	const char *prefix = s->proto->challenge_prefix;
+	const char *suffix = s->proto->challenge_suffix;
+	enum session_next next;
+
+	if (s->fe->auth_failed != NULL) {
+		_Static_assert(sizeof s->autherr >= sizeof f->text, "autherr holds the text");
+		memcpy(s->autherr, f->text, f->textlen);
+		s->autherrlen = f->textlen;
+	} else {
+		failure_line(s, f);
+	}
+	if (f->sasllen > 0) {
+		s->autherr_close = close;
+		s->sasl = SASL_WAIT_AUTH_ERROR;
+		return session_reply3(s, prefix, strlen(prefix), f->sasl, f->sasllen,
+		    suffix, strlen(suffix)) == 0 ? NEXT_READ : NEXT_CLOSE;
+	}
+	next = send_failure(s);
+	return close ? NEXT_CLOSE : next;
+}
+
+enum session_next
+session_auth_error(struct session *s)
+{
+	bool close = s->autherr_close;
+	enum session_next next;
+
+	s->sasl = SASL_IDLE;
+	next = send_failure(s);
+	return close ? NEXT_CLOSE : next;
 }
 
 static enum session_next
@@ -104,10 +155,9 @@ session_login(struct session *s, const char *pending, size_t npending)
 	case SA_FAIL:
 		/* the session goes on; nginx keeps SMTP's HELO, MAIL and RCPT */
 		s->deadline = mp_now_ms() + s->srv->timeout_ms;
-		return auth_failed(s, &f);
+		return auth_failed(s, &f, false);
 	case SA_FAIL_CLOSE:
-		(void)auth_failed(s, &f);
-		return NEXT_CLOSE;
+		return auth_failed(s, &f, true);
 	default:
 		return internal_error(s);
 	}

@@ -4,6 +4,7 @@
  * are what the auth request and the backend get instead of a login. */
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "log.h"
 #include "smtp_int.h"
@@ -15,7 +16,7 @@ smtp_ehlo_list(const struct session *s, size_t *lenp)
 {
 	const struct mp_server *srv = s->srv;
 	int starttls = s->tls ? MP_STARTTLS_OFF : srv->ssl.starttls;
-	char auth[64] = "AUTH";
+	char auth[96] = "AUTH";	/* every name of sasl_names fits */
 	const char *line[4 + 2];
 	size_t nlines = 0, size = 0, n = 0, ncaps = srv->smtp_capabilities.n;
 	bool has_auth = false;
@@ -96,20 +97,37 @@ smtp_helo(struct smtp *sm)
 	return session_reply(s, sm->ehlo, sm->ehlolen) == 0 ? NEXT_READ : NEXT_CLOSE;
 }
 
-/* nginx logs the rejected command with CR and LF shown as '_'. Only this
- * line is shown, not what was pipelined behind it (it may hold a password). */
+/* nginx logs the rejected command with CR and LF shown as '_'. Only the
+ * first line is shown, not what was pipelined behind it, and of an AUTH
+ * line only the mechanism: the rest may be a password or a bearer token. */
 void
 smtp_log_rejected(const char *what, const char *p, size_t n)
 {
+	const char *lf = memchr(p, '\n', n), *sp = NULL;
 	char line[512];
-	size_t k = n < sizeof line ? n : sizeof line;
+	size_t k;
 
+	if (lf != NULL)
+		n = (size_t)(lf - p) + 1;
+	if (n > 5 && strncasecmp(p, "AUTH ", 5) == 0) {
+		/* the mechanism name (RFC 4422 3.1), then whatever follows hidden */
+		for (sp = p + 5; sp < p + n && ((*sp >= 'A' && *sp <= 'Z') ||
+		    (*sp >= 'a' && *sp <= 'z') || (*sp >= '0' && *sp <= '9') ||
+		    *sp == '-' || *sp == '_'); sp++)
+			;
+		if (sp < p + n && *sp != '\r' && *sp != '\n')
+			n = (size_t)(sp - p);
+		else
+			sp = NULL;
+	}
+	k = n < sizeof line ? n : sizeof line;
 	for (size_t i = 0; i < k; i++) {
 		unsigned char c = (unsigned char)p[i];
 
 		line[i] = c == '\r' || c == '\n' ? '_' : c < 0x20 || c == 0x7f ? '?' : (char)c;
 	}
-	log_msg(MP_LOG_INFO, "client was rejected%s: \"%.*s\"", what, (int)k, line);
+	log_msg(MP_LOG_INFO, "client was rejected%s: \"%.*s%s\"", what, (int)k, line,
+	    sp != NULL ? " (hidden)" : "");
 }
 
 enum session_next

@@ -24,7 +24,8 @@
 #define AUTH_HTTP_REQ_SIZE(certlen) (AUTH_HTTP_REQ_BASE + 3 * (size_t)(certlen))
 
 struct auth_request {
-	const char *method;	/* "plain", "apop", "cram-md5", "external", "none" */
+	const char *method;	/* "plain", "apop", "cram-md5", "external", "none",
+				 * "xoauth2", "oauthbearer" */
 	const char *user; size_t userlen;	/* raw bytes, escaped on the wire */
 	const char *pass; size_t passlen;	/* raw bytes, escaped on the wire */
 	const char *salt; size_t saltlen;	/* "<...@host>\r\n" with its CRLF, or NULL;
@@ -103,6 +104,7 @@ struct auth_reply {
 	int64_t wait_sec;	/* last numeric Auth-Wait; others are ignored; 0 = none */
 	bool has_errcode;
 	struct auth_span errcode;	/* Auth-Error-Code (SMTP) */
+	struct auth_span errsasl;	/* Auth-Error-SASL (bearer tokens); len 0 = none */
 	/* Beyond nginx: Auth-Proxy-Client-Id "on" 1, "off" 0, anything else
 	 * or absent -1 (the server's proxy_client_id decides) */
 	int client_id;
@@ -148,6 +150,9 @@ struct auth_result {
 	const char *errmsg; size_t errmsglen;
 	const char *errcode; size_t errcodelen;	/* SMTP: Auth-Error-Code or "535 5.7.0";
 						 * IMAP/POP3: "" (never NULL) */
+	/* Auth-Error-SASL as sent (len 0: none), for XOAUTH2 and OAUTHBEARER
+	 * the challenge before the error reply; the caller checks it */
+	const char *errsasl; size_t errsasllen;
 	/* AUTH_ERROR and AUTH_RETRY_WAIT: the delay in seconds. For AUTH_ERROR
 	 * with wait_sec 0: reply and close. With wait_sec > 0: wait, then reply
 	 * and continue the session, unless retry is set: then resend the

@@ -100,6 +100,8 @@ header_line(struct auth_reply *r)
 	} else if (name_is(r, "Auth-Error-Code")) {
 		r->has_errcode = true;
 		r->errcode = v;
+	} else if (name_is(r, "Auth-Error-SASL")) {
+		r->errsasl = v;
 	} else if (name_is(r, "Auth-Proxy-Client-Id")) {
 		r->client_id = value_is(r, "on") ? 1 : value_is(r, "off") ? 0 : -1;
 	} else if (name_is(r, "Auth-Backend-TLS")) {
@@ -482,6 +484,8 @@ auth_reply_outcome(const struct auth_reply *r, int protocol,
 				res->errcodelen = 9;
 			}
 		}
+		res->errsasl = auth_span_ptr(r, r->errsasl);
+		res->errsasllen = r->errsasl.len;
 		res->wait_sec = r->wait_sec;
 		res->retry = r->wait_sec > 0 && *session_wait;
 		return res->outcome;

@@ -117,7 +117,8 @@ salt_ok(const char *s, size_t n)
 static bool
 known_method(const char *m)
 {
-	static const char *const v[] = { "plain", "apop", "cram-md5", "external", "none" };
+	static const char *const v[] = { "plain", "apop", "cram-md5", "external", "none",
+	    "xoauth2", "oauthbearer" };
 	size_t i;
 
 	for (i = 0; i < sizeof v / sizeof v[0]; i++)

@@ -14,7 +14,8 @@
 #include "sasl.h"
 
 _Static_assert(SASL_MECH_PLAIN == MP_AUTH_PLAIN && SASL_MECH_LOGIN == MP_AUTH_LOGIN &&
-    SASL_MECH_CRAM_MD5 == MP_AUTH_CRAM_MD5 && SASL_MECH_EXTERNAL == MP_AUTH_EXTERNAL,
+    SASL_MECH_CRAM_MD5 == MP_AUTH_CRAM_MD5 && SASL_MECH_EXTERNAL == MP_AUTH_EXTERNAL &&
+    SASL_MECH_XOAUTH2 == MP_AUTH_XOAUTH2 && SASL_MECH_OAUTHBEARER == MP_AUTH_OAUTHBEARER,
     "sasl_mech values must equal the MP_AUTH_* bits");
 
 static int
@@ -44,6 +45,10 @@ sasl_mechanism(const char *name, size_t len)
 		return SASL_MECH_CRAM_MD5;
 	if (name_is(name, len, "EXTERNAL"))
 		return SASL_MECH_EXTERNAL;
+	if (name_is(name, len, "XOAUTH2"))
+		return SASL_MECH_XOAUTH2;
+	if (name_is(name, len, "OAUTHBEARER"))
+		return SASL_MECH_OAUTHBEARER;
 	return SASL_MECH_NONE;
 }
 
@@ -65,6 +70,10 @@ sasl_auth_parse(const char *mech, size_t len, unsigned nargs)
 	case SASL_MECH_EXTERNAL:
 		return nargs == 1 ? SASL_AUTH_EXTERNAL :
 		    nargs == 2 ? SASL_AUTH_EXTERNAL_INITIAL : SASL_AUTH_INVALID;
+	case SASL_MECH_XOAUTH2:
+	case SASL_MECH_OAUTHBEARER:
+		return nargs == 1 ? SASL_AUTH_OAUTH :
+		    nargs == 2 ? SASL_AUTH_OAUTH_INITIAL : SASL_AUTH_INVALID;
 	}
 	return SASL_AUTH_INVALID;
 }

@@ -8,6 +8,7 @@
 #ifndef MP_SASL_H
 #define MP_SASL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "protocol.h"	/* SASL_SALT_SIZE */
@@ -20,7 +21,9 @@ enum sasl_rc {
 	SASL_ELOGIN = -2,	/* PLAIN: "client sent invalid login in AUTH PLAIN command" */
 	SASL_EPASSWORD = -3,	/* PLAIN: "client sent invalid password in AUTH PLAIN command" */
 	SASL_EHASH = -4,	/* "client sent invalid CRAM-MD5 hash in AUTH CRAM-MD5 command" */
-	SASL_ETOOBIG = -5	/* an output buffer is smaller than cap requires */
+	SASL_ETOOBIG = -5,	/* an output buffer is smaller than cap requires */
+	SASL_EOAUTH = -6,	/* XOAUTH2/OAUTHBEARER: "client sent invalid message in AUTH <MECH> command" */
+	SASL_ETOKEN = -7	/* ...: "client sent invalid bearer token in AUTH <MECH> command" */
 };
 
 /* Mechanism names (case-insensitive); the values equal conf.h's MP_AUTH_*. */
@@ -29,7 +32,9 @@ enum sasl_mech {
 	SASL_MECH_PLAIN = 0x01,
 	SASL_MECH_LOGIN = 0x02,
 	SASL_MECH_CRAM_MD5 = 0x08,
-	SASL_MECH_EXTERNAL = 0x10
+	SASL_MECH_EXTERNAL = 0x10,
+	SASL_MECH_XOAUTH2 = 0x40,
+	SASL_MECH_OAUTHBEARER = 0x80
 };
 unsigned sasl_mechanism(const char *name, size_t len);
 
@@ -44,7 +49,9 @@ enum sasl_auth {
 	SASL_AUTH_PLAIN_INITIAL,	/* decode args[1] now */
 	SASL_AUTH_CRAM_MD5,		/* send the salt challenge (if enabled) */
 	SASL_AUTH_EXTERNAL,		/* send the username prompt (if enabled) */
-	SASL_AUTH_EXTERNAL_INITIAL	/* decode args[1] now (if enabled) */
+	SASL_AUTH_EXTERNAL_INITIAL,	/* decode args[1] now (if enabled) */
+	SASL_AUTH_OAUTH,		/* XOAUTH2, OAUTHBEARER: send the empty challenge (if enabled) */
+	SASL_AUTH_OAUTH_INITIAL		/* decode args[1] now (if enabled) */
 };
 int sasl_auth_parse(const char *mech, size_t len, unsigned nargs);
 
@@ -71,6 +78,32 @@ int sasl_cram_md5(const char *b64, size_t len, char *work, size_t cap,
 
 /* EXTERNAL: the decoded identity (possibly empty) is the login. */
 int sasl_external(const char *b64, size_t len, char *login, size_t cap, size_t *loginlen);
+
+/* Bearer tokens (sasl_oauth.c): the user and the token of a client's
+ * XOAUTH2 or OAUTHBEARER message, the token without its "Bearer " scheme.
+ *   XOAUTH2      "user=" user ^A "auth=Bearer " token ^A ^A, where ^A is
+ *                0x01: exactly these two fields, once each, in any order.
+ *   OAUTHBEARER  RFC 7628 3.1: the GS2 header "n," or "y," (no channel
+ *                binding: "p=" is refused), an optional "a=" authzid with
+ *                "=2C" and "=3D" for ',' and '=' (the user; may be absent,
+ *                then the user is empty), ",", ^A, key=value pairs each
+ *                ending in ^A (keys of letters, values of VCHAR, SP, HTAB,
+ *                CR, LF; "auth" once and required, "host" and "port" at
+ *                most once, other keys allowed), ^A.
+ * The token is RFC 6750's b64token (letters, digits, "-._~+/", then '='
+ * padding), after "Bearer" (any case) and one or more spaces. The user
+ * holds no control byte (C0, DEL); it may be empty only with OAUTHBEARER.
+ * Nothing may follow the final ^A. SASL_EOAUTH for a malformed message,
+ * SASL_ETOKEN for a bad or missing token. work, login and token hold cap
+ * bytes each; work is wiped before return. */
+int sasl_xoauth2(const char *b64, size_t len, char *work, size_t cap,
+    char *login, size_t *loginlen, char *token, size_t *tokenlen);
+int sasl_oauthbearer(const char *b64, size_t len, char *work, size_t cap,
+    char *login, size_t *loginlen, char *token, size_t *tokenlen);
+
+/* An Auth-Error-SASL value is sent to the client as a challenge: it must
+ * be base64 (RFC 4648 alphabet and padding, non-empty). */
+bool sasl_is_base64(const char *p, size_t len);
 
 /* The salt "<RANDOM.UNIXTIME@server_name>\r\n" of ngx_mail_salt(): RANDOM is
  * a decimal in [0, 2^31-1] like nginx's random(). Returns its length, or 0

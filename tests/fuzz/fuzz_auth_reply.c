@@ -28,6 +28,8 @@ check_outcome(const struct auth_reply *r)
 			abort();
 		if (res.outcome == AUTH_ERROR && res.errmsg + res.errmsglen > r->buf + r->len)
 			abort();
+		if (res.outcome == AUTH_ERROR && res.errsasl + res.errsasllen > r->buf + r->len)
+			abort();
 	}
 }
 

@@ -22,6 +22,33 @@ check(int cond)
 		abort();
 }
 
+/* A decoded bearer-token message: a b64token, a user without control
+ * bytes (not empty for XOAUTH2), both shorter than the message. */
+static const char b64token[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~+/";
+
+static void
+zeroed(const char *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		check(p[i] == 0);
+}
+
+static void
+oauth_result(const char *user, size_t ul, const char *tok, size_t tl, size_t msglen, bool xoauth2)
+{
+	size_t i = 0;
+
+	check(tl > 0 && ul + tl < msglen);
+	check(!xoauth2 || ul > 0);
+	for (i = 0; i < ul; i++)
+		check((unsigned char)user[i] >= 0x20 && user[i] != 0x7f);
+	for (i = 0; i < tl && tok[i] != '='; i++)
+		check(memchr(b64token, tok[i], sizeof b64token - 1) != NULL);
+	check(i > 0);
+	for (; i < tl; i++)
+		check(tok[i] == '=');
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int
@@ -63,6 +90,31 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	(void)sasl_login_pass(in, n, pass, 8, &pl);
 	(void)sasl_external(in, n, login, CAP, &ll);
 	(void)sasl_auth_parse(in, n, maxargs);
+
+	/* the raw bytes as a decoded XOAUTH2 / OAUTHBEARER message; the work
+	 * buffer is wiped after each */
+	e = base64_encode(enc, in, n);
+	ll = pl = 0;
+	memset(work, 0, CAP);
+	rc = sasl_xoauth2(enc, e, work, CAP, login, &ll, pass, &pl);
+	check(rc <= 0 && rc >= SASL_ETOKEN && rc != SASL_EBASE64 && rc != SASL_ETOOBIG);
+	if (rc == SASL_OK)
+		oauth_result(login, ll, pass, pl, n, true);
+	zeroed(work, CAP);
+	rc = sasl_oauthbearer(enc, e, work, CAP, login, &ll, pass, &pl);
+	check(rc <= 0 && rc >= SASL_ETOKEN && rc != SASL_EBASE64 && rc != SASL_ETOOBIG);
+	if (rc == SASL_OK)
+		oauth_result(login, ll, pass, pl, n, false);
+	zeroed(work, CAP);
+	/* and as the client's base64 argument */
+	(void)sasl_xoauth2(in, n, work, CAP, login, &ll, pass, &pl);
+	(void)sasl_oauthbearer(in, n, work, CAP, login, &ll, pass, &pl);
+	if (sasl_is_base64(in, n)) {
+		check(n > 0);
+		for (size_t i = 0; i < n; i++)
+			check(in[i] == '=' || (in[i] != '-' && in[i] != '.' && in[i] != '_' &&
+			    in[i] != '~' && memchr(b64token, in[i], sizeof b64token - 1) != NULL));
+	}
 
 	/* the raw bytes as a salt and as a response line */
 	e = sasl_challenge(enc, sizeof enc, "334 ", in, n);

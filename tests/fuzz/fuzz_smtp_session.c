@@ -88,11 +88,11 @@ static const char *const confs[8] = {
 	MAIL_HEAD "smtp_auth login plain none; xclient on; proxy_smtp_auth off;" MAIL_TAIL,
 	MAIL_HEAD "smtp_auth login plain none; xclient off; proxy_smtp_auth on;" MAIL_TAIL,
 	MAIL_HEAD "smtp_auth none; xclient on; proxy_smtp_auth on;" MAIL_TAIL,
-	MAIL_HEAD "smtp_auth plain login cram-md5 external; xclient on;"
+	MAIL_HEAD "smtp_auth plain login cram-md5 external xoauth2 oauthbearer; xclient on;"
 	    " auth_http_header X-Fuzz yes;" MAIL_TAIL,
 	MAIL_HEAD "smtp_auth plain login cram-md5 external none; xclient on;"
 	    " proxy_smtp_auth on; smtp_capabilities PIPELINING 8BITMIME;" MAIL_TAIL,
-	MAIL_HEAD "smtp_auth none plain; xclient off; smtp_client_buffer 128;"
+	MAIL_HEAD "smtp_auth none plain oauthbearer; xclient off; smtp_client_buffer 128;"
 	    " max_errors 20;" MAIL_TAIL,
 	MAIL_HEAD "smtp_auth cram-md5 login none; starttls on;" TLS_FILES MAIL_TAIL,
 	MAIL_HEAD "smtp_auth plain external none; starttls only; xclient on;"
@@ -120,11 +120,13 @@ static const char *const answer_text[8] = {
 	"Auth-Status: OK\r\nAuth-Server: ::1\r\nAuth-Port: 25\r\n",
 	("Auth-Status: OK\r\nAuth-Server: 127.0.0.1\r\nAuth-Port: 25\r\n"
 	    "Auth-User: renamed+user=1\r\nAuth-Pass: from-auth\r\n"),
-	"Auth-Status: Invalid login\r\nAuth-Wait: 1\r\n",
-	"Auth-Status: Invalid login\r\n",
+	/* Auth-Error-SASL counts for XOAUTH2 and OAUTHBEARER only */
+	"Auth-Status: Invalid login\r\nAuth-Wait: 1\r\nAuth-Error-SASL: eyJzdGF0dXMiOiI0MDEifQ==\r\n",
+	"Auth-Error-SASL: eyJzdGF0dXMiOiI0MDEifQ==\r\nAuth-Status: Invalid login\r\n",
 	"Auth-Status: WAIT\r\nAuth-Wait: 1\r\n",
 	"Auth-Status: OK\r\n",
-	"Auth-Status: Try later\r\nAuth-Error-Code: 451 4.3.0\r\nAuth-Wait: 2\r\n",
+	"Auth-Status: Try later\r\nAuth-Error-Code: 451 4.3.0\r\nAuth-Wait: 2\r\n"
+	    "Auth-Error-SASL: not base64\r\n",
 };
 #define RENAMED "renamed+user=1"
 
@@ -294,7 +296,8 @@ check_request(const char *req, size_t len, struct reqinfo *ri)
 	check(ri->attempt >= 1 && ri->attempt >= R.last_attempt);
 	R.last_attempt = ri->attempt;
 	check(is(ri->method, ri->methodlen, "plain") || is(ri->method, ri->methodlen, "cram-md5") ||
-	    is(ri->method, ri->methodlen, "external") || is(ri->method, ri->methodlen, "none"));
+	    is(ri->method, ri->methodlen, "external") || is(ri->method, ri->methodlen, "none") ||
+	    is(ri->method, ri->methodlen, "xoauth2") || is(ri->method, ri->methodlen, "oauthbearer"));
 	if (is(ri->method, ri->methodlen, "none")) {
 		/* the issue-11 rule: a "none" request names nobody */
 		check(ri->userlen == 0);
