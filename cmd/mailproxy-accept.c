@@ -1,21 +1,21 @@
 /* SPDX-License-Identifier: ISC */
 /* mailproxy-accept: the high-rate mode.  systemd keeps the listening sockets
- * (an Accept=no socket unit: its Backlog=, buffers and keepalive apply), and
- * this one long-lived process accepts on them and forks and executes the
- * short-lived handler per connection, as PID 1 does for Accept=yes, without
- * a unit per connection.  The handler gets the connection as systemd gives
- * it (fd 3, LISTEN_FDS=1, LISTEN_PID, LISTEN_FDNAMES=connection) and
- * sandboxes itself as always.  The limits of the Accept=yes socket units:
- * -c in all (MaxConnections=), -s per client address
- * (MaxConnectionsPerSource=); a connection beyond them is closed at once.
+ * (a socket unit with Accept=no hands them over, LISTEN_FDS from fd 3); this
+ * accepts on them and starts PROGRAM once per connection, exactly as systemd
+ * starts an Accept=yes instance: the connection on fd 3, LISTEN_FDS=1,
+ * LISTEN_PID its own pid, REMOTE_ADDR and REMOTE_PORT; so the handler is the
+ * same program, unchanged, with its own system call filter, in this unit's
+ * sandbox.  It bounds the sessions as MaxConnections= and
+ * MaxConnectionsPerSource= do (a connection beyond them is accepted and
+ * closed at once, as systemd does), logs refusals once per burst, and reaps.
+ * A session dies with it: PR_SET_PDEATHSIG here, the unit's cgroup in systemd.
  *
- *   mailproxy-accept [-c max] [-s per-source] handler [args...]
+ *   mailproxy-accept [-c max] [-s per_source] handler [args...]
  *
- * Exit: 100 usage, 111 no listening socket or a system error.  The handler's
- * processes die with it (PR_SET_PDEATHSIG), and the unit's cgroup is killed
- * when it stops: a killed launcher leaves no session behind. */
+ * Exit: 100 usage, 111 no listening socket or a system error. */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
@@ -29,200 +29,318 @@
 #include <time.h>
 #include <unistd.h>
 
-#define MAXLISTEN 64
-#define MAXCHILD 65536
+#include "conn.h"
+#include "launcher.h"
+#include "log.h"
 
-struct child {
-	pid_t pid;		/* 0: free */
-	unsigned char addr[16];	/* IPv4 as v4-mapped IPv6; unix peers all match */
+#define LISTEN_FDS_START 3
+#define LISTEN_MAX 64		/* sockets of one unit; more is a mistake */
+#define ACCEPT_BATCH 64		/* per socket and wake-up: drain a burst, then reap */
+
+struct launcher {
+	int nlisten;
+	struct pollfd pfd[1 + LISTEN_MAX];	/* the signalfd, then the sockets */
+	struct launcher_table tab;
+	struct launcher_burst burst;
+	size_t per_source;	/* 0: no bound per source */
+	char **argv;
+	pid_t self;
 };
 
-static struct child *kids;
-static unsigned maxkids = 1024, persource = 64, live;
-static unsigned long refused;
-static time_t refused_logged;
-
 static void
-die(const char *what)
+usage(void)
 {
-	fprintf(stderr, "mailproxy-accept: %s: %s\n", what, strerror(errno));
-	exit(111);
+	fprintf(stderr, "usage: mailproxy-accept [-c max] [-s per_source] /path/to/handler [args...]\n");
+	exit(100);
 }
 
-/* the client's address as 16 bytes: a v4 client and its v4-mapped form are one source */
-static void
-source(const struct sockaddr_storage *ss, unsigned char out[16])
+static long
+number(const char *s, long min, long max)
 {
-	memset(out, 0, 16);
-	if (ss->ss_family == AF_INET) {
-		out[10] = out[11] = 0xff;
-		memcpy(out + 12, &((const struct sockaddr_in *)ss)->sin_addr, 4);
-	} else if (ss->ss_family == AF_INET6)
-		memcpy(out, &((const struct sockaddr_in6 *)ss)->sin6_addr, 16);
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno != 0 || end == s || *end != '\0' || v < min || v > max) {
+		fprintf(stderr, "mailproxy-accept: \"%s\" is not a number from %ld to %ld\n", s, min, max);
+		usage();
+	}
+	return v;
+}
+
+/* The sockets systemd passed (Accept=no): listening stream sockets only. */
+static int
+take_sockets(struct launcher *l)
+{
+	int acc, type;
+	socklen_t len;
+
+	/* made close-on-exec, the variables removed: each session gets its own */
+	l->nlisten = conn_listen_fds();
+	if (l->nlisten < 1 || l->nlisten > LISTEN_MAX) {
+		log_msg(MP_LOG_EMERG, "%d sockets passed: start mailproxy-accept from a socket "
+		    "unit with Accept=no and from 1 to %d ListenStream= lines", l->nlisten,
+		    LISTEN_MAX);
+		return -1;
+	}
+	for (int i = 0; i < l->nlisten; i++) {
+		int fd = LISTEN_FDS_START + i;
+
+		len = sizeof acc;
+		if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &acc, &len) == -1 || acc == 0 ||
+		    (len = sizeof type, getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len)) == -1 ||
+		    type != SOCK_STREAM) {
+			log_msg(MP_LOG_EMERG, "fd %d is not a listening stream socket: "
+			    "the socket unit needs Accept=no and ListenStream=", fd);
+			return -1;
+		}
+		if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) == -1) {
+			log_msg(MP_LOG_EMERG, "fcntl(%d) failed (%d: %s)", fd, errno, strerror(errno));
+			return -1;
+		}
+		l->pfd[1 + i].fd = fd;
+		l->pfd[1 + i].events = POLLIN;
+	}
+	return 0;
 }
 
 static unsigned
-count_source(const unsigned char a[16])
+port_of(const struct sockaddr *sa)
 {
-	unsigned n = 0;
-
-	for (unsigned i = 0; i < maxkids; i++)
-		if (kids[i].pid != 0 && memcmp(kids[i].addr, a, 16) == 0)
-			n++;
-	return n;
+	if (sa->sa_family == AF_INET)
+		return ntohs(((const struct sockaddr_in *)(const void *)sa)->sin_port);
+	if (sa->sa_family == AF_INET6)
+		return ntohs(((const struct sockaddr_in6 *)(const void *)sa)->sin6_port);
+	return 0;
 }
 
-/* said at most once a second: a flood must not flood the journal too */
-static void
-refuse(int fd, const char *why)
+/* In the child: become the session, as systemd makes an Accept=yes instance. */
+static void __attribute__((noreturn))
+child(const struct launcher *l, int cfd, const struct sockaddr *peer)
 {
-	time_t now = time(NULL);
+	char pid[32], ip[64], port[16];
+	sigset_t none;
 
-	close(fd);
-	refused++;
-	if (now != refused_logged) {
-		fprintf(stderr, "mailproxy-accept: %s: %lu connection(s) closed at once so far\n",
-		    why, refused);
-		refused_logged = now;
-	}
+	/* the session ends with the launcher, even if the cgroup is not killed */
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) == -1 || getppid() != l->self)
+		_exit(111);
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	signal(SIGPIPE, SIG_DFL);
+	if (cfd == LISTEN_FDS_START ? fcntl(cfd, F_SETFD, 0) == -1 :
+	    dup2(cfd, LISTEN_FDS_START) == -1)
+		_exit(111);
+	snprintf(pid, sizeof pid, "%ld", (long)getpid());
+	conn_addr_ip(peer, ip, sizeof ip);
+	snprintf(port, sizeof port, "%u", port_of(peer));
+	if (setenv("LISTEN_PID", pid, 1) == -1 || setenv("LISTEN_FDS", "1", 1) == -1 ||
+	    setenv("LISTEN_FDNAMES", "connection", 1) == -1 ||
+	    (peer->sa_family != AF_UNIX &&
+	    (setenv("REMOTE_ADDR", ip, 1) == -1 || setenv("REMOTE_PORT", port, 1) == -1)))
+		_exit(111);
+	execv(l->argv[0], l->argv);
+	log_msg(MP_LOG_ALERT, "execv() of %s failed (%d: %s)", l->argv[0], errno, strerror(errno));
+	_exit(111);
 }
 
 static void
-reap(void)
+refuse(struct launcher *l, enum launcher_refusal why, const struct sockaddr *peer)
 {
+	struct timespec now;
+	char who[80];
+	int err = errno;	/* fork's or accept's */
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if (!launcher_burst_refuse(&l->burst, why, &now))
+		return;
+	if (peer != NULL)
+		conn_addr_text(peer, who, sizeof who);
+	if (why == REFUSED_TOTAL)
+		log_msg(MP_LOG_WARN, "too many connections (-c): %zu at once, closing %s; until "
+		    "refusals stop for %d s they are counted, not logged", l->tab.cap, who,
+		    LAUNCHER_QUIET_MS / 1000);
+	else if (why == REFUSED_SOURCE)
+		log_msg(MP_LOG_WARN, "too many connections from one address (-s): %zu at once, "
+		    "closing %s; until refusals stop for %d s they are counted, not logged",
+		    l->per_source, who, LAUNCHER_QUIET_MS / 1000);
+	else if (why == REFUSED_FORK)
+		log_msg(MP_LOG_ALERT, "fork() failed (%d: %s), closing %s at once; until refusals "
+		    "stop for %d s they are counted, not logged", err, strerror(err), who,
+		    LAUNCHER_QUIET_MS / 1000);
+	else
+		log_msg(MP_LOG_ALERT, "accept4() failed (%d: %s): the clients wait in the backlog, "
+		    "tried again every 0.1 s; until failures stop for %d s they are counted, not "
+		    "logged", err, strerror(err), LAUNCHER_QUIET_MS / 1000);
+}
+
+static void
+summary(struct launcher *l)
+{
+	struct timespec now;
+	const unsigned long *n = l->burst.n;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if (!launcher_burst_due(&l->burst, &now))
+		return;
+	if (n[REFUSED_TOTAL] + n[REFUSED_SOURCE] + n[REFUSED_FORK] + n[REFUSED_ACCEPT] > 0)
+		log_msg(MP_LOG_WARN, "%lu more connections closed at once in %.1f s: %lu over -c, "
+		    "%lu over -s, %lu for want of a process; %lu accept(2) failures",
+		    n[REFUSED_TOTAL] + n[REFUSED_SOURCE] + n[REFUSED_FORK] + n[REFUSED_ACCEPT],
+		    (double)launcher_ms(&l->burst.said, &now) / 1000, n[REFUSED_TOTAL],
+		    n[REFUSED_SOURCE], n[REFUSED_FORK], n[REFUSED_ACCEPT]);
+	launcher_burst_said(&l->burst, &now);
+}
+
+static void
+serve(struct launcher *l, int cfd, const struct sockaddr *peer)
+{
+	struct launcher_source src;
 	pid_t pid;
 
-	while ((pid = waitpid(-1, NULL, WNOHANG)) > 0)
-		for (unsigned i = 0; i < maxkids; i++)
-			if (kids[i].pid == pid) {
-				kids[i].pid = 0;
-				live--;
-				break;
-			}
-}
-
-static void
-spawn(int fd, const unsigned char addr[16], char **argv, const sigset_t *old)
-{
-	unsigned slot;
-	pid_t pid;
-	char env[32];
-
-	for (slot = 0; slot < maxkids && kids[slot].pid != 0; slot++)
-		;
-	pid = fork();
-	if (pid == -1) {
-		refuse(fd, "fork failed");
+	launcher_source_of(peer, &src);
+	if (l->tab.used >= l->tab.cap) {
+		refuse(l, REFUSED_TOTAL, peer);
 		return;
 	}
-	if (pid == 0) {
-		/* the handler and what it executes end with this launcher */
-		if (prctl(PR_SET_PDEATHSIG, SIGKILL) == -1 || getppid() == 1)
-			_exit(111);
-		if (fd != 3 && (dup2(fd, 3) == -1 || close(fd) == -1))
-			_exit(111);
-		snprintf(env, sizeof env, "%d", (int)getpid());
-		if (setenv("LISTEN_FDS", "1", 1) == -1 || setenv("LISTEN_PID", env, 1) == -1 ||
-		    setenv("LISTEN_FDNAMES", "connection", 1) == -1)
-			_exit(111);
-		sigprocmask(SIG_SETMASK, old, NULL);
-		execv(argv[0], argv);
-		fprintf(stderr, "mailproxy-accept: execv %s: %s\n", argv[0], strerror(errno));
-		_exit(111);
+	if (l->per_source > 0 && launcher_table_count(&l->tab, &src) >= l->per_source) {
+		refuse(l, REFUSED_SOURCE, peer);
+		return;
 	}
-	close(fd);
-	kids[slot].pid = pid;
-	memcpy(kids[slot].addr, addr, 16);
-	live++;
+	pid = fork();
+	if (pid == 0)
+		child(l, cfd, peer);
+	if (pid == -1) {
+		refuse(l, REFUSED_FORK, peer);
+		return;
+	}
+	launcher_table_add(&l->tab, pid, &src);	/* a slot is free: checked above */
+}
+
+/* Up to ACCEPT_BATCH connections from socket FD; false if accept(2) needs a pause. */
+static bool
+accept_some(struct launcher *l, int fd)
+{
+	for (int i = 0; i < ACCEPT_BATCH; i++) {
+		struct sockaddr_storage ss;
+		socklen_t len = sizeof ss;
+		int cfd = accept4(fd, (struct sockaddr *)&ss, &len, SOCK_CLOEXEC);
+
+		if (cfd == -1) {
+			if (errno == EAGAIN || errno == EINTR || errno == ECONNABORTED ||
+			    errno == EPROTO)
+				return true;
+			/* out of descriptors or memory: the backlog waits, we do
+			 * not spin, and the log gets a line per burst */
+			refuse(l, REFUSED_ACCEPT, NULL);
+			return false;
+		}
+		if (len == 0)	/* an unnamed unix peer */
+			ss.ss_family = AF_UNIX;
+		serve(l, cfd, (struct sockaddr *)&ss);
+		close(cfd);
+	}
+	return true;
+}
+
+static void
+reap(struct launcher *l)
+{
+	int status;
+	pid_t pid;
+
+	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+		if (!launcher_table_remove(&l->tab, pid))
+			continue;
+		/* as for an Accept=yes instance: 0 and SIGPIPE are a session's normal ends */
+		if (WIFEXITED(status) && WEXITSTATUS(status) != 0)
+			log_msg(MP_LOG_WARN, "session %ld exited with status %d", (long)pid,
+			    WEXITSTATUS(status));
+		else if (WIFSIGNALED(status) && WTERMSIG(status) != SIGPIPE)
+			log_msg(MP_LOG_WARN, "session %ld killed by signal %d", (long)pid,
+			    WTERMSIG(status));
+	}
+}
+
+static int
+run(struct launcher *l)
+{
+	struct signalfd_siginfo si;
+	struct timespec now;
+	bool pause = false;
+
+	for (;;) {
+		int wait;
+
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		wait = launcher_burst_wait(&l->burst, &now);
+		if (pause && (wait == -1 || wait > 100))
+			wait = 100;
+		for (int i = 0; i < l->nlisten; i++)
+			l->pfd[1 + i].events = pause ? 0 : POLLIN;
+		pause = false;
+		if (poll(l->pfd, 1 + (nfds_t)l->nlisten, wait) == -1 && errno != EINTR) {
+			log_msg(MP_LOG_EMERG, "poll() failed (%d: %s)", errno, strerror(errno));
+			return 111;
+		}
+		if (l->pfd[0].revents & POLLIN) {
+			while (read(l->pfd[0].fd, &si, sizeof si) == (ssize_t)sizeof si)
+				if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT)
+					return 0;
+			reap(l);
+		}
+		for (int i = 0; i < l->nlisten; i++)
+			if (l->pfd[1 + i].revents & POLLIN)
+				pause |= !accept_some(l, l->pfd[1 + i].fd);
+		summary(l);
+	}
 }
 
 int
 main(int argc, char **argv)
 {
-	struct pollfd pfd[MAXLISTEN + 1];
-	sigset_t set, old;
-	const char *e;
-	int nl, ch;
+	static struct launcher l;
+	long max = 1024, per_source = 64;
+	sigset_t mask;
+	int ch;
 
+	log_init("mailproxy-accept");
 	while ((ch = getopt(argc, argv, "+c:s:")) != -1) {
 		switch (ch) {
 		case 'c':
-			maxkids = (unsigned)strtoul(optarg, NULL, 10);
+			max = number(optarg, 1, LAUNCHER_MAX);
 			break;
 		case 's':
-			persource = (unsigned)strtoul(optarg, NULL, 10);
+			per_source = number(optarg, 0, LAUNCHER_MAX);
 			break;
 		default:
-			goto usage;
+			usage();
 		}
 	}
-	argv += optind;
-	if (argv[0] == NULL || argv[0][0] != '/' || maxkids == 0 || maxkids > MAXCHILD ||
-	    persource == 0)
-		goto usage;
-	e = getenv("LISTEN_PID");
-	if (e == NULL || strtol(e, NULL, 10) != (long)getpid() || (e = getenv("LISTEN_FDS")) == NULL ||
-	    (nl = atoi(e)) < 1 || nl > MAXLISTEN) {
-		fprintf(stderr, "mailproxy-accept: no listening sockets (LISTEN_FDS): "
-		    "run it from an Accept=no socket unit\n");
+	if (optind == argc || argv[optind][0] != '/')
+		usage();	/* an absolute path: nothing is looked up in PATH */
+	l.argv = argv + optind;
+	l.per_source = (size_t)per_source;
+	l.self = getpid();
+
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGCHLD);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	if (sigprocmask(SIG_BLOCK, &mask, NULL) == -1 ||
+	    (l.pfd[0].fd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC)) == -1) {
+		log_msg(MP_LOG_EMERG, "signalfd() failed (%d: %s)", errno, strerror(errno));
 		return 111;
 	}
-	unsetenv("LISTEN_FDNAMES");
-	if ((kids = calloc(maxkids, sizeof *kids)) == NULL)
-		die("calloc");
-	sigemptyset(&set);
-	sigaddset(&set, SIGCHLD);
-	if (sigprocmask(SIG_BLOCK, &set, &old) == -1)
-		die("sigprocmask");
-	if ((pfd[nl].fd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK)) == -1)
-		die("signalfd");
-	pfd[nl].events = POLLIN;
-	for (int i = 0; i < nl; i++) {
-		/* the handlers must not hold the listeners */
-		if (fcntl(3 + i, F_SETFD, FD_CLOEXEC) == -1 ||
-		    fcntl(3 + i, F_SETFL, fcntl(3 + i, F_GETFL) | O_NONBLOCK) == -1)
-			die("fcntl on a listening socket");
-		pfd[i].fd = 3 + i;
-		pfd[i].events = POLLIN;
+	l.pfd[0].events = POLLIN;
+	signal(SIGPIPE, SIG_IGN);	/* a gone journal costs a log line, not the launcher */
+	if (take_sockets(&l) == -1)
+		return 111;
+	if (launcher_table_init(&l.tab, (size_t)max) == -1) {
+		log_msg(MP_LOG_EMERG, "no memory for %ld sessions", max);
+		return 111;
 	}
-	for (;;) {
-		if (poll(pfd, (nfds_t)nl + 1, -1) == -1) {
-			if (errno == EINTR)
-				continue;
-			die("poll");
-		}
-		if (pfd[nl].revents & POLLIN) {
-			struct signalfd_siginfo si;
-
-			while (read(pfd[nl].fd, &si, sizeof si) == (ssize_t)sizeof si)
-				;
-			reap();
-		}
-		for (int i = 0; i < nl; i++) {
-			struct sockaddr_storage ss;
-			socklen_t len = sizeof ss;
-			unsigned char a[16];
-			int fd;
-
-			if (!(pfd[i].revents & POLLIN))
-				continue;
-			fd = accept4(pfd[i].fd, (struct sockaddr *)&ss, &len, SOCK_CLOEXEC);
-			if (fd == -1) {
-				/* gone before accept, or out of fds: try the next round */
-				if (errno == EMFILE || errno == ENFILE)
-					fprintf(stderr, "mailproxy-accept: accept: %s\n", strerror(errno));
-				continue;
-			}
-			source(&ss, a);
-			if (live >= maxkids)
-				refuse(fd, "too many connections (-c)");
-			else if (count_source(a) >= persource)
-				refuse(fd, "too many connections from one address (-s)");
-			else
-				spawn(fd, a, argv, &old);
-		}
-	}
-usage:
-	fprintf(stderr, "usage: mailproxy-accept [-c max] [-s per-source] /path/to/handler [args...]\n");
-	return 100;
+	log_msg(MP_LOG_NOTICE, "serving %d sockets with %s: at most %ld sessions, %ld per "
+	    "address (0: no bound)", l.nlisten, l.argv[0], max, per_source);
+	return run(&l);
 }

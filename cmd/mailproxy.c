@@ -34,7 +34,7 @@
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: mailproxy [-tv] [-T systemd|inetd|xinetd] [-c file]\n");
+	fprintf(stderr, "usage: mailproxy [-tv] [-T systemd|inetd|xinetd|systemd-accept] [-c file]\n");
 	exit(1);
 }
 

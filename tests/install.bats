@@ -39,6 +39,10 @@ teardown_file() { mp_cleanup; }
 	for s in imap imaps pop3 pop3s smtp smtps submission sieve; do
 		[ -f "$STAGE/usr/lib/systemd/system/mailproxy@$s.socket" ]
 	done
+	# the high-rate mode: its launcher, its template and its IMAP socket
+	[ -x "$STAGE/usr/lib/mailproxy/mailproxy-accept" ]
+	[ -f "$STAGE/usr/lib/systemd/system/mailproxy-accept@.service" ]
+	[ -f "$STAGE/usr/lib/systemd/system/mailproxy-accept@imap.socket" ]
 	for u in mailproxy@.service mailproxy-tls.service mailproxy-tls.socket; do
 		[ "$(stat -c %a "$STAGE/usr/lib/systemd/system/$u")" = 644 ]
 	done

@@ -141,6 +141,7 @@ units() {
 	rm -rf "$S/units"
 	units_copy "$S/units"
 	rm -f "$S/units"/mailproxy@*.socket	# the shipped ones listen on the real ports
+	rm -f "$S/units"/mailproxy-accept@*.socket	# and so do the high-rate mode's
 	"$MAILPROXY_BUILD/mailproxy" -T systemd -c "$S/mailproxy.conf" >"$S/generated" 2>"$S/generated.err"
 	"$MP_TESTS/lib/split-units.sh" "$S/units" <"$S/generated"
 	printf '[Service]\nStandardError=append:%s/stderr.log\nEnvironment=ASAN_OPTIONS=detect_leaks=0\n' \

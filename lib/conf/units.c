@@ -35,6 +35,8 @@ units_kind(const char *name)
 		return UNITS_INETD;
 	if (strcmp(name, "xinetd") == 0)
 		return UNITS_XINETD;
+	if (strcmp(name, "systemd-accept") == 0)
+		return UNITS_SYSTEMD_ACCEPT;
 	return -1;
 }
 
@@ -49,7 +51,7 @@ units_print(const struct mp_conf *cf, int kind, const char *exe, const char *con
 	check_path(&c, conf);
 	if (cf->nlistens == 0)
 		fprintf(err, "mailproxy: [warn] no \"listen\" in %s: nothing to generate\n", conf);
-	if (kind == UNITS_SYSTEMD)
+	if (kind == UNITS_SYSTEMD || kind == UNITS_SYSTEMD_ACCEPT)
 		rc = units_print_systemd(&c);
 	else if (kind == UNITS_INETD)
 		rc = units_print_inetd(&c);
@@ -70,7 +72,7 @@ units_run(const struct mp_conf *cf, const char *kind, const char *path, FILE *ou
 	int k = units_kind(kind);
 
 	if (k == -1) {
-		fprintf(err, "mailproxy: -T takes systemd, inetd or xinetd, not \"%s\"\n", kind);
+		fprintf(err, "mailproxy: -T takes systemd, inetd, xinetd or systemd-accept, not \"%s\"\n", kind);
 		return 1;
 	}
 	/* the entries run this very binary with this very file */

@@ -11,9 +11,10 @@
 
 #include "conf.h"
 
-enum units_kind { UNITS_SYSTEMD, UNITS_INETD, UNITS_XINETD };
+enum units_kind { UNITS_SYSTEMD, UNITS_INETD, UNITS_XINETD,
+    UNITS_SYSTEMD_ACCEPT };	/* Accept=no sockets, mailproxy-accept (the high-rate mode) */
 
-/* "systemd", "inetd" or "xinetd" to its kind; -1 for anything else. */
+/* "systemd", "inetd", "xinetd" or "systemd-accept" to its kind; -1 for anything else. */
 int units_kind(const char *name);
 
 /* Write the entries for every listen of CF to OUT, each running "EXE -c CONF"; a

@@ -2,7 +2,11 @@
 /* units_systemd.c: "mailproxy -T systemd": a drop-in for mailproxy@.service that runs
  * this binary with this configuration (and one for mailproxy-tls.service, with the keys as
  * credentials, when a server has TLS), and one .socket unit (Accept=yes) per group of
- * listens that share a name and identical parameters. */
+ * listens that share a name and identical parameters.
+ * "mailproxy -T systemd-accept", the high-rate mode: the same sockets with
+ * Accept=no, each mailproxy-accept@NAME.socket handing its listening sockets to
+ * mailproxy-accept@NAME.service, whose drop-in runs mailproxy-accept with the
+ * bounds MaxConnections= and MaxConnectionsPerSource= set with Accept=yes. */
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
@@ -226,6 +230,30 @@ socket_name(const struct mp_conf *cf, const size_t *first, size_t g, char *name,
 		snprintf(name, cap, "%s", base);
 }
 
+/* The high-rate mode's service for socket NAME: mailproxy-accept, bounded as
+ * the Accept=yes socket would be, starting this handler per connection. */
+static void
+accept_dropin(struct ctx *c, const char *name, const struct mp_listen *l)
+{
+	char path[PATH_MAX];
+	int max, per_source;
+
+	units_bounds(l, &max, &per_source);
+	libexec_path("mailproxy-accept", path, sizeof path);
+	fprintf(c->out, "\n# /etc/systemd/system/mailproxy-accept@%s.service.d/50-configuration.conf\n",
+	    name);
+	units_header(c, "Drop-in");
+	fprintf(c->out, "# -c, -s: what MaxConnections= and MaxConnectionsPerSource= are with "
+	    "Accept=yes\n[Service]\nExecStart=\nExecStart=");
+	put_unit(c->out, path);
+	fprintf(c->out, " -c %d -s %d ", max, per_source);
+	put_unit(c->out, c->exe);
+	fprintf(c->out, " -c ");
+	put_unit(c->out, c->conf);
+	fprintf(c->out, "\n# up to -c sessions of a handful of tasks each, as the template's\n"
+	    "TasksMax=%d\n", 8 * max);
+}
+
 /* mailproxy@NAME.socket for socket G, with the listens it serves. */
 static void
 print_socket(struct ctx *c, const size_t *group, const size_t *first, size_t g)
@@ -234,14 +262,20 @@ print_socket(struct ctx *c, const size_t *group, const size_t *first, size_t g)
 	const struct mp_listen *l0 = &cf->listens[first[g]];
 	char name[80], text[sizeof(((struct sockaddr_un *)0)->sun_path) + 8];
 	size_t members = 0;
+	bool accept = c->kind == UNITS_SYSTEMD_ACCEPT;
 
 	for (size_t i = 0; i < cf->nlistens; i++)
 		members += group[i] == g + 1;
 	socket_name(cf, first, g, name, sizeof name);
 
-	fprintf(c->out, "\n# /etc/systemd/system/mailproxy@%s.socket\n", name);
+	fprintf(c->out, "\n# /etc/systemd/system/%s@%s.socket\n", accept ? "mailproxy-accept" :
+	    "mailproxy", name);
 	units_header(c, "Socket unit");
-	fprintf(c->out, "# Each connection starts an instance of mailproxy@.service.\n");
+	if (accept)
+		fprintf(c->out, "# mailproxy-accept@%s.service accepts its connections and "
+		    "starts a mailproxy for each (the high-rate mode).\n", name);
+	else
+		fprintf(c->out, "# Each connection starts an instance of mailproxy@.service.\n");
 	for (size_t i = 0; i < cf->nlistens; i++) {
 		const struct mp_listen *w;
 
@@ -266,10 +300,13 @@ print_socket(struct ctx *c, const size_t *group, const size_t *first, size_t g)
 		put_unit(c->out, text);
 		fprintf(c->out, "\n");
 	}
-	fprintf(c->out, "Accept=yes\n");
+	fprintf(c->out, "Accept=%s\n", accept ? "no" : "yes");
 	systemd_params(c, l0);
-	limits(c->out, l0);
+	if (!accept)
+		limits(c->out, l0);
 	fprintf(c->out, "\n[Install]\nWantedBy=sockets.target\n");
+	if (accept)
+		accept_dropin(c, name, l0);
 }
 
 int
@@ -284,6 +321,9 @@ units_print_systemd(struct ctx *c)
 		goto done;
 	ngroups = group_listens(cf, group, first);
 
+	/* the high-rate mode runs the handler from mailproxy-accept's drop-ins */
+	if (c->kind == UNITS_SYSTEMD_ACCEPT)
+		goto tls;
 	fprintf(c->out, "# /etc/systemd/system/mailproxy@.service.d/50-configuration.conf\n");
 	units_header(c, "Drop-in");
 	fprintf(c->out, "[Service]\nExecStart=\nExecStart=");
@@ -291,6 +331,7 @@ units_print_systemd(struct ctx *c)
 	fprintf(c->out, " -c ");
 	put_unit(c->out, c->conf);
 	fprintf(c->out, "\n");
+tls:
 	if (tls_dropin(c, cf) == -1)
 		goto done;
 	for (size_t g = 0; g < ngroups; g++)
