@@ -61,6 +61,8 @@ EOF
 teardown_file() {
 	[ -n "${T:-}" ] || return 0
 	if [ -n "${S:-}" ]; then "$MP_TESTS/lib/sd-ns.sh" stop "$S/state" 2>/dev/null || true; fi
+	# LogsDirectory=mailproxy of the units under test, when it is empty
+	rmdir /var/log/mailproxy 2>/dev/null || true
 	mp_cleanup
 	case ${SD_STAGE:-} in /var/lib/mailproxy-test.*) rm -rf "$SD_STAGE" ;; esac
 	if [ -n "${SD_MADE_USER:-}" ]; then

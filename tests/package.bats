@@ -32,6 +32,9 @@ setup_file() {
 		export PK_BUSY
 		return 0
 	fi
+	# the logs directory an earlier suite's units made (systemd.bats runs them as the
+	# installed units would), empty: the package's purge must be seen to take its own
+	rmdir /var/log/mailproxy 2>/dev/null || true
 	PK_MADE_USER=
 	getent passwd mailproxy >/dev/null || PK_MADE_USER=1
 	export PK_MADE_USER

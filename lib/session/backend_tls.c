@@ -4,25 +4,21 @@
  * to mailproxy-tls -U and its report (see backend_tls.h), and the -t check. */
 #include <arpa/inet.h>
 #include <errno.h>
-#include <fcntl.h>
-#include <inttypes.h>
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "backend_tls.h"
 #include "clock.h"
 #include "io.h"
-#include "libexec.h"
 #include "log.h"
-#include "sandbox.h"
 #include "sieve_backend.h"
 #include "tls_report.h"
+#include "tls_start.h"
 
 bool
 backend_tls_name_ok(const char *p, size_t n)
@@ -263,63 +259,22 @@ starttls(struct session *s, struct backend_buf *b)
 
 /* ---- mailproxy-tls -U ---------------------------------------------------- */
 
-static char *
-unconst(const char *p)
-{
-	union { const char *c; char *m; } u = { .c = p };
-
-	return u.m;
-}
-
 /* The parent: become mailproxy-tls -U with the backend on 0 and the
  * plaintext end on 1. Never returns. */
 static void
 exec_upstream(struct session *s, int backend, int plain, const struct stat *client)
 {
-	char path[PATH_MAX], idx[32], digest[32], login[512];
-	char *argv[26];
-	size_t ac = 0;
-	struct stat st;
-	int null;
+	struct tls_exec x;
+	char login[512];
 
-	libexec_path("mailproxy-tls", path, sizeof path);
-	snprintf(idx, sizeof idx, "%td", s->srv - s->cf->servers);
-	snprintf(digest, sizeof digest, "%016" PRIx64, s->cf->digest);
-	argv[ac++] = unconst("mailproxy-tls");
-	argv[ac++] = unconst("-U");
-	argv[ac++] = unconst("-c"); argv[ac++] = unconst(s->cf->file);
-	argv[ac++] = unconst("-s"); argv[ac++] = idx;
-	argv[ac++] = unconst("-d"); argv[ac++] = digest;
-	argv[ac++] = unconst("-i"); argv[ac++] = unconst(log_session_id());
-	argv[ac++] = unconst("-C"); argv[ac++] = unconst(s->conn->peer_ip);
-	argv[ac++] = unconst("-S"); argv[ac++] = unconst(s->conn->local_text);
-	argv[ac++] = unconst("-P"); argv[ac++] = unconst(s->upstream_text);
+	tls_exec_init(&x, s, "-U");
+	tls_exec_arg(&x, "-P", s->upstream_text);
 	/* cut as the relay gets it; the log escapes it */
 	snprintf(login, sizeof login, "%.*s", (int)(s->loginlen < 500 ? s->loginlen : 500), s->login);
-	argv[ac++] = unconst("-l"); argv[ac++] = login;
-	argv[ac++] = unconst("-n"); argv[ac++] = unconst(s->btls_name);
-	argv[ac++] = unconst("-V"); argv[ac++] = unconst(s->btls_verify ? "1" : "0");
-	argv[ac] = NULL;
-
-	backend = fcntl(backend, F_DUPFD, 10);
-	plain = fcntl(plain, F_DUPFD, 10);
-	if (backend == -1 || plain == -1 || dup2(backend, 0) == -1 || dup2(plain, 1) == -1)
-		goto fail;
-	/* under inetd stderr may be the client socket: never log to the client */
-	if (fstat(2, &st) == 0 && st.st_dev == client->st_dev && st.st_ino == client->st_ino &&
-	    (null = open("/dev/null", O_WRONLY)) >= 0) {
-		dup2(null, 2);
-		if (null > 2)
-			close(null);
-	}
-	if (syscall(SYS_close_range, 3, ~0U, 0) == -1) {
-		for (int fd = 3; fd < 1024; fd++)
-			close(fd);
-	}
-	execv(sandbox_exec_path(path), argv);
-fail:
-	log_msg(MP_LOG_ALERT, "execv(\"%s\") failed: %s", path, strerror(errno));
-	_exit(111);
+	tls_exec_arg(&x, "-l", login);
+	tls_exec_arg(&x, "-n", s->btls_name);
+	tls_exec_arg(&x, "-V", s->btls_verify ? "1" : "0");
+	tls_exec(&x, backend, plain, client);
 }
 
 static int

@@ -200,12 +200,9 @@ imap_run(struct session *s)
 static int
 set_id(struct session *s, struct imap_backend *ib)
 {
-	struct ident id;
-	char lip[64], args[IDENT_OUT_MAX];
-	size_t n;
+	char args[IDENT_OUT_MAX];
+	size_t n = session_ident(s, ident_imap_id, args, sizeof args);
 
-	session_ident(s, &id, lip, sizeof lip);
-	n = ident_imap_id(&id, args, sizeof args);
 	return n == 0 ? -1 : imap_backend_set_id(ib, args, n);
 }
 

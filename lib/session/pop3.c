@@ -189,12 +189,9 @@ pop3_run(struct session *s)
 static int
 set_xclient(struct session *s, struct pop3_backend *pb)
 {
-	struct ident id;
-	char lip[64], line[IDENT_OUT_MAX];
-	size_t n;
+	char line[IDENT_OUT_MAX];
+	size_t n = session_ident(s, ident_xclient, line, sizeof line);
 
-	session_ident(s, &id, lip, sizeof lip);
-	n = ident_xclient(&id, line, sizeof line);
 	return n == 0 ? -1 : pop3_backend_set_xclient(pb, line, n);
 }
 

@@ -225,9 +225,11 @@ bool session_login_allowed(const struct session *s);
 
 /* The client's identity for a backend (ident.h): the client as nginx
  * reports it (after set_real_ip_from), the local address it connected to
- * (its text in LIP, LIPCAP bytes) and the log lines' session id. */
+ * and the log lines' session id, written by FORMAT (ident_imap_id,
+ * ident_xclient) into OUT. Its length, 0 if it does not fit. */
 struct ident;
-void session_ident(const struct session *s, struct ident *id, char *lip, size_t lipcap);
+size_t session_ident(const struct session *s,
+    size_t (*format)(const struct ident *, char *, size_t), char *out, size_t cap);
 
 /* Drop the first n bytes of the buffer. */
 void session_consume(struct session *s, size_t n);

@@ -12,21 +12,25 @@
 #include "ident.h"
 #include "log.h"
 
-void
-session_ident(const struct session *s, struct ident *id, char *lip, size_t lipcap)
+size_t
+session_ident(const struct session *s, size_t (*format)(const struct ident *, char *, size_t),
+    char *out, size_t cap)
 {
 	const struct sockaddr *l = (const struct sockaddr *)&s->conn->local;
+	struct ident id;
+	char lip[64];
 
-	memset(id, 0, sizeof *id);
-	id->ip = s->conn->peer_ip;
-	id->port = s->conn->peer_port;
-	conn_addr_ip(l, lip, lipcap);
-	id->lip = lip;
+	memset(&id, 0, sizeof id);
+	id.ip = s->conn->peer_ip;
+	id.port = s->conn->peer_port;
+	conn_addr_ip(l, lip, sizeof lip);
+	id.lip = lip;
 	if (l->sa_family == AF_INET)
-		id->lport = ntohs(((const struct sockaddr_in *)(const void *)l)->sin_port);
+		id.lport = ntohs(((const struct sockaddr_in *)(const void *)l)->sin_port);
 	else if (l->sa_family == AF_INET6)
-		id->lport = ntohs(((const struct sockaddr_in6 *)(const void *)l)->sin6_port);
-	id->sid = log_session_id();
+		id.lport = ntohs(((const struct sockaddr_in6 *)(const void *)l)->sin6_port);
+	id.sid = log_session_id();
+	return format(&id, out, cap);
 }
 
 /* "<tag>NO text", "-ERR text", or SMTP's "<Auth-Error-Code> text" into

@@ -40,36 +40,47 @@ same_file(int fd, const struct stat *st)
 	return fstat(fd, &f) == 0 && f.st_dev == st->st_dev && f.st_ino == st->st_ino;
 }
 
-/* The parent: become mailproxy-tls with the client on 0 and the plaintext
- * end on 1. Never returns. */
-static void
-exec_tls(struct session *s, int client, int plain)
+void
+tls_exec_init(struct tls_exec *x, const struct session *s, const char *mode)
 {
-	char path[PATH_MAX], idx[32], digest[32];
-	char *argv[16];
-	size_t ac = 0;
-	struct stat cs;
+	x->argc = 0;
+	libexec_path("mailproxy-tls", x->path, sizeof x->path);
+	snprintf(x->idx, sizeof x->idx, "%td", s->srv - s->cf->servers);
+	/* the server index means something only in the files this process read */
+	snprintf(x->digest, sizeof x->digest, "%016" PRIx64, s->cf->digest);
+	x->argv[x->argc++] = unconst("mailproxy-tls");
+	if (mode != NULL)
+		x->argv[x->argc++] = unconst(mode);
+	tls_exec_arg(x, "-c", s->cf->file);
+	tls_exec_arg(x, "-s", x->idx);
+	tls_exec_arg(x, "-d", x->digest);
+	tls_exec_arg(x, "-i", log_session_id());
+	tls_exec_arg(x, "-C", s->conn->peer_ip);
+	tls_exec_arg(x, "-S", s->conn->local_text);
+}
+
+void
+tls_exec_arg(struct tls_exec *x, const char *opt, const char *val)
+{
+	/* the callers' arguments are a fixed set: more is a bug here */
+	if (x->argc + 3 > sizeof x->argv / sizeof x->argv[0])
+		abort();
+	x->argv[x->argc++] = unconst(opt);
+	x->argv[x->argc++] = unconst(val);
+	x->argv[x->argc] = NULL;
+}
+
+void
+tls_exec(struct tls_exec *x, int net, int plain, const struct stat *client)
+{
 	int null;
 
-	libexec_path("mailproxy-tls", path, sizeof path);
-	snprintf(idx, sizeof idx, "%td", s->srv - s->cf->servers);
-	/* the server index means something only in the files this process read */
-	snprintf(digest, sizeof digest, "%016" PRIx64, s->cf->digest);
-	argv[ac++] = unconst("mailproxy-tls");
-	argv[ac++] = unconst("-c"); argv[ac++] = unconst(s->cf->file);
-	argv[ac++] = unconst("-s"); argv[ac++] = idx;
-	argv[ac++] = unconst("-d"); argv[ac++] = digest;
-	argv[ac++] = unconst("-i"); argv[ac++] = unconst(log_session_id());
-	argv[ac++] = unconst("-C"); argv[ac++] = unconst(s->conn->peer_ip);
-	argv[ac++] = unconst("-S"); argv[ac++] = unconst(s->conn->local_text);
-	argv[ac] = NULL;
-
-	client = fcntl(client, F_DUPFD, 10);
+	net = fcntl(net, F_DUPFD, 10);
 	plain = fcntl(plain, F_DUPFD, 10);
-	if (client == -1 || plain == -1 || dup2(client, 0) == -1 || dup2(plain, 1) == -1)
+	if (net == -1 || plain == -1 || dup2(net, 0) == -1 || dup2(plain, 1) == -1)
 		goto fail;
-	/* under inetd stderr may be the client socket: never log into TLS */
-	if (fstat(0, &cs) == 0 && same_file(2, &cs) && (null = open("/dev/null", O_WRONLY)) >= 0) {
+	/* under inetd stderr may be the client socket: never log to the client */
+	if (same_file(2, client) && (null = open("/dev/null", O_WRONLY)) >= 0) {
 		dup2(null, 2);
 		if (null > 2)
 			close(null);
@@ -79,10 +90,26 @@ exec_tls(struct session *s, int client, int plain)
 		for (int fd = 3; fd < 1024; fd++)
 			close(fd);
 	}
-	execv(sandbox_exec_path(path), argv);
+	execv(sandbox_exec_path(x->path), x->argv);
 fail:
-	log_msg(MP_LOG_ALERT, "execv(\"%s\") failed: %s", path, strerror(errno));
+	log_msg(MP_LOG_ALERT, "execv(\"%s\") failed: %s", x->path, strerror(errno));
 	_exit(111);
+}
+
+/* The parent: become mailproxy-tls with the client on 0 and the plaintext
+ * end on 1. Never returns. */
+static void
+exec_tls(struct session *s, int client, int plain)
+{
+	struct tls_exec x;
+	struct stat cs;
+
+	if (fstat(client, &cs) == -1) {
+		log_msg(MP_LOG_ALERT, "fstat() failed: %s", strerror(errno));
+		_exit(111);
+	}
+	tls_exec_init(&x, s, NULL);
+	tls_exec(&x, client, plain, &cs);
 }
 
 /* Read one line (up to '\n') from FD before DEADLINE into BUF: its length,

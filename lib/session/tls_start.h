@@ -4,7 +4,9 @@
 #ifndef MP_TLS_START_H
 #define MP_TLS_START_H
 
+#include <limits.h>
 #include <stddef.h>
+#include <sys/stat.h>
 
 #include "conf.h"
 #include "session.h"
@@ -28,6 +30,22 @@
  * Returns 0, or -1 when the handshake failed or timed out (logged by
  * mailproxy-tls or here): close the connection without a reply. */
 int session_start_tls(struct session *s, struct tls_info *out);
+
+/* Executing mailproxy-tls for a session (the client's end, or with "-U"
+ * the backend's: backend_tls.c): the arguments every one gets (the
+ * configuration, the server and its digest, the session id, the client and
+ * the local address), then more with tls_exec_arg(), then the exec with NET
+ * (the client or the backend socket) on fd 0 and PLAIN on 1; where fd 2 is
+ * the client socket CLIENT (inetd), it becomes /dev/null. */
+struct tls_exec {
+	char path[PATH_MAX], idx[32], digest[32];
+	char *argv[32];
+	size_t argc;
+};
+void tls_exec_init(struct tls_exec *x, const struct session *s, const char *mode);
+void tls_exec_arg(struct tls_exec *x, const char *opt, const char *val);
+void tls_exec(struct tls_exec *x, int net, int plain, const struct stat *client)
+    __attribute__((noreturn));
 
 /* For `mailproxy -t`, and only for servers that use TLS (listen ... ssl or
  * starttls on|only): refuse what libtls cannot express. Inspects the
