@@ -49,6 +49,11 @@ const char *tlsd_alpn_name(int proto);
 int tlsd_handshake(struct tls *srv, int fd, const char *alpn, int64_t deadline, struct tls **ctx,
     char *err, size_t errlen);
 
+/* Drive the handshake of CTX (server or client) on the non-blocking FD to
+ * its end before DEADLINE: 0, or -1 with the reason in ERR (errno ETIMEDOUT
+ * and "timed out" at the deadline). */
+int tlsd_handshake_wait(struct tls *ctx, int fd, int64_t deadline, char *err, size_t errlen);
+
 /* Fill protocol, cipher, sni, alpn and the certificate fields. */
 int tlsd_collect(struct tls *ctx, const struct mp_ssl *ssl, struct tls_info *ti, char *err, size_t errlen);
 

@@ -76,6 +76,33 @@ check_alpn(int fd, const char *alpn, int64_t deadline, uint8_t *hb, size_t cap, 
 }
 
 int
+tlsd_handshake_wait(struct tls *ctx, int fd, int64_t deadline, char *err, size_t errlen)
+{
+	for (;;) {
+		int r = tls_handshake(ctx);
+
+		if (r == 0)
+			return 0;
+		if (r != TLS_WANT_POLLIN && r != TLS_WANT_POLLOUT) {
+			const char *e = tls_error(ctx);
+
+			snprintf(err, errlen, "%s", e ? e : "handshake failed");
+			return -1;
+		}
+		r = io_wait(fd, r == TLS_WANT_POLLIN ? POLLIN : POLLOUT, deadline);
+		if (r == 0) {
+			snprintf(err, errlen, "timed out");
+			errno = ETIMEDOUT;
+			return -1;
+		}
+		if (r == -1) {
+			snprintf(err, errlen, "poll() failed: %s", strerror(errno));
+			return -1;
+		}
+	}
+}
+
+int
 tlsd_handshake(struct tls *srv, int fd, const char *alpn, int64_t deadline, struct tls **ctx,
     char *err, size_t errlen)
 {
@@ -99,28 +126,7 @@ tlsd_handshake(struct tls *srv, int fd, const char *alpn, int64_t deadline, stru
 		snprintf(err, errlen, "%s", tls_error(srv));
 		return -1;
 	}
-	for (;;) {
-		int r = tls_handshake(*ctx);
-
-		if (r == 0)
-			return 0;
-		if (r != TLS_WANT_POLLIN && r != TLS_WANT_POLLOUT) {
-			const char *e = tls_error(*ctx);
-
-			snprintf(err, errlen, "%s", e ? e : "handshake failed");
-			return -1;
-		}
-		r = io_wait(fd, r == TLS_WANT_POLLIN ? POLLIN : POLLOUT, deadline);
-		if (r == 0) {
-			snprintf(err, errlen, "timed out");
-			errno = ETIMEDOUT;
-			return -1;
-		}
-		if (r == -1) {
-			snprintf(err, errlen, "poll() failed: %s", strerror(errno));
-			return -1;
-		}
-	}
+	return tlsd_handshake_wait(*ctx, fd, deadline, err, errlen);
 }
 
 static void

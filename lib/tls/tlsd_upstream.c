@@ -4,7 +4,6 @@
  * of the backend's certificate done with libcrypto after it. */
 #include <arpa/inet.h>
 #include <errno.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,7 +16,6 @@
 #include <openssl/x509v3.h>
 #include <tls.h>
 
-#include "io.h"
 #include "tlsd.h"
 #include "tlsd_upstream.h"
 
@@ -139,28 +137,7 @@ tlsd_upstream_handshake(struct tlsd_upstream *u, int fd, const char *sni, int64_
 		snprintf(err, errlen, "%s", tls_error(*ctx));
 		return -1;
 	}
-	for (;;) {
-		int r = tls_handshake(*ctx);
-
-		if (r == 0)
-			return 0;
-		if (r != TLS_WANT_POLLIN && r != TLS_WANT_POLLOUT) {
-			const char *e = tls_error(*ctx);
-
-			snprintf(err, errlen, "%s", e ? e : "handshake failed");
-			return -1;
-		}
-		r = io_wait(fd, r == TLS_WANT_POLLIN ? POLLIN : POLLOUT, deadline);
-		if (r == 0) {
-			snprintf(err, errlen, "timed out");
-			errno = ETIMEDOUT;
-			return -1;
-		}
-		if (r == -1) {
-			snprintf(err, errlen, "poll() failed: %s", strerror(errno));
-			return -1;
-		}
-	}
+	return tlsd_handshake_wait(*ctx, fd, deadline, err, errlen);
 }
 
 /* The name against the leaf, as nginx's ngx_ssl_check_host: an address
