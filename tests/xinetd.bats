@@ -120,7 +120,7 @@ EOF
 	run --separate-stderr "$MAILPROXY_BUILD/mailproxy" -T upstart -c "$T/all.conf"
 	[ "$status" = 1 ]
 	[ -z "$output" ]
-	[[ "$stderr" == *'-T takes systemd, inetd or xinetd, not "upstart"'* ]]
+	[[ "$stderr" == *'-T takes systemd, inetd, xinetd or systemd-accept, not "upstart"'* ]]
 }
 
 @test "xinetd runs the generated service: IMAP login to Dovecot, keepalive on the socket" {
