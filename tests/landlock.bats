@@ -29,7 +29,7 @@ setup_file() {
 	"$cc" -static -O2 -Wall -Werror -o "$T/llbin/mailproxy-relay" "$MP_TESTS/lib/llprobe.c"
 	read -r PL PN < <(awk '$1 == "main" { print $2, $3 }' "$T/mp/ports")
 	probe="r:$T/secret/key.txt r:/etc/passwd r:$T/mp/proxy.conf r:/proc/self/maps"
-	probe+=" c:$T/mp/made.txt c:$T/secret/made.txt w:$T/mp/error.log"
+	probe+=" c:$T/mp/made.txt c:$T/secret/made.txt w:$T/mp/error.log x:wx x:gain"
 	systemd-socket-activate -l "127.0.0.1:$PL" -a -E MAILPROXY_TLS_SOCKET= -E "LL_PROBE=$probe" \
 		"$T/llbin/mailproxy" -c "$T/mp/proxy.conf" >"$T/mp/ssa-ll.log" 2>&1 </dev/null 3>&- &
 	track $!
@@ -80,6 +80,15 @@ login() {
 	fi
 	run grep -c 'Landlock' "$T/mp/error.log"
 	[ "$output" = 0 ]
+}
+
+@test "what the handler executes can map no page writable and executable (PR_SET_MDWE), as under MemoryDenyWriteExecute=" {
+	# the kernel's own switch (6.3 and later): EACCES for both, in any build
+	out=$(login "$PL")
+	echo "$out"
+	grep -q '^probe pid ' <<<"$out"
+	grep -qx "x:wx=13" <<<"$out"
+	grep -qx "x:gain=13" <<<"$out"
 }
 
 @test "without Landlock (ENOSYS) the handler logs why and serves; the probe then reads the file" {

@@ -665,9 +665,31 @@ sandbox_program(enum sandbox_phase phase, const void **insns, unsigned *n,
 #endif
 }
 
+/* PR_SET_MDWE (Linux 6.3): no mapping may be writable and executable, or become
+ * executable later, in this process and in whatever it executes (the flag is kept
+ * across fork and execve): what MemoryDenyWriteExecute= gives a unit, without a
+ * filter compiled per start.  An older kernel answers EINVAL and the process goes
+ * on as before: the units still set MemoryDenyWriteExecute=.  Only in the first
+ * phase, before any filter: the relay and mailproxy-tls inherit the flag, and the
+ * filters they run under refuse this prctl(2) with the process's death. */
+#ifndef PR_SET_MDWE
+#define PR_SET_MDWE 65
+#endif
+#ifndef PR_MDWE_REFUSE_EXEC_GAIN
+#define PR_MDWE_REFUSE_EXEC_GAIN 1
+#endif
+
+static void
+deny_write_execute(void)
+{
+	(void)prctl(PR_SET_MDWE, PR_MDWE_REFUSE_EXEC_GAIN, 0, 0, 0);
+}
+
 int
 sandbox_enter(enum sandbox_phase phase)
 {
+	if (phase == SANDBOX_HANDLER)
+		deny_write_execute();
 #ifdef SB_OFF
 	(void)phase;
 	return 0;

@@ -4,13 +4,32 @@
  * the handler's Landlock domain (and filter, which execve keeps).  For each
  * word of $LL_PROBE, "r:PATH" (open to read), "w:PATH" (open to append) or
  * "c:PATH" (create), it writes "WORD=ERRNO" (0: opened) to the client on fd
- * 0, then exits.  Nothing else: the fewest calls, so the filter lets it run. */
+ * 0, then exits; "x:wx" maps a page writable and executable, "x:gain" maps it
+ * writable, then asks for it executable (0: done).  Nothing else: the fewest
+ * calls, so the filter lets it run. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
+
+/* a page writable and executable, at once ("wx") or in two steps ("gain") */
+static int
+map_exec(const char *how)
+{
+	int both = PROT_READ | PROT_WRITE | PROT_EXEC, first;
+	void *p;
+
+	first = strcmp(how, "wx") == 0 ? both : PROT_READ | PROT_WRITE;
+	p = mmap(NULL, 4096, first, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		return errno;
+	if (first != both && mprotect(p, 4096, PROT_READ | PROT_EXEC) == -1)
+		return errno;
+	return 0;
+}
 
 int
 main(void)
@@ -28,6 +47,10 @@ main(void)
 	for (w = strtok_r(buf, " ", &save); w != NULL; w = strtok_r(NULL, " ", &save)) {
 		int flags = O_RDONLY, fd, e = 0;
 
+		if (strncmp(w, "x:", 2) == 0) {
+			e = map_exec(w + 2);
+			goto say;
+		}
 		if (strncmp(w, "w:", 2) == 0)
 			flags = O_WRONLY | O_APPEND;
 		else if (strncmp(w, "c:", 2) == 0)
@@ -39,6 +62,7 @@ main(void)
 			e = errno;
 		else
 			close(fd);
+say:
 		n = (size_t)snprintf(line, sizeof line, "%s=%d\r\n", w, e);
 		if (n >= sizeof line || write(0, line, n) < 0)
 			return 1;
