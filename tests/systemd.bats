@@ -293,6 +293,31 @@ EOF
 	! grep -q 'NOT APPLIED' "$S/generated"
 }
 
+# exposure FILE: systemd-analyze security's overall score of a unit file, as "N.N"
+exposure() {
+	systemd-analyze security --offline=yes --no-pager "$1" 2>&1 |
+		sed -n 's/^.*Overall exposure level for .*: \([0-9.]*\) .*$/\1/p'
+}
+
+@test "the shipped template scores 2.8 on systemd-analyze security, and units/README's drop-ins what it says" {
+	units_copy "$BATS_TEST_TMPDIR/u"
+	t=$BATS_TEST_TMPDIR/u/mailproxy@.service
+	run exposure "$t"
+	echo "shipped: $output"
+	[ "$output" = 2.8 ]
+	# the two drop-ins of units/README, appended as a drop-in would apply them
+	for kind in leaner tighter; do
+		awk -v k="# $kind:" 'index($0, k) == 5 { on = 1; next } on && /^$/ { exit } on { sub(/^    /, ""); print }' \
+			"$MP_TESTS/../units/README" >"$BATS_TEST_TMPDIR/$kind.conf"
+		[ -s "$BATS_TEST_TMPDIR/$kind.conf" ]
+		cat "$t" "$BATS_TEST_TMPDIR/$kind.conf" >"$BATS_TEST_TMPDIR/u/$kind@.service"
+		run exposure "$BATS_TEST_TMPDIR/u/$kind@.service"
+		echo "$kind: $output"
+		said=$(sed -n "s/^    # $kind: .*score \([0-9.]*\).*/\1/p" "$MP_TESTS/../units/README")
+		[ "$output" = "$said" ]
+	done
+}
+
 @test "listening sockets carry the configuration: backlog, buffers, v6only" {
 	units
 	boot
