@@ -13,6 +13,7 @@
 # Root only.  `make bench-systemd` runs it.
 #   BENCH_QUICK=1   1 s per point, one round;  BENCH_KEEP=1   keep the work directory
 #   BENCH_SD_CONC="1 16"   the concurrencies (16)
+#   BENCH_SD_DUR=S BENCH_SD_ROUNDS=N   seconds per point (3) and rounds (2)
 #   BENCH_SD_ONLY="nginx ssa xinetd obsdinetd tcpserver sd sdbare sdaccept"   a subset (all)
 #   BENCH_SD_ALT="FILE..."   more rows: these service templates, under the same systemd
 #   BENCH_SD_DIRECTIVES=1    more rows: the bare template plus one sandbox line of the
@@ -25,6 +26,8 @@ TOP=$(cd "$(dirname "$0")/.." && pwd)
 QUICK=${BENCH_QUICK:-0}
 MAILMOD=/usr/lib/nginx/modules/ngx_mail_module.so
 if [ "$QUICK" = 1 ]; then DUR=1; ROUNDS=1; else DUR=3; ROUNDS=2; fi
+DUR=${BENCH_SD_DUR:-$DUR}
+ROUNDS=${BENCH_SD_ROUNDS:-$ROUNDS}
 CONCS=${BENCH_SD_CONC:-16}
 LIMIT=${BENCH_LIMIT:-600}
 
@@ -263,7 +266,9 @@ EOF
 elif has xinetd; then
 	echo "bench-systemd: no xinetd (apt-get install xinetd): its row is left out" >&2
 fi
+# tests/deps.sh unpacks openbsd-inetd there (it conflicts with xinetd as a package)
 OBSD=${BENCH_OBSD_INETD:-$(command -v inetd 2>/dev/null)}
+[ -n "$OBSD" ] || OBSD=/usr/local/lib/mailproxy-tests/openbsd-inetd/usr/sbin/inetd
 if has obsdinetd && [ -x "$OBSD" ] && "$OBSD" -h 2>&1 | grep -q -- '-R rate'; then
 	printf '127.0.0.1:%s\tstream\ttcp4\tnowait.100000\troot\t%s\tmailproxy -c %s\n' \
 		"$OI" "$W/bin/mailproxy" "$CONF" >"$W/obsd-inetd.conf"
