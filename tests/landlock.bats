@@ -28,8 +28,16 @@ setup_file() {
 	if command -v musl-gcc >/dev/null; then cc=musl-gcc; else cc=cc; fi
 	"$cc" -static -O2 -Wall -Werror -o "$T/llbin/mailproxy-relay" "$MP_TESTS/lib/llprobe.c"
 	read -r PL PN < <(awk '$1 == "main" { print $2, $3 }' "$T/mp/ports")
+	# a process outside the handler's domain, listening on an abstract unix socket
+	ABSTRACT=mailproxy-landlock-$$
+	python3 -c 'import socket, sys, time
+s = socket.socket(socket.AF_UNIX); s.bind("\0" + sys.argv[1]); s.listen(8)
+while True: time.sleep(60)' "$ABSTRACT" </dev/null >/dev/null 2>&1 &
+	OUTSIDE=$!
+	track "$OUTSIDE"
 	probe="r:$T/secret/key.txt r:/etc/passwd r:$T/mp/proxy.conf r:/proc/self/maps"
 	probe+=" c:$T/mp/made.txt c:$T/secret/made.txt w:$T/mp/error.log x:wx x:gain"
+	probe+=" u:$ABSTRACT k:$OUTSIDE b:0"
 	systemd-socket-activate -l "127.0.0.1:$PL" -a -E MAILPROXY_TLS_SOCKET= -E "LL_PROBE=$probe" \
 		"$T/llbin/mailproxy" -c "$T/mp/proxy.conf" >"$T/mp/ssa-ll.log" 2>&1 </dev/null 3>&- &
 	track $!
@@ -38,7 +46,10 @@ setup_file() {
 		>"$T/mp/ssa-noll.log" 2>&1 </dev/null 3>&- &
 	track $!
 	wait_listen "$PL" "$PN"
-	export PL PN
+	# the listener is up before a probe asks for it
+	for _ in $(seq 50); do grep -q "@$ABSTRACT" /proc/net/unix && break; sleep 0.1; done
+	grep -q "@$ABSTRACT" /proc/net/unix
+	export PL PN ABSTRACT OUTSIDE
 }
 
 teardown_file() { mp_cleanup; }
@@ -89,6 +100,31 @@ login() {
 	grep -q '^probe pid ' <<<"$out"
 	grep -qx "x:wx=13" <<<"$out"
 	grep -qx "x:gain=13" <<<"$out"
+}
+
+@test "beyond files: no abstract unix socket or process outside the domain is reached, no TCP port bound" {
+	# Landlock ABI 6 scopes (EPERM), ABI 4 network rights (EACCES, or the filter's EPERM first)
+	run python3 -c 'import ctypes; l = ctypes.CDLL(None, use_errno=True); print(l.syscall(444, None, 0, 1))'
+	[ "$output" -ge 6 ]
+	out=$(login "$PL")
+	echo "$out"
+	grep -q '^probe pid ' <<<"$out"
+	grep -qx "u:$ABSTRACT=1" <<<"$out"
+	grep -qx "k:$OUTSIDE=1" <<<"$out"
+	if sanitizer_build; then
+		# no filter there: what refuses is Landlock
+		grep -qx "b:0=13" <<<"$out"
+	else
+		grep -Eqx "b:0=(1|13)" <<<"$out"
+	fi
+	# the same probe without Landlock reaches them (the filter still refuses kill and bind)
+	out=$(login "$PN")
+	echo "$out"
+	grep -qx "u:$ABSTRACT=0" <<<"$out"
+	if sanitizer_build; then
+		grep -qx "k:$OUTSIDE=0" <<<"$out"
+		grep -qx "b:0=0" <<<"$out"
+	fi
 }
 
 @test "without Landlock (ENOSYS) the handler logs why and serves; the probe then reads the file" {

@@ -21,6 +21,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>
+#include <string.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -47,9 +48,16 @@
 #define LL_IOCTL_DEV		(1ull << 15)	/* ABI 5 */
 #define LL_FILE_RIGHTS		(LL_EXECUTE | LL_WRITE_FILE | LL_READ_FILE | \
 				 LL_TRUNCATE | LL_IOCTL_DEV)
+#define LL_NET_BIND_TCP		(1ull << 0)	/* ABI 4: handled_access_net */
+#define LL_SCOPE_ABSTRACT_UNIX	(1ull << 0)	/* ABI 6: scoped */
+#define LL_SCOPE_SIGNAL		(1ull << 1)
 
+/* A kernel with an older ABI takes the whole structure as long as the fields
+ * it does not know are zero. */
 struct ll_ruleset_attr {
 	uint64_t handled_access_fs;
+	uint64_t handled_access_net;
+	uint64_t scoped;
 };
 
 struct ll_path_beneath {
@@ -172,7 +180,16 @@ sandbox_fs_enter(void)
 		return -1;
 	}
 #endif
+	memset(&ra, 0, sizeof ra);
 	ra.handled_access_fs = LL_ABI1_ALL;
+	/* Beyond files, with no rule to grant them: no TCP port may be bound (a
+	 * connect's own port is not a bind), no abstract unix socket of a process
+	 * outside the domain reached, no process outside it signalled.  The handler
+	 * binds nothing and signals only its own children, which are inside. */
+	if (abi >= 4)
+		ra.handled_access_net = LL_NET_BIND_TCP;
+	if (abi >= 6)
+		ra.scoped = LL_SCOPE_ABSTRACT_UNIX | LL_SCOPE_SIGNAL;
 	if (abi >= 2)
 		ra.handled_access_fs |= LL_REFER;
 	if (abi >= 3)

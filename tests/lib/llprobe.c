@@ -5,15 +5,53 @@
  * word of $LL_PROBE, "r:PATH" (open to read), "w:PATH" (open to append) or
  * "c:PATH" (create), it writes "WORD=ERRNO" (0: opened) to the client on fd
  * 0, then exits; "x:wx" maps a page writable and executable, "x:gain" maps it
- * writable, then asks for it executable (0: done).  Nothing else: the fewest
- * calls, so the filter lets it run. */
+ * writable, then asks for it executable (0: done); "b:PORT" binds a TCP
+ * socket to 127.0.0.1:PORT, "u:NAME" connects to the abstract unix socket
+ * NAME, "k:PID" sends PID signal 0.  Nothing else: the fewest calls, so the
+ * filter lets it run. */
 #include <errno.h>
+#include <stddef.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <signal.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
+
+/* bind to 127.0.0.1:PORT ("b"), connect to the abstract NAME ("u"), signal 0 to PID ("k") */
+static int
+reach(char kind, const char *arg)
+{
+	struct sockaddr_in in = { .sin_family = AF_INET };
+	struct sockaddr_un un = { .sun_family = AF_UNIX };
+	int fd, r;
+
+	if (kind == 'k')
+		return kill((pid_t)atoi(arg), 0) == -1 ? errno : 0;
+	fd = socket(kind == 'b' ? AF_INET : AF_UNIX, SOCK_STREAM, 0);
+	if (fd == -1)
+		return errno;
+	if (kind == 'b') {
+		in.sin_port = htons((unsigned short)atoi(arg));
+		in.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		r = bind(fd, (struct sockaddr *)&in, sizeof in);
+	} else {
+		size_t n = strlen(arg);
+
+		if (n + 1 > sizeof un.sun_path)
+			n = sizeof un.sun_path - 1;
+		memcpy(un.sun_path + 1, arg, n);
+		r = connect(fd, (struct sockaddr *)&un, (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + n));
+	}
+	r = r == -1 ? errno : 0;
+	close(fd);
+	return r;
+}
 
 /* a page writable and executable, at once ("wx") or in two steps ("gain") */
 static int
@@ -49,6 +87,10 @@ main(void)
 
 		if (strncmp(w, "x:", 2) == 0) {
 			e = map_exec(w + 2);
+			goto say;
+		}
+		if ((w[0] == 'b' || w[0] == 'u' || w[0] == 'k') && w[1] == ':') {
+			e = reach(w[0], w + 2);
 			goto say;
 		}
 		if (strncmp(w, "w:", 2) == 0)
