@@ -16,7 +16,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -105,16 +104,6 @@ take_sockets(struct launcher *l)
 	return 0;
 }
 
-static unsigned
-port_of(const struct sockaddr *sa)
-{
-	if (sa->sa_family == AF_INET)
-		return ntohs(((const struct sockaddr_in *)(const void *)sa)->sin_port);
-	if (sa->sa_family == AF_INET6)
-		return ntohs(((const struct sockaddr_in6 *)(const void *)sa)->sin6_port);
-	return 0;
-}
-
 /* In the child: become the session, as systemd makes an Accept=yes instance. */
 static void __attribute__((noreturn))
 child(const struct launcher *l, int cfd, const struct sockaddr *peer)
@@ -133,7 +122,7 @@ child(const struct launcher *l, int cfd, const struct sockaddr *peer)
 		_exit(111);
 	snprintf(pid, sizeof pid, "%ld", (long)getpid());
 	conn_addr_ip(peer, ip, sizeof ip);
-	snprintf(port, sizeof port, "%u", port_of(peer));
+	snprintf(port, sizeof port, "%u", conn_addr_port(peer));
 	if (setenv("LISTEN_PID", pid, 1) == -1 || setenv("LISTEN_FDS", "1", 1) == -1 ||
 	    setenv("LISTEN_FDNAMES", "connection", 1) == -1 ||
 	    (peer->sa_family != AF_UNIX &&

@@ -16,27 +16,13 @@
 bats_require_minimum_version 1.5.0
 load lib/common
 load lib/units
+load lib/sd_suite
 load lib/launcher
 
 setup_file() {
 	[ "$(id -u)" = 0 ] || return 0
-	# ProtectSystem=strict and PrivateTmp=: binaries and configuration outside /tmp
-	SD_STAGE=$(mktemp -d /var/lib/mailproxy-test.XXXXXX)
-	chmod 755 "$SD_STAGE"
-	for b in mailproxy mailproxy-relay mailproxy-tls mailproxy-accept; do
-		[ ! -x "$MAILPROXY_BUILD/$b" ] || cp "$MAILPROXY_BUILD/$b" "$SD_STAGE/"
-	done
-	MAILPROXY_BUILD=$SD_STAGE
-	export MAILPROXY_BUILD SD_STAGE
-	mkdir -p "$SD_STAGE/test-tmp"
-	chmod 755 "$SD_STAGE/test-tmp"
-	TMPDIR=$SD_STAGE/test-tmp mp_init
-	dovecot_start
-	authserver_start
+	sd_stage
 	read -r P < <(free_ports 1)
-	S=$T/sd
-	mkdir -p "$S"
-	chmod 755 "$S"
 	cat >"$S/mailproxy.conf" <<EOF
 # launcher.bats
 mail {
@@ -50,32 +36,16 @@ mail {
 }
 EOF
 	chmod 644 "$S/mailproxy.conf"
-	SD_MADE_USER=
-	if ! getent passwd mailproxy >/dev/null; then
-		SD_MADE_USER=1
-		systemd-sysusers "$MP_TESTS/../units/mailproxy.sysusers"
-	fi
-	export P S SD_MADE_USER
+	sd_user
+	export P
 }
 
 teardown_file() {
-	[ -n "${T:-}" ] || return 0
-	if [ -n "${S:-}" ]; then "$MP_TESTS/lib/sd-ns.sh" stop "$S/state" 2>/dev/null || true; fi
-	# LogsDirectory=mailproxy of the units under test, when it is empty
-	rmdir /var/log/mailproxy 2>/dev/null || true
-	mp_cleanup
-	case ${SD_STAGE:-} in /var/lib/mailproxy-test.*) rm -rf "$SD_STAGE" ;; esac
-	if [ -n "${SD_MADE_USER:-}" ]; then
-		userdel mailproxy 2>/dev/null || true
-		groupdel mailproxy 2>/dev/null || true
-	fi
-	return 0
+	sd_unstage
 }
 
 setup() {
-	need_root "a real systemd as PID 1 of its own namespaces"
-	need_cmd unshare nsenter script systemd-analyze ss
-	[ -x /lib/systemd/systemd ] || loud_skip "no /lib/systemd/systemd"
+	sd_need
 	[ -x "$MAILPROXY_BUILD/mailproxy-accept" ] || { echo "no mailproxy-accept in $MAILPROXY_BUILD" >&2; return 1; }
 	: >"$S/stderr.log"
 	UNIT=mailproxy-accept@imap-$P
@@ -85,18 +55,8 @@ teardown() {
 	[ -n "${S:-}" ] || return 0
 	local f
 	for f in "$BATS_TEST_TMPDIR"/*; do touch "$f.go"; done	# let held clients go
-	if [ -s "$S/state/pid1" ] && [ "${BATS_TEST_COMPLETED:-}" != 1 ]; then
-		echo "--- console.log" >&2
-		cat "$S/state/console.log" >&2
-		echo "--- stderr.log" >&2
-		cat "$S/stderr.log" >&2
-	fi
-	"$MP_TESTS/lib/sd-ns.sh" stop "$S/state"
-	rm -f "$S/state/pid1"
+	sd_stop "$S/stderr.log"
 }
-
-boot() { "$MP_TESTS/lib/sd-ns.sh" start "$S/state" "$S/units" mptest.target; }
-ctl() { "$MP_TESTS/lib/sd-ns.sh" ctl "$S/state" "$@"; }
 
 # login: one IMAP login, SELECT and LOGOUT through the launcher
 login() {
@@ -172,8 +132,7 @@ EOF
 	grep -qx 'Backlog=17' "$BATS_TEST_TMPDIR/no/mailproxy-accept@imap-10143.socket"
 	grep -q -- '-c 512 -s 16 ' "$BATS_TEST_TMPDIR/no/mailproxy-accept@smtp-10025.service.d/50-configuration.conf"
 	# valid next to the installed template
-	units_subst "$MP_TESTS/../units" "$BATS_TEST_TMPDIR/no" "$MAILPROXY_BUILD" /etc
-	find "$BATS_TEST_TMPDIR/no" -maxdepth 1 -type f -exec sed -i "s|@LIBEXECDIR@|$MAILPROXY_BUILD|g" {} +
+	units_copy "$BATS_TEST_TMPDIR/no"
 	rm -f "$BATS_TEST_TMPDIR/no"/mailproxy@*.socket "$BATS_TEST_TMPDIR/no/mailproxy-accept@imap.socket"
 	sd_verify "$BATS_TEST_TMPDIR/no"/mailproxy-accept@*.socket
 }

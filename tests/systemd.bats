@@ -17,30 +17,14 @@
 bats_require_minimum_version 1.5.0
 load lib/common
 load lib/units
+load lib/sd_suite
 load lib/tls
 
 setup_file() {
 	[ "$(id -u)" = 0 ] || return 0
-	# The service has PrivateTmp= and ProtectSystem=strict: its binaries,
-	# configuration and sockets live outside /tmp, wherever the tree is (CI
-	# may clone it under /tmp).
-	SD_STAGE=$(mktemp -d /var/lib/mailproxy-test.XXXXXX)
-	chmod 755 "$SD_STAGE"
-	for b in mailproxy mailproxy-relay mailproxy-tls mailproxy-accept; do
-		[ ! -x "$MAILPROXY_BUILD/$b" ] || cp "$MAILPROXY_BUILD/$b" "$SD_STAGE/"
-	done
-	MAILPROXY_BUILD=$SD_STAGE
-	export MAILPROXY_BUILD SD_STAGE
-	mkdir -p "$SD_STAGE/test-tmp"
-	chmod 755 "$SD_STAGE/test-tmp"
-	TMPDIR=$SD_STAGE/test-tmp mp_init
-	dovecot_start
-	authserver_start
+	sd_stage
 	read -r P4 P6 P6B PS PA < <(free_ports 5)
 	read -r PNAT PPP < <(free_ports 2)	# the per-source bounds: direct, behind a balancer
-	S=$T/sd
-	mkdir -p "$S"
-	chmod 755 "$S"
 	PKI=$T/pki
 	tls_pki "$PKI"	# world-readable keys: LoadCredential= yields an empty directory
 			# under this harness (systemd in namespaces), so it is not used here
@@ -86,52 +70,20 @@ mail {
 EOF
 	chmod 644 "$S/mailproxy.conf"
 	build_sockinfo "$S/bin"
-	# the static system user the units run as and mailproxy-tls.socket belongs to, as
-	# "make install" creates it (PID 1 here reads this host's /etc/passwd); removed again
-	# in teardown_file if this suite made it
-	SD_MADE_USER=
-	if ! getent passwd mailproxy >/dev/null; then
-		SD_MADE_USER=1
-		systemd-sysusers "$MP_TESTS/../units/mailproxy.sysusers"
-	fi
-	export P4 P6 P6B PS PA PNAT PPP S PKI SD_MADE_USER
+	sd_user
+	export P4 P6 P6B PS PA PNAT PPP PKI
 }
 
 teardown_file() {
-	[ -n "${T:-}" ] || return 0
-	if [ -n "${S:-}" ]; then "$MP_TESTS/lib/sd-ns.sh" stop "$S/state" 2>/dev/null || true; fi
-	# LogsDirectory=mailproxy of the units under test, when it is empty
-	rmdir /var/log/mailproxy 2>/dev/null || true
-	mp_cleanup
-	case ${SD_STAGE:-} in /var/lib/mailproxy-test.*) rm -rf "$SD_STAGE" ;; esac
-	if [ -n "${SD_MADE_USER:-}" ]; then
-		userdel mailproxy 2>/dev/null || true
-		groupdel mailproxy 2>/dev/null || true	# userdel may have taken it already
-	fi
-	return 0
+	sd_unstage
 }
 
 setup() {
-	need_root "a real systemd as PID 1 of its own namespaces"
-	need_cmd unshare nsenter script systemd-analyze ss
-	[ -x /lib/systemd/systemd ] || loud_skip "no /lib/systemd/systemd"
+	sd_need
 }
 
 teardown() {
-	[ -n "${S:-}" ] || return 0
-	if [ -s "$S/state/pid1" ] && [ "${BATS_TEST_COMPLETED:-}" != 1 ]; then
-		echo "--- console.log" >&2
-		cat "$S/state/console.log" >&2
-		cat "$S"/stderr.log "$S"/tlsd-stderr.log >&2 2>/dev/null
-	fi
-	"$MP_TESTS/lib/sd-ns.sh" stop "$S/state"
-	rm -f "$S/state/pid1"
-}
-
-# units_copy DST: units/ as "make install" fills them in, the binaries in $MAILPROXY_BUILD
-units_copy() {
-	units_subst "$MP_TESTS/../units" "$1" "$MAILPROXY_BUILD" /etc
-	find "$1" -maxdepth 1 -type f -exec sed -i "s|@LIBEXECDIR@|$MAILPROXY_BUILD|g" {} +
+	sd_stop "$S/stderr.log" "$S/tlsd-stderr.log"
 }
 
 # units [sockinfo]: $S/units = the generated units + mailproxy@.service and the TLS
@@ -161,21 +113,8 @@ EOF
 		printf '[Service]\nExecStart=\nExecStart=%s/bin/sockinfo\n' "$S" \
 			>"$S/units/mailproxy@.service.d/60-sockinfo.conf"
 	fi
-	{
-		echo "[Unit]"
-		echo "Description=systemd.bats"
-		for f in "$S/units"/*.socket; do
-			echo "Wants=${f##*/}"
-			echo "After=${f##*/}"
-		done
-	} >"$S/units/mptest.target"
+	units_target "$S/units" systemd.bats
 }
-
-boot() {
-	"$MP_TESTS/lib/sd-ns.sh" start "$S/state" "$S/units" mptest.target
-}
-
-ctl() { "$MP_TESTS/lib/sd-ns.sh" ctl "$S/state" "$@"; }
 
 # probe HOST PORT: the one line sockinfo writes on the connection
 probe() {

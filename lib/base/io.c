@@ -61,6 +61,25 @@ io_read(int fd, void *buf, size_t n, int64_t deadline)
 }
 
 int
+io_read_exact(int fd, void *buf, size_t n, int64_t deadline)
+{
+	char *p = buf;
+
+	while (n > 0) {
+		ssize_t r = io_read(fd, p, n, deadline);
+
+		if (r <= 0) {
+			if (r == 0)
+				errno = ECONNRESET;
+			return -1;
+		}
+		p += r;
+		n -= (size_t)r;
+	}
+	return 0;
+}
+
+int
 io_write_all(int fd, const void *buf, size_t n, int64_t deadline)
 {
 	const char *p = buf;

@@ -11,6 +11,10 @@
 /* > 0 bytes read, 0 on EOF, -1 on error (errno ETIMEDOUT at the deadline). */
 ssize_t io_read(int fd, void *buf, size_t n, int64_t deadline);
 
+/* 0 when all N bytes are read, -1 otherwise (errno ETIMEDOUT at the
+ * deadline, ECONNRESET at an end of file before N bytes). */
+int io_read_exact(int fd, void *buf, size_t n, int64_t deadline);
+
 /* 0 when every byte is written, -1 on error (errno ETIMEDOUT at the deadline). */
 int io_write_all(int fd, const void *buf, size_t n, int64_t deadline);
 

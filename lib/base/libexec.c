@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: ISC */
-/* libexec.c: where the handler finds the programs it executes. */
+/* libexec.c: where the handler finds the programs it executes, and their argv. */
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
@@ -29,4 +29,12 @@ libexec_path(const char *name, char *out, size_t cap)
 	}
 	slash = strrchr(MP_RELAY_PATH, '/');
 	snprintf(out, cap, "%.*s/%s", slash ? (int)(slash - MP_RELAY_PATH) : 0, MP_RELAY_PATH, name);
+}
+
+char *
+libexec_arg(const char *arg)
+{
+	union { const char *c; char *m; } u = { .c = arg };
+
+	return u.m;
 }

@@ -47,6 +47,14 @@ fail:
 	return -1;
 }
 
+struct iovec
+backend_iov(const char *p, size_t n)
+{
+	union { const char *c; void *m; } u = { .c = p };
+
+	return (struct iovec){ u.m, n };
+}
+
 enum backend_result
 backend_send(int fd, struct iovec *iov, int iovcnt, int64_t deadline)
 {

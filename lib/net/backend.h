@@ -41,6 +41,10 @@ typedef size_t backend_frame_fn(const void *arg, const char *p, size_t n);
  * close-on-exec, or -1 with errno (ETIMEDOUT at the deadline). */
 int backend_connect(const struct sockaddr *sa, socklen_t len, int64_t deadline);
 
+/* P as an iovec entry: a write never changes it, iov_base is not const only
+ * because readv(2) shares the type. */
+struct iovec backend_iov(const char *p, size_t n);
+
 /* Send IOV as one write, as nginx does: a partial write is an error
  * (BACKEND_ERROR, errno EMSGSIZE). Waits for the socket to be writable first. */
 enum backend_result backend_send(int fd, struct iovec *iov, int iovcnt, int64_t deadline);

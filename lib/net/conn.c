@@ -65,8 +65,8 @@ conn_addr_text(const struct sockaddr *sa, char *out, size_t cap)
 	}
 }
 
-static unsigned
-addr_port(const struct sockaddr *sa)
+unsigned
+conn_addr_port(const struct sockaddr *sa)
 {
 	if (sa->sa_family == AF_INET)
 		return ntohs(((const struct sockaddr_in *)(const void *)sa)->sin_port);
@@ -178,7 +178,7 @@ conn_get(struct conn *c, char *err, size_t errlen)
 		return -1;
 	}
 	conn_addr_ip((struct sockaddr *)&c->peer, c->peer_ip, sizeof c->peer_ip);
-	c->peer_port = addr_port((struct sockaddr *)&c->peer);
+	c->peer_port = conn_addr_port((struct sockaddr *)&c->peer);
 	conn_addr_text((struct sockaddr *)&c->peer, c->peer_text, sizeof c->peer_text);
 	conn_addr_text((struct sockaddr *)&c->local, c->local_text, sizeof c->local_text);
 	return 0;

@@ -32,4 +32,7 @@ int conn_listen_fds(void);
 void conn_addr_ip(const struct sockaddr *sa, char *out, size_t cap);
 void conn_addr_text(const struct sockaddr *sa, char *out, size_t cap);
 
+/* The port of an IPv4 or IPv6 address in host order; 0 for any other family. */
+unsigned conn_addr_port(const struct sockaddr *sa);
+
 #endif

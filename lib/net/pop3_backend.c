@@ -51,14 +51,6 @@ positive(const char *p, size_t n)
 	return n >= 3 && memcmp(p, "+OK", 3) == 0;
 }
 
-static struct iovec
-iov_of(const char *p, size_t n)
-{
-	union { const char *c; void *m; } u = { .c = p };
-
-	return (struct iovec){ u.m, n };
-}
-
 enum pop3_bk_step
 pop3_backend_step(struct pop3_backend *pb, const char *p, size_t n,
     struct iovec iov[3], int *iovcnt)
@@ -74,7 +66,7 @@ pop3_backend_step(struct pop3_backend *pb, const char *p, size_t n,
 		return POP3_BK_REJECT;
 	} else if (pb->state == POP3_BK_START && pb->xclientlen > 0 &&
 	    n >= 13 && memcmp(p, "+OK [XCLIENT]", 13) == 0) {
-		iov[0] = iov_of(pb->xclient, pb->xclientlen);
+		iov[0] = backend_iov(pb->xclient, pb->xclientlen);
 		*iovcnt = 1;
 		pb->xclient_sent = true;
 		pb->state = POP3_BK_XCLIENT;
@@ -82,16 +74,16 @@ pop3_backend_step(struct pop3_backend *pb, const char *p, size_t n,
 	}
 	switch (pb->state) {
 	case POP3_BK_START:
-		iov[0] = iov_of("USER ", 5);
-		iov[1] = iov_of(pb->login, pb->loginlen);
-		iov[2] = iov_of("\r\n", 2);
+		iov[0] = backend_iov("USER ", 5);
+		iov[1] = backend_iov(pb->login, pb->loginlen);
+		iov[2] = backend_iov("\r\n", 2);
 		*iovcnt = 3;
 		pb->state = POP3_BK_USER;
 		return POP3_BK_NEXT;
 	case POP3_BK_USER:
-		iov[0] = iov_of("PASS ", 5);
-		iov[1] = iov_of(pb->pass, pb->passlen);
-		iov[2] = iov_of("\r\n", 2);
+		iov[0] = backend_iov("PASS ", 5);
+		iov[1] = backend_iov(pb->pass, pb->passlen);
+		iov[2] = backend_iov("\r\n", 2);
 		*iovcnt = 3;
 		pb->state = POP3_BK_PASS;
 		return POP3_BK_NEXT;

@@ -163,14 +163,6 @@ sasl_plain(const char *p, size_t n)
 	return 0;
 }
 
-static struct iovec
-iov_of(const char *p, size_t n)
-{
-	union { const char *c; void *m; } u = { .c = p };
-
-	return (struct iovec){ u.m, n };
-}
-
 enum sieve_bk_step
 sieve_backend_step(struct sieve_backend *sb, const char *p, size_t n,
     struct iovec iov[3], int *iovcnt)
@@ -190,9 +182,9 @@ sieve_backend_step(struct sieve_backend *sb, const char *p, size_t n,
 	case SIEVE_BK_GREETING:
 		if (!plain)
 			return SIEVE_BK_NO_PLAIN;
-		iov[0] = iov_of(sb->head, sb->headlen);
-		iov[1] = iov_of(sb->b64, sb->b64len);
-		iov[2] = iov_of(sb->tail, strlen(sb->tail));
+		iov[0] = backend_iov(sb->head, sb->headlen);
+		iov[1] = backend_iov(sb->b64, sb->b64len);
+		iov[2] = backend_iov(sb->tail, strlen(sb->tail));
 		*iovcnt = 3;
 		sb->state = SIEVE_BK_AUTH;
 		return SIEVE_BK_NEXT;

@@ -278,27 +278,11 @@ exec_upstream(struct session *s, int backend, int plain, const struct stat *clie
 }
 
 static int
-read_exact(int fd, char *p, size_t n, int64_t deadline)
-{
-	while (n > 0) {
-		ssize_t r = io_read(fd, p, n, deadline);
-
-		if (r <= 0)
-			return -1;
-		p += r;
-		n -= (size_t)r;
-	}
-	return 0;
-}
-
-static int
 spawn(struct session *s)
 {
-	static char frame[TLSD_REPORT_HDR + TLSD_REPORT_MAX];
 	static struct tls_info ti;
 	struct stat client;
 	int sp[2];
-	long blen;
 	pid_t pid;
 
 	if (fstat(s->cfd, &client) == -1 || socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) == -1) {
@@ -324,14 +308,8 @@ spawn(struct session *s)
 	}
 	/* mailproxy-tls bounds the handshake by `timeout` and logs a failure:
 	 * then it closes, and there is nothing to add here */
-	if (read_exact(s->bfd, frame, TLSD_REPORT_HDR, s->deadline + 1000) == -1)
+	if (tls_read_report(s->bfd, &ti, s->deadline + 1000) == -1)
 		return -1;
-	blen = tlsd_report_body_len(frame, TLSD_REPORT_HDR);
-	if (blen < 0 || read_exact(s->bfd, frame + TLSD_REPORT_HDR, (size_t)blen, s->deadline + 1000) == -1 ||
-	    tlsd_report_parse(frame, TLSD_REPORT_HDR + (size_t)blen, &ti) == -1) {
-		log_msg(MP_LOG_ALERT, "mailproxy-tls sent an invalid report");
-		return -1;
-	}
 	log_msg(MP_LOG_DEBUG, "upstream TLS: %s, %s", ti.protocol, ti.cipher);
 	return 0;
 }

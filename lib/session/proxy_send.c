@@ -46,6 +46,7 @@
 
 #include "backend.h"
 #include "clock.h"
+#include "conn.h"
 #include "log.h"
 #include "proxy_proto.h"
 #include "session.h"
@@ -77,16 +78,6 @@ unmapped(const struct sockaddr *sa, struct sockaddr_in *tmp)
 	return (const struct sockaddr *)tmp;
 }
 
-static unsigned
-port_of(const struct sockaddr *sa)
-{
-	if (sa->sa_family == AF_INET)
-		return ntohs(((const struct sockaddr_in *)(const void *)sa)->sin_port);
-	if (sa->sa_family == AF_INET6)
-		return ntohs(((const struct sockaddr_in6 *)(const void *)sa)->sin6_port);
-	return 0;
-}
-
 size_t
 pp_build_v1(const struct sockaddr *client, const struct sockaddr *local, char *out, size_t cap)
 {
@@ -103,7 +94,7 @@ pp_build_v1(const struct sockaddr *client, const struct sockaddr *local, char *o
 		pp_addr_text(client, c, sizeof c);
 		pp_addr_text(local, l, sizeof l);
 		n = snprintf(out, cap, "PROXY TCP%c %s %s %u %u\r\n",
-		    client->sa_family == AF_INET ? '4' : '6', c, l, port_of(client), port_of(local));
+		    client->sa_family == AF_INET ? '4' : '6', c, l, conn_addr_port(client), conn_addr_port(local));
 	}
 	return n < 0 || (size_t)n >= cap ? 0 : (size_t)n;
 }

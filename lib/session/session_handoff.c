@@ -50,15 +50,6 @@ move_fd(int from, int to)
 	return close(from);
 }
 
-/* execv(2) takes char *const[]; the strings are never written. */
-static char *
-unconst(const char *p)
-{
-	union { const char *c; char *m; } u = { .c = p };
-
-	return u.m;
-}
-
 int
 session_exec_relay(struct session *s, const char *pending, size_t npending)
 {
@@ -81,17 +72,17 @@ session_exec_relay(struct session *s, const char *pending, size_t npending)
 	snprintf(ubuf, sizeof ubuf, "%zu", srv->proxy_buffer);
 	snprintf(login, sizeof login, "%.*s", (int)(s->loginlen < 500 ? s->loginlen : 500), s->login);
 
-	argv[ac++] = unconst("mailproxy-relay");
-	argv[ac++] = unconst("-t"); argv[ac++] = unconst(idle);
-	argv[ac++] = unconst("-c"); argv[ac++] = unconst(cbuf);
-	argv[ac++] = unconst("-u"); argv[ac++] = unconst(ubuf);
-	argv[ac++] = unconst("-s"); argv[ac++] = unconst(log_session_id());
-	argv[ac++] = unconst("-C"); argv[ac++] = unconst(s->conn->peer_ip);
-	argv[ac++] = unconst("-S"); argv[ac++] = unconst(s->conn->local_text);
-	argv[ac++] = unconst("-U"); argv[ac++] = unconst(login);
-	argv[ac++] = unconst("-P"); argv[ac++] = unconst(s->upstream_text);
+	argv[ac++] = libexec_arg("mailproxy-relay");
+	argv[ac++] = libexec_arg("-t"); argv[ac++] = libexec_arg(idle);
+	argv[ac++] = libexec_arg("-c"); argv[ac++] = libexec_arg(cbuf);
+	argv[ac++] = libexec_arg("-u"); argv[ac++] = libexec_arg(ubuf);
+	argv[ac++] = libexec_arg("-s"); argv[ac++] = libexec_arg(log_session_id());
+	argv[ac++] = libexec_arg("-C"); argv[ac++] = libexec_arg(s->conn->peer_ip);
+	argv[ac++] = libexec_arg("-S"); argv[ac++] = libexec_arg(s->conn->local_text);
+	argv[ac++] = libexec_arg("-U"); argv[ac++] = libexec_arg(login);
+	argv[ac++] = libexec_arg("-P"); argv[ac++] = libexec_arg(s->upstream_text);
 	if (nt == 0) {
-		argv[ac++] = unconst("-L"); argv[ac++] = unconst("stderr:4");
+		argv[ac++] = libexec_arg("-L"); argv[ac++] = libexec_arg("stderr:4");
 	}
 	for (size_t i = 0; i < nt && i < 8; i++) {
 		char spec[PATH_MAX];
@@ -101,8 +92,8 @@ session_exec_relay(struct session *s, const char *pending, size_t npending)
 			snprintf(targets[i], sizeof targets[i], "%s:%d", spec, t[i].level);
 		else
 			snprintf(targets[i], sizeof targets[i], "%s:%d", t[i].path, t[i].level);
-		argv[ac++] = unconst("-L");
-		argv[ac++] = unconst(targets[i]);
+		argv[ac++] = libexec_arg("-L");
+		argv[ac++] = libexec_arg(targets[i]);
 	}
 	argv[ac] = NULL;
 

@@ -2,12 +2,12 @@
 /* session_login.c: the end of every dialogue: the auth request, the answer
  * to a refusal, the backend login of the front end, and the hand-off to the
  * relay. */
-#include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "backend_tls.h"
 #include "clock.h"
+#include "conn.h"
 #include "frontend.h"
 #include "ident.h"
 #include "log.h"
@@ -25,10 +25,7 @@ session_ident(const struct session *s, size_t (*format)(const struct ident *, ch
 	id.port = s->conn->peer_port;
 	conn_addr_ip(l, lip, sizeof lip);
 	id.lip = lip;
-	if (l->sa_family == AF_INET)
-		id.lport = ntohs(((const struct sockaddr_in *)(const void *)l)->sin_port);
-	else if (l->sa_family == AF_INET6)
-		id.lport = ntohs(((const struct sockaddr_in6 *)(const void *)l)->sin6_port);
+	id.lport = conn_addr_port(l);
 	id.sid = log_session_id();
 	return format(&id, out, cap);
 }

@@ -24,14 +24,6 @@
 #include "tls_start.h"
 #include "tlsd_req.h"
 
-static char *
-unconst(const char *p)
-{
-	union { const char *c; char *m; } u = { .c = p };
-
-	return u.m;
-}
-
 static int
 same_file(int fd, const struct stat *st)
 {
@@ -48,9 +40,9 @@ tls_exec_init(struct tls_exec *x, const struct session *s, const char *mode)
 	snprintf(x->idx, sizeof x->idx, "%td", s->srv - s->cf->servers);
 	/* the server index means something only in the files this process read */
 	snprintf(x->digest, sizeof x->digest, "%016" PRIx64, s->cf->digest);
-	x->argv[x->argc++] = unconst("mailproxy-tls");
+	x->argv[x->argc++] = libexec_arg("mailproxy-tls");
 	if (mode != NULL)
-		x->argv[x->argc++] = unconst(mode);
+		x->argv[x->argc++] = libexec_arg(mode);
 	tls_exec_arg(x, "-c", s->cf->file);
 	tls_exec_arg(x, "-s", x->idx);
 	tls_exec_arg(x, "-d", x->digest);
@@ -65,8 +57,8 @@ tls_exec_arg(struct tls_exec *x, const char *opt, const char *val)
 	/* the callers' arguments are a fixed set: more is a bug here */
 	if (x->argc + 3 > sizeof x->argv / sizeof x->argv[0])
 		abort();
-	x->argv[x->argc++] = unconst(opt);
-	x->argv[x->argc++] = unconst(val);
+	x->argv[x->argc++] = libexec_arg(opt);
+	x->argv[x->argc++] = libexec_arg(val);
 	x->argv[x->argc] = NULL;
 }
 
@@ -213,30 +205,31 @@ hand_to_daemon(struct session *s, int plain)
 	return 0;
 }
 
-/* Read exactly N bytes before DEADLINE. */
-static int
-read_exact(int fd, char *p, size_t n, int64_t deadline)
+int
+tls_read_report(int fd, struct tls_info *out, int64_t deadline)
 {
-	while (n > 0) {
-		ssize_t r = io_read(fd, p, n, deadline);
+	/* one frame at a time: the client's report, later the backend's */
+	static char frame[TLSD_REPORT_HDR + TLSD_REPORT_MAX];
+	long blen;
 
-		if (r <= 0)
-			return r == 0 ? 0 : -1;
-		p += r;
-		n -= (size_t)r;
+	if (io_read_exact(fd, frame, TLSD_REPORT_HDR, deadline) == -1)
+		return -1;
+	blen = tlsd_report_body_len(frame, TLSD_REPORT_HDR);
+	if (blen < 0 || io_read_exact(fd, frame + TLSD_REPORT_HDR, (size_t)blen, deadline) == -1 ||
+	    tlsd_report_parse(frame, TLSD_REPORT_HDR + (size_t)blen, out) == -1) {
+		log_msg(MP_LOG_ALERT, "mailproxy-tls sent an invalid report");
+		errno = EPROTO;
+		return -1;
 	}
-	return 1;
+	return 0;
 }
 
 int
 session_start_tls(struct session *s, struct tls_info *out)
 {
-	static char frame[TLSD_REPORT_HDR + TLSD_REPORT_MAX];
 	struct stat cs;
 	int sp[2], fl, r;
 	pid_t pid;
-	long blen;
-	int64_t deadline;
 
 	if (fstat(s->cfd, &cs) == -1 || (fl = fcntl(s->cfd, F_GETFL)) == -1 ||
 	    socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) == -1) {
@@ -293,22 +286,13 @@ session_start_tls(struct session *s, struct tls_info *out)
 
 	/* mailproxy-tls enforces `timeout` on the handshake and logs it; wait a
 	 * little longer so that its line is the one that explains the end */
-	deadline = mp_now_ms() + s->srv->timeout_ms + 1000;
-	r = read_exact(s->cfd, frame, TLSD_REPORT_HDR, deadline);
-	if (r <= 0)
-		goto fail;
-	blen = tlsd_report_body_len(frame, TLSD_REPORT_HDR);
-	if (blen < 0 || (r = read_exact(s->cfd, frame + TLSD_REPORT_HDR, (size_t)blen, deadline)) <= 0 ||
-	    tlsd_report_parse(frame, TLSD_REPORT_HDR + (size_t)blen, out) == -1) {
-		log_msg(MP_LOG_ALERT, "mailproxy-tls sent an invalid report");
+	if (tls_read_report(s->cfd, out, mp_now_ms() + s->srv->timeout_ms + 1000) == -1) {
+		if (errno == ETIMEDOUT)
+			log_msg(MP_LOG_INFO, "client timed out while SSL handshaking");
 		return -1;
 	}
 	s->tls = true;
 	return 0;
-fail:
-	if (r == -1 && errno == ETIMEDOUT)
-		log_msg(MP_LOG_INFO, "client timed out while SSL handshaking");
-	return -1;
 }
 
 static int

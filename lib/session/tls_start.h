@@ -6,6 +6,7 @@
 
 #include <limits.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/stat.h>
 
 #include "conf.h"
@@ -46,6 +47,13 @@ void tls_exec_init(struct tls_exec *x, const struct session *s, const char *mode
 void tls_exec_arg(struct tls_exec *x, const char *opt, const char *val);
 void tls_exec(struct tls_exec *x, int net, int plain, const struct stat *client)
     __attribute__((noreturn));
+
+/* Read mailproxy-tls's handshake report (tls_report.h) from FD, the
+ * plaintext end, into OUT before DEADLINE. 0, or -1: the header did not
+ * come whole (errno ETIMEDOUT at the deadline, ECONNRESET when mailproxy-tls
+ * closed: it has logged why; not logged here), or the frame is invalid
+ * (errno EPROTO, logged here). */
+int tls_read_report(int fd, struct tls_info *out, int64_t deadline);
 
 /* For `mailproxy -t`, and only for servers that use TLS (listen ... ssl or
  * starttls on|only): refuse what libtls cannot express. Inspects the

@@ -38,85 +38,12 @@ backend_certs() {
 }
 
 dovecot_tls_start() {
-	local d=$T/dovecot u p mailuid=dovecot
 	read -r DOVECOT_IMAPS DOVECOT_POP3S < <(free_ports 2)
 	export DOVECOT_IMAPS DOVECOT_POP3S
-	mkdir -p "$d/run" "$d/state" "$d/home"
-	id dovecot >/dev/null 2>&1 || mailuid=nobody
-	while IFS=: read -r u p; do
-		printf '%s:{PLAIN}%s\n' "$u" "$p"
-	done <<<"$MP_USERS" >"$d/passwd"
-	mkdir -p "$d/home/$MP_MAILBOX_USER/Maildir/"{cur,new,tmp}
-	mp_message 1 >"$(message_file 1)"
-	mp_message 2 >"$(message_file 2)"
-	chown -R "$mailuid:" "$d/home"
-	cat >"$d/dovecot.conf" <<CONF
-base_dir = $d/run
-state_dir = $d/state
-instance_name = mailproxy-btls-$$
-log_path = $d/dovecot.log
-protocols = imap pop3
-listen = 127.0.0.2
-ssl = required
+	dovecot_run 127.0.0.2 "$DOVECOT_IMAPS" "$DOVECOT_POP3S" "ssl = required
 ssl_cert = <$PKI/backend.crt
 ssl_key = <$PKI/backend.key
-ssl_min_protocol = TLSv1.2
-auth_mechanisms = plain login
-auth_failure_delay = 0
-${DOVECOT_TLS_EXTRA:-}
-mail_location = maildir:~/Maildir
-first_valid_uid = 1
-passdb {
-  driver = passwd-file
-  args = scheme=PLAIN $d/passwd
-}
-userdb {
-  driver = static
-  args = uid=$mailuid gid=$(id -gn $mailuid) home=$d/home/%u
-}
-service imap-login {
-  service_count = 0
-  process_min_avail = 1
-  inet_listener imap {
-    address = 127.0.0.2
-    port = $DOVECOT_IMAP
-  }
-  inet_listener imaps {
-    address = 127.0.0.2
-    port = $DOVECOT_IMAPS
-    ssl = yes
-  }
-}
-service pop3-login {
-  service_count = 0
-  process_min_avail = 1
-  inet_listener pop3 {
-    address = 127.0.0.2
-    port = $DOVECOT_POP3
-  }
-  inet_listener pop3s {
-    address = 127.0.0.2
-    port = $DOVECOT_POP3S
-    ssl = yes
-  }
-}
-CONF
-	dovecot -F -c "$d/dovecot.conf" >"$d/stderr.log" 2>&1 </dev/null 3>&- &
-	track $!
-	wait_listen "$DOVECOT_IMAP" "$DOVECOT_POP3" "$DOVECOT_IMAPS" "$DOVECOT_POP3S" ||
-		{ cat "$d/stderr.log" "$d/dovecot.log" >&2; return 1; }
-	# until its auth process is up, Dovecot greets with "Waiting for authentication process"
-	python3 - "$DOVECOT_IMAP" <<'PY' || { cat "$d/dovecot.log" >&2; return 1; }
-import socket, sys, time
-for _ in range(100):
-    s = socket.create_connection(("127.0.0.2", int(sys.argv[1])), timeout=5)
-    line = s.makefile("rb").readline()
-    s.close()
-    if line.startswith(b"* OK [CAPABILITY"):
-        sys.exit(0)
-    time.sleep(0.1)
-sys.exit("Dovecot is not ready: %r" % line)
-PY
+ssl_min_protocol = TLSv1.2" "${DOVECOT_TLS_EXTRA:-}"
 }
 
 postfix_tls_start() {

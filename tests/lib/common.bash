@@ -113,8 +113,26 @@ mp_message() { # N
 	printf 'This is message number %s.\r\nIt has two lines.\r\n' "$1"
 }
 
-dovecot_start() {
-	local d=$T/dovecot u p mailuid=dovecot
+# dovecot_run ADDR IMAPS POP3S SETTINGS EXTRA: the private Dovecot in $T/dovecot for the
+# users of MP_USERS, the known messages in MP_MAILBOX_USER's mailbox: IMAP on $DOVECOT_IMAP
+# and POP3 on $DOVECOT_POP3 at ADDR, implicit TLS on the ports IMAPS and POP3S (0: none);
+# the lines SETTINGS (its TLS policy) after the basics, EXTRA (the suite's) at the end.
+# Returns once it listens and its auth process answers.
+dovecot_run() {
+	local addr=$1 imaps=$2 pop3s=$3 settings=$4 extra=$5 d=$T/dovecot u p mailuid=dovecot
+	local imaps_at="port = 0" pop3s_at="port = 0" ports=("$DOVECOT_IMAP" "$DOVECOT_POP3")
+	if ((imaps)); then
+		imaps_at="address = $addr
+    port = $imaps
+    ssl = yes"
+		ports+=("$imaps")
+	fi
+	if ((pop3s)); then
+		pop3s_at="address = $addr
+    port = $pop3s
+    ssl = yes"
+		ports+=("$pop3s")
+	fi
 	mkdir -p "$d/run" "$d/state" "$d/home"
 	id dovecot >/dev/null 2>&1 || mailuid=nobody
 	while IFS=: read -r u p; do
@@ -130,9 +148,8 @@ state_dir = $d/state
 instance_name = mailproxy-test-$$
 log_path = $d/dovecot.log
 protocols = imap pop3
-listen = 127.0.0.1
-ssl = no
-disable_plaintext_auth = no
+listen = $addr
+$settings
 auth_mechanisms = plain login
 auth_failure_delay = 0
 mail_location = maildir:~/Maildir
@@ -149,35 +166,35 @@ service imap-login {
   service_count = 0
   process_min_avail = 1
   inet_listener imap {
-    address = 127.0.0.1
+    address = $addr
     port = $DOVECOT_IMAP
   }
   inet_listener imaps {
-    port = 0
+    $imaps_at
   }
 }
 service pop3-login {
   service_count = 0
   process_min_avail = 1
   inet_listener pop3 {
-    address = 127.0.0.1
+    address = $addr
     port = $DOVECOT_POP3
   }
   inet_listener pop3s {
-    port = 0
+    $pop3s_at
   }
 }
-${DOVECOT_EXTRA:-}
+$extra
 EOF
 	dovecot -F -c "$d/dovecot.conf" >"$d/stderr.log" 2>&1 </dev/null 3>&- &
 	track $!
-	wait_listen "$DOVECOT_IMAP" "$DOVECOT_POP3" || { cat "$d/stderr.log" "$d/dovecot.log" >&2; return 1; }
+	wait_listen "${ports[@]}" || { cat "$d/stderr.log" "$d/dovecot.log" >&2; return 1; }
 	# until its auth process is up, Dovecot greets with "* OK Waiting for authentication
 	# process to respond..", which a proxy would take for the greeting
-	python3 - "$DOVECOT_IMAP" <<'PY' || { cat "$d/dovecot.log" >&2; return 1; }
+	python3 - "$addr" "$DOVECOT_IMAP" <<'PY' || { cat "$d/dovecot.log" >&2; return 1; }
 import socket, sys, time
 for _ in range(100):
-    s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=5)
+    s = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=5)
     line = s.makefile("rb").readline()
     s.close()
     if line.startswith(b"* OK [CAPABILITY"):
@@ -185,6 +202,12 @@ for _ in range(100):
     time.sleep(0.1)
 sys.exit("Dovecot is not ready: %r" % line)
 PY
+}
+
+# Dovecot on 127.0.0.1 without TLS, plaintext logins allowed
+dovecot_start() {
+	dovecot_run 127.0.0.1 0 0 "ssl = no
+disable_plaintext_auth = no" "${DOVECOT_EXTRA:-}"
 }
 
 # the file holding known message N in the mailbox of MP_MAILBOX_USER

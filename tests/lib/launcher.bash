@@ -16,8 +16,7 @@
 la_units() { # DIR CONF BIN [MAX PER_SOURCE]
 	local d=$1 conf=$2 bin=$3 f
 	rm -rf "$d"
-	units_subst "$MP_TESTS/../units" "$d" "$bin" /etc
-	find "$d" -maxdepth 1 -type f -exec sed -i "s|@LIBEXECDIR@|$bin|g" {} +
+	units_copy "$d" "$bin"
 	rm -f "$d"/mailproxy@*.socket "$d"/mailproxy-accept@*.socket	# the real ports
 	"$bin/mailproxy" -T systemd-accept -c "$conf" >"$d.generated" 2>"$d.generated.err"
 	"$MP_TESTS/lib/split-units.sh" "$d" <"$d.generated"
@@ -29,14 +28,7 @@ la_units() { # DIR CONF BIN [MAX PER_SOURCE]
 			sed -i "s| -c [0-9]* -s [0-9]* | -c $4 -s $5 |" "$f"
 		done
 	fi
-	{
-		echo "[Unit]"
-		echo "Description=launcher.bash"
-		for f in "$d"/*.socket; do
-			echo "Wants=${f##*/}"
-			echo "After=${f##*/}"
-		done
-	} >"$d/mptest.target"
+	units_target "$d" launcher.bash
 }
 
 la_hold() { # PORT N [SRC] [OUT]

@@ -6,6 +6,9 @@
 #   need_cmd CMD...          the same for missing commands
 #   units_subst SRC DST BINDIR SYSCONFDIR
 #                            copy units/ as "make install" does, with the paths filled in
+#   units_copy DST [BIN]     units_subst for /etc, the binaries (and @LIBEXECDIR@) in BIN,
+#                            default $MAILPROXY_BUILD
+#   units_target DIR DESC    DIR/mptest.target, which wants every socket unit in DIR
 #   build_sockinfo DIR       compile tests/lib/sockinfo.c into DIR/sockinfo
 #   sd_verify FILE...        systemd-analyze verify: rc 0 and nothing printed, or fail
 
@@ -37,6 +40,24 @@ units_subst() { # SRC DST BINDIR SYSCONFDIR
 	for f in "$1"/*; do
 		sed -e "s|@BINDIR@|$3|g" -e "s|@SYSCONFDIR@|$4|g" "$f" >"$2/${f##*/}"
 	done
+}
+
+units_copy() { # DST [BIN]
+	local bin=${2:-$MAILPROXY_BUILD}
+	units_subst "$MP_TESTS/../units" "$1" "$bin" /etc
+	find "$1" -maxdepth 1 -type f -exec sed -i "s|@LIBEXECDIR@|$bin|g" {} +
+}
+
+units_target() { # DIR DESC
+	local f
+	{
+		echo "[Unit]"
+		echo "Description=$2"
+		for f in "$1"/*.socket; do
+			echo "Wants=${f##*/}"
+			echo "After=${f##*/}"
+		done
+	} >"$1/mptest.target"
 }
 
 build_sockinfo() { # DIR

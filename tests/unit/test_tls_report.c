@@ -2,11 +2,15 @@
 /* test_tls_report.c: the handshake report (writer, parser, limits), the
  * ClientHello ALPN check, and the configuration check of what libtls can
  * express. None of it needs libtls. */
+#include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
+#include "clock.h"
 #include "tls_start.h"
 #include "tls_hello.h"
 #include "tlsd.h"
@@ -250,6 +254,54 @@ test_check(void)
 	CHECK_STR(err, "an \"engine:\"/\"store:\" key is not supported by libtls in /etc/mailproxy/mailproxy.conf:12");
 }
 
+/* tls_read_report from a socketpair, non-blocking as the handler's, whose
+ * other end got the first LEN bytes of the frame and then closed if
+ * CLOSE_IT: its return value, errno in *ERR. */
+static int
+read_report(long len, int close_it, int *err)
+{
+	int sp[2], r;
+
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sp) == -1)
+		abort();
+	if (len > 0 && write(sp[1], frame, (size_t)len) != len)
+		abort();
+	if (close_it)
+		close(sp[1]);
+	errno = 0;
+	r = tls_read_report(sp[0], &b, mp_now_ms() + 100);
+	*err = errno;
+	close(sp[0]);
+	if (!close_it)
+		close(sp[1]);
+	return r;
+}
+
+/* The reader both ends of a session use: a whole frame, an end or the
+ * deadline before the header (errno tells which; mailproxy-tls logged why),
+ * and a frame cut or broken after it (EPROTO). */
+static void
+test_read(void)
+{
+	long n;
+	int err;
+
+	sample(&a);
+	n = tlsd_report_write(&a, frame, sizeof frame);
+	CHECK(n > TLSD_REPORT_HDR);
+	memset(&b, 0, sizeof b);
+	CHECK(read_report(n, 1, &err) == 0);
+	CHECK_STR(b.sni, "mail.test");
+	CHECK(b.pemlen == a.pemlen);
+	CHECK(read_report(0, 1, &err) == -1 && err == ECONNRESET);
+	CHECK(read_report(TLSD_REPORT_HDR - 1, 1, &err) == -1 && err == ECONNRESET);
+	CHECK(read_report(TLSD_REPORT_HDR - 1, 0, &err) == -1 && err == ETIMEDOUT);
+	CHECK(read_report(n - 1, 1, &err) == -1 && err == EPROTO);
+	CHECK(read_report(n - 1, 0, &err) == -1 && err == EPROTO);
+	frame[0] = 'M';
+	CHECK(read_report(n, 1, &err) == -1 && err == EPROTO);
+}
+
 int
 main(void)
 {
@@ -258,5 +310,6 @@ main(void)
 	test_write_limits();
 	test_alpn();
 	test_check();
+	test_read();
 	UNIT_DONE();
 }
