@@ -12,7 +12,8 @@
 # (KillMode=process); systemctl reload (Type=notify, SIGHUP): a certificate replaced on disk
 # served to the next client while a session from before goes on, STATUS= with the live
 # sessions, a failed reload that keeps the old settings and says why; and that no program
-# links libsystemd.  Root only: skipped loudly otherwise (MP_NO_SKIP=1 fails).
+# links libsystemd.  Every wait is bounded (ctl, wait_job): a failure fails the test,
+# never hangs it.  Root only: skipped loudly otherwise (MP_NO_SKIP=1 fails).
 
 bats_require_minimum_version 1.5.0
 load lib/common
@@ -175,7 +176,33 @@ boot() {
 	"$MP_TESTS/lib/sd-ns.sh" start "$S/state" "$S/units" mptest.target
 }
 
-ctl() { "$MP_TESTS/lib/sd-ns.sh" ctl "$S/state" "$@"; }
+# Every wait of this suite is bounded and fails the test with a message: a client that
+# hangs, a systemctl that never answers, a job that never ends.  ctl CMD...: CMD in the
+# systemd's namespaces, at most 120 s (a restart waits for its job, which the unit's own
+# 90 s stop timeout bounds)
+ctl() {
+	local rc=0
+	timeout -k 5 120 "$MP_TESTS/lib/sd-ns.sh" ctl "$S/state" "$@" || rc=$?
+	[ "$rc" != 124 ] || echo "ctl $*: no answer in 120 s" >&2
+	return "$rc"
+}
+
+# wait_job PID [SECONDS]: the status of this test's background job PID, waited for at
+# most SECONDS (30); one still running then is killed, and the test fails saying so
+wait_job() {
+	local i
+	for ((i = 0; i < ${2:-30} * 50; i++)); do
+		kill -0 "$1" 2>/dev/null || break
+		sleep 0.02
+	done
+	if kill -0 "$1" 2>/dev/null; then
+		echo "background job $1 still running after ${2:-30} s: killed" >&2
+		kill -KILL "$1" 2>/dev/null || true
+		wait "$1" 2>/dev/null || true
+		return 1
+	fi
+	wait "$1"
+}
 
 # probe HOST PORT: the one line sockinfo writes on the connection
 probe() {
@@ -359,7 +386,7 @@ EOF
 	ctl systemctl list-units --no-legend --plain 'mailproxy@*.service'
 	[ "$n" = 3 ]
 	[ "$(ctl systemctl show -p NConnections --value "mailproxy@imap-$P4.socket")" = 3 ]
-	wait "$client"
+	wait_job "$client"
 	for ((i = 0; i < 100; i++)); do
 		n=$(ctl systemctl list-units --no-legend --plain 'mailproxy@*.service' | wc -l)
 		[ "$n" = 0 ] && break
@@ -445,7 +472,7 @@ EOF
 	python3 - "$P4" <<'EOF'
 import socket, struct, sys
 for _ in range(3):
-    s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+    s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=10)
     s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
     s.close()
 EOF
@@ -499,14 +526,18 @@ EOF
 @test "restarting mailproxy-tls.service leaves live TLS sessions alone (KillMode=process)" {
 	units
 	boot
-	mkfifo "$BATS_TEST_TMPDIR/go"
 	python3 - "$PS" "$PKI/ca.crt" "$BATS_TEST_TMPDIR/go" >"$BATS_TEST_TMPDIR/client.out" 2>&1 <<'EOF' &
-import imaplib, ssl, sys
+import imaplib, os, ssl, sys, time
 ctx = ssl.create_default_context(cafile=sys.argv[2])
 m = imaplib.IMAP4_SSL("127.0.0.1", int(sys.argv[1]), ssl_context=ctx, timeout=10)
 assert m.login("alice", "alicepass")[0] == "OK"
 print("logged in", flush=True)
-open(sys.argv[3]).read()		# until the daemon was restarted
+# until the daemon was restarted (a file, not a fifo: neither side can block forever)
+deadline = time.monotonic() + 30
+while not os.path.exists(sys.argv[3]):
+    if time.monotonic() > deadline:
+        sys.exit("no go from the test in 30 s")
+    time.sleep(0.02)
 typ, data = m.select("INBOX")
 assert typ == "OK" and data == [b"2"], (typ, data)
 m.logout()
@@ -526,7 +557,7 @@ EOF
 	[ "$new" -gt 0 ]
 	[ "$new" != "$old" ]
 	echo go >"$BATS_TEST_TMPDIR/go"
-	wait "$client"
+	wait_job "$client" 40
 	cat "$BATS_TEST_TMPDIR/client.out"
 	grep -q 'same session after the restart: ok' "$BATS_TEST_TMPDIR/client.out"
 	# and the next session is a child of the new daemon
@@ -591,7 +622,9 @@ assert m.login("alice", "alicepass")[0] == "OK"
 print("logged in", hashlib.sha256(m.sock.getpeercert(True)).hexdigest(), flush=True)
 # until the reload is done (a file, not a fifo: a failed test must not leave this blocked)
 deadline = time.monotonic() + 30
-while not os.path.exists(sys.argv[3]) and time.monotonic() < deadline:
+while not os.path.exists(sys.argv[3]):
+    if time.monotonic() > deadline:
+        sys.exit("no go from the test in 30 s")
     time.sleep(0.02)
 typ, data = m.select("INBOX")
 assert typ == "OK" and data == [b"2"], (typ, data)
@@ -621,7 +654,7 @@ EOF
 	grep 'reloaded .*mailproxy.conf: new sessions get its settings, the 1 live ones keep theirs' \
 		"$S/tlsd-stderr.log"
 	echo go >"$BATS_TEST_TMPDIR/go"
-	wait "$client"
+	wait_job "$client" 40
 	cat "$BATS_TEST_TMPDIR/client.out"
 	grep -q 'same session after the reload: ok' "$BATS_TEST_TMPDIR/client.out"
 	sd_status_has "Status: \"TLS servers: 1, live sessions: 0\""
@@ -754,12 +787,12 @@ s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=20)
 print(s.recv(100).decode().strip(), flush=True)
 sys.stdin.readline()
 print("after kill: %r" % s.recv(100), flush=True)' "$PA"; }
-	read -r -u "${HELD[0]}" line
+	read -r -t 30 -u "${HELD[0]}" line || { echo "no greeting in 30 s" >&2; false; }
 	[[ "$line" == "* OK"* ]]
 	[ "$(ctl pgrep -c -x mailproxy)" -ge 1 ]
 	ctl systemctl kill -s KILL --kill-who=main mailproxy-accept@hr.service
 	echo >&"${HELD[1]}"
-	read -r -u "${HELD[0]}" line
+	read -r -t 30 -u "${HELD[0]}" line || { echo "no answer from the held client in 30 s" >&2; false; }
 	echo "$line"
 	[ "$line" = "after kill: b''" ]
 	for ((i = 0; i < 100; i++)); do
@@ -854,5 +887,5 @@ EOF
 	echo "$output"
 	[ "$output" = "greeted=1 closed=0" ]
 	touch "$BATS_TEST_TMPDIR/done"
-	wait "$office"
+	wait_job "$office" 90
 }
