@@ -11,9 +11,10 @@
 # mailproxy-tls.socket starts, and a restart of the daemon that leaves a live session alone
 # (KillMode=process); systemctl reload (Type=notify, SIGHUP): a certificate replaced on disk
 # served to the next client while a session from before goes on, STATUS= with the live
-# sessions, a failed reload that keeps the old settings and says why; and that no program
-# links libsystemd.  Every wait is bounded (ctl, wait_job): a failure fails the test,
-# never hangs it.  Root only: skipped loudly otherwise (MP_NO_SKIP=1 fails).
+# sessions, sent once a second at most under a burst of sessions, a failed reload that
+# keeps the old settings and says why; and that no program links libsystemd.  Every wait
+# is bounded (ctl, wait_job): a failure fails the test, never hangs it.  Root only:
+# skipped loudly otherwise (MP_NO_SKIP=1 fails).
 
 bats_require_minimum_version 1.5.0
 load lib/common
@@ -597,9 +598,10 @@ serve_cert() {
 	mv "$PKI/server.key.new" "$PKI/server.key"
 }
 
-# sd_status_has TEXT: systemctl status of the daemon shows TEXT within 2 s
+# sd_status_has TEXT: systemctl status of the daemon shows TEXT within 4 s (the daemon
+# says a change of its count within a second: lib/tls/tlsd_daemon.c)
 sd_status_has() {
-	for ((i = 0; i < 100; i++)); do
+	for ((i = 0; i < 200; i++)); do
 		ctl systemctl status --no-pager mailproxy-tls.service 2>&1 | grep -qF "$1" && return 0
 		sleep 0.02
 	done
@@ -664,6 +666,59 @@ EOF
 	[ "$(ctl systemctl show -p ActiveState --value mailproxy-tls.service)" = active ]
 	serve_cert orig-server
 	no_failed_instances
+}
+
+# status_lines FROM: the STATUS= messages systemd got from the daemon after console.log's
+# line FROM (its debug log)
+status_lines() {
+	tail -n +"$(($1 + 1))" "$S/state/console.log" |
+		grep -E 'mailproxy-tls.service: Got notification message from PID [0-9]+ \(STATUS=' || true
+}
+
+@test "a burst of TLS sessions is not a STATUS= each: one a second at most, and the last count once idle" {
+	units
+	boot
+	[ -n "$(served_fp "$PS")" ]	# the first TLS client starts the daemon
+	sd_status_has "Status: \"TLS servers: 1, live sessions: 0\""
+	ctl systemctl log-level debug
+	from=$(wc -l <"$S/state/console.log")
+	t0=$(date +%s)
+	python3 - "$PS" <<'EOF'
+import concurrent.futures, socket, ssl, sys
+ctx = ssl.create_default_context()
+ctx.check_hostname = False
+ctx.verify_mode = ssl.CERT_NONE
+def one(_):
+    s = ctx.wrap_socket(socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=10))
+    assert s.recv(100).startswith(b"* OK"), "no greeting"
+    s.sendall(b"a LOGOUT\r\n")
+    try:
+        while s.recv(100):
+            pass
+    except (ssl.SSLError, OSError):
+        pass
+    s.close()
+with concurrent.futures.ThreadPoolExecutor(8) as ex:
+    list(ex.map(one, range(40)))
+print("40 TLS sessions")
+EOF
+	t1=$(date +%s)
+	# every session was the daemon's: none fell back to a mailproxy-tls of its own
+	run ! grep -E 'mailproxy-tls daemon .*(declined|did not answer)' "$S/stderr.log"
+	# the count of the moment follows the burst within a second
+	for ((i = 0; i < 150; i++)); do
+		status_lines "$from" | tail -n 1 | grep -q 'live sessions: 0)' && break
+		sleep 0.02
+	done
+	status_lines "$from"
+	status_lines "$from" | tail -n 1 | grep -q 'live sessions: 0)'
+	sd_status_has "Status: \"TLS servers: 1, live sessions: 0\""
+	# 40 sessions started and ended: 80 changes of the count, one message a second at most
+	# (the burst's whole seconds, one more for a second begun, and the last)
+	n=$(status_lines "$from" | wc -l)
+	echo "$n STATUS= messages for 40 sessions in $((t1 - t0)) s"
+	[ "$n" -ge 1 ]
+	[ "$n" -le $((t1 - t0 + 2)) ]
 }
 
 @test "a reload that fails keeps the old certificate and configuration, and says why" {
