@@ -182,9 +182,9 @@ boot() {
 # systemd's namespaces, at most 120 s (a restart waits for its job, which the unit's own
 # 90 s stop timeout bounds)
 ctl() {
-	local rc=0
-	timeout -k 5 120 "$MP_TESTS/lib/sd-ns.sh" ctl "$S/state" "$@" || rc=$?
-	[ "$rc" != 124 ] || echo "ctl $*: no answer in 120 s" >&2
+	local rc
+	if timeout -k 5 120 "$MP_TESTS/lib/sd-ns.sh" ctl "$S/state" "$@"; then return 0; else rc=$?; fi
+	if [ "$rc" = 124 ]; then echo "ctl $*: no answer in 120 s" >&2; fi
 	return "$rc"
 }
 
