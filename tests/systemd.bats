@@ -703,10 +703,12 @@ with concurrent.futures.ThreadPoolExecutor(8) as ex:
 print("40 TLS sessions")
 EOF
 	t1=$(date +%s)
-	# every session was the daemon's: none fell back to a mailproxy-tls of its own
-	run ! grep -E 'mailproxy-tls daemon .*(declined|did not answer)' "$S/stderr.log"
-	# the count of the moment follows the burst within a second
-	for ((i = 0; i < 150; i++)); do
+	# no session was lost between a handler and the daemon (alerts; a decline is a warning,
+	# below the default error_log level)
+	run ! grep -E 'mailproxy-tls daemon .*(did not answer|answered nonsense)' "$S/stderr.log"
+	# the count of the moment follows the burst within a second (PID 1, logging every
+	# step of 40 units at debug level, may say so later under load: 10 s)
+	for ((i = 0; i < 500; i++)); do
 		status_lines "$from" | tail -n 1 | grep -q 'live sessions: 0)' && break
 		sleep 0.02
 	done

@@ -315,8 +315,11 @@ tlsd_daemon_run(int lfd, const struct mp_conf *cf, const unsigned char *ready,
 				shown = live;
 				sent = now;
 			} else {
-				pause.tv_sec = 0;
-				pause.tv_nsec = (long)(TLSD_STATUS_USEC - (now - sent)) * 1000;
+				/* under a second, and above 0: tv_nsec stays below 10^9 */
+				unsigned long long wait = TLSD_STATUS_USEC - (now - sent);
+
+				pause.tv_sec = (time_t)(wait / 1000000);
+				pause.tv_nsec = (long)(wait % 1000000) * 1000;
 				until = &pause;
 			}
 		}
