@@ -57,7 +57,8 @@ RELAY_SRC    = cmd/mailproxy-relay.c $(call layer,relay) \
 HANDLER_SRC  = cmd/mailproxy.c $(foreach l,base conf wire net session,$(call layer,$(l)))
 # the high-rate mode's launcher: libc only, like the relay
 ACCEPT_SRC   = cmd/mailproxy-accept.c lib/net/conn.c \
-               $(addprefix lib/base/,log.c log_syslog.c launcher_table.c launcher_burst.c)
+               $(addprefix lib/base/,log.c log_syslog.c launcher_table.c launcher_burst.c \
+               sandbox.c)
 TLS_SRC      = cmd/mailproxy-tls.c $(foreach l,base conf wire tls,$(call layer,$(l))) lib/net/conn.c
 UNIT_SRC = $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BIN = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)

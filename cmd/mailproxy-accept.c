@@ -9,6 +9,7 @@
  * MaxConnectionsPerSource= do (a connection beyond them is accepted and
  * closed at once, as systemd does), logs refusals once per burst, and reaps.
  * A session dies with it: PR_SET_PDEATHSIG here, the unit's cgroup in systemd.
+ * Its seccomp filter goes on before the first accept; the sessions inherit it.
  *
  *   mailproxy-accept [-c max] [-s per_source] handler [args...]
  *
@@ -31,6 +32,7 @@
 #include "conn.h"
 #include "launcher.h"
 #include "log.h"
+#include "sandbox.h"
 
 #define LISTEN_FDS_START 3
 #define LISTEN_MAX 64		/* sockets of one unit; more is a mistake */
@@ -329,7 +331,14 @@ main(int argc, char **argv)
 		log_msg(MP_LOG_EMERG, "no memory for %ld sessions", max);
 		return 111;
 	}
+	/* before the first accept: its list covers the sessions too, which
+	 * inherit it (lib/base/sandbox.c, launcher_calls); no filter, no service */
+	if (sandbox_enter(SANDBOX_LAUNCHER) == -1) {
+		log_msg(MP_LOG_EMERG, "seccomp filter not installed (%d: %s)", errno, strerror(errno));
+		return 111;
+	}
 	log_msg(MP_LOG_NOTICE, "serving %d sockets with %s: at most %ld sessions, %ld per "
-	    "address (0: no bound)", l.nlisten, l.argv[0], max, per_source);
+	    "address (0: no bound); system call filter: %s", l.nlisten, l.argv[0], max,
+	    per_source, sandbox_mode());
 	return run(&l);
 }

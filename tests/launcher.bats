@@ -9,7 +9,9 @@
 # source holds while another source gets in, and a flood from one source is logged in two
 # lines; the total bound holds, and a reaped session frees its slot; a killed launcher
 # leaves no session behind, is restarted, and serves again.  Without systemd: a launcher
-# killed alone takes its sessions with it (PR_SET_PDEATHSIG), and one that is not handed
+# killed alone takes its sessions with it (PR_SET_PDEATHSIG), its seccomp filter is on
+# before the first accept and its sessions start under it (a call outside it fails with
+# EPERM), one whose filter cannot go on does not serve, and one that is not handed
 # listening sockets refuses to start.  Root only for systemd: skipped loudly otherwise
 # (MP_NO_SKIP=1 fails).
 
@@ -358,6 +360,63 @@ EOF
 	kill "$ssa"
 	touch "$BATS_TEST_TMPDIR/a.go"
 	wait
+}
+
+@test "without systemd: the launcher's filter is on before the first accept, its sessions inherit it; no filter, no service" {
+	read -r port port2 < <(free_ports 2)
+	# a session that says its seccomp mode and tries a call outside the list (bind)
+	cat >"$BATS_TEST_TMPDIR/h.py" <<'EOF'
+#!/usr/bin/python3 -I
+import os, socket
+with open("/proc/self/status") as f:
+    mode = [l.split()[1] for l in f if l.startswith("Seccomp:")][0]
+try:
+    socket.socket().bind(("127.0.0.1", 0))
+    bind = "ok"
+except OSError as e:
+    bind = "errno %d" % e.errno
+os.write(3, ("seccomp %s bind %s\n" % (mode, bind)).encode())
+EOF
+	chmod +x "$BATS_TEST_TMPDIR/h.py"
+	systemd-socket-activate -l "127.0.0.1:$port" "$MAILPROXY_BUILD/mailproxy-accept" \
+		"$BATS_TEST_TMPDIR/h.py" 2>"$BATS_TEST_TMPDIR/ssa.log" &
+	ssa=$!
+	wait_listen "$port" || { cat "$BATS_TEST_TMPDIR/ssa.log"; false; }
+	run la_hold "$port" 1
+	echo "$output"
+	cat "$BATS_TEST_TMPDIR/ssa.log"
+	if grep -q __asan_init "$MAILPROXY_BUILD/mailproxy-accept"; then
+		# by design (lib/base/sandbox.c): a sanitizer build has no filter
+		grep -q 'system call filter: off (sanitizer build)$' "$BATS_TEST_TMPDIR/ssa.log"
+		[ "$output" = "seccomp 0 bind ok" ]
+	else
+		grep -q 'system call filter: seccomp$' "$BATS_TEST_TMPDIR/ssa.log"
+		[ "$(awk '/^Seccomp:/ { print $2 }' "/proc/$ssa/status")" = 2 ]
+		[ "$output" = "seccomp 2 bind errno 1" ]
+	fi
+	kill "$ssa"
+	wait "$ssa" || true
+	# a launcher that cannot install its filter (a parent's refuses seccomp(2), as a
+	# unit's SystemCallFilter= could) says so and exits before it accepts anything
+	systemd-socket-activate -l "127.0.0.1:$port2" python3 "$MP_TESTS/lib/noseccomp.py" \
+		"$MAILPROXY_BUILD/mailproxy-accept" "$BATS_TEST_TMPDIR/h.py" \
+		2>"$BATS_TEST_TMPDIR/ssa2.log" &
+	ssa=$!
+	wait_listen "$port2" || { cat "$BATS_TEST_TMPDIR/ssa2.log"; false; }
+	run la_hold "$port2" 1
+	echo "$output"
+	cat "$BATS_TEST_TMPDIR/ssa2.log"
+	if grep -q __asan_init "$MAILPROXY_BUILD/mailproxy-accept"; then
+		[ "$output" = "seccomp 2 bind ok" ]	# the parent's filter only
+		kill "$ssa"
+	else
+		# the listening socket closed with the connection in its backlog
+		[[ "$output" == closed || "$output" == "ConnectionResetError(104, "* ]]
+		grep -q '\[emerg\] .*seccomp filter not installed (13: Permission denied)' \
+			"$BATS_TEST_TMPDIR/ssa2.log"
+		run ! grep -q 'serving 1 sockets' "$BATS_TEST_TMPDIR/ssa2.log"
+	fi
+	wait "$ssa" || true
 }
 
 @test "mailproxy-accept refuses to start without listening sockets, or with a relative program" {

@@ -134,6 +134,14 @@
 #ifndef __NR_statx
 #define __NR_statx -1
 #endif
+#ifndef __NR_accept
+#define __NR_accept -1
+#endif
+#ifndef __NR_landlock_create_ruleset
+#define __NR_landlock_create_ruleset 444	/* the same on every architecture */
+#define __NR_landlock_add_rule 445
+#define __NR_landlock_restrict_self 446
+#endif
 
 /* The relay: the copy loop (relay.c, and a splice(2) variant), the closing
  * log line (write, getpid, the clock), and leaving. */
@@ -213,6 +221,26 @@ static const int handler_calls[] = {
 	__NR_getegid, __NR_getgroups, __NR_uname, __NR_sysinfo, __NR_getrandom,
 };
 
+/* mailproxy-accept: its accept loop (accept4 and a signalfd; the rest is in
+ * handler_calls), and, because a filter is inherited across fork and execve
+ * and stacked filters all apply, everything a session it starts does, up to
+ * and under the handler's own filter: handler_calls and the handler's
+ * start-up, whose Landlock ruleset comes before its filter. A launcher that
+ * forked each session from a process of its own before the filter could
+ * keep a narrower list, for a second process and a descriptor passed per
+ * connection; the launcher parses no client byte, so the list is this one.
+ * Checked (launcher_checks): socket, clone and clone3 as in the handler,
+ * SIGABRT the one signal; open, openat and execve are not (the handler creates its log
+ * files and executes mailproxy-full before its filter, at addresses of its
+ * own). What it refuses, to the launcher and its sessions alike: ptrace,
+ * mount and namespaces, set*id, bind and listen, bpf, keyctl, io_uring, and
+ * every call that removes, renames, links or changes the mode of a file. */
+static const int launcher_calls[] = {
+	__NR_accept4, __NR_accept, __NR_signalfd4,
+	__NR_landlock_create_ruleset, __NR_landlock_add_rule, __NR_landlock_restrict_self,
+	__NR_open, __NR_openat, __NR_execve,
+};
+
 /* clone(2) flags of a fork (glibc: CHILD_SETTID|CHILD_CLEARTID|SIGCHLD), a
  * thread (glibc and musl pthread_create) and posix_spawn (VM|VFORK): no
  * CLONE_NEW* namespace, no CLONE_PTRACE, CLONE_PARENT, CLONE_PIDFD, CLONE_IO.
@@ -243,7 +271,8 @@ static int exec_sealed;
 
 #define NCALLS(a) (sizeof (a) / sizeof (a)[0])
 #define SB_MAX_CHECKS 12
-#define SB_MAX_INSNS (3 * NCALLS(handler_calls) + 8 * SB_MAX_CHECKS + 32)
+#define SB_MAX_MORE NCALLS(launcher_calls)	/* the most calls added to a list */
+#define SB_MAX_INSNS (3 * (NCALLS(handler_calls) + SB_MAX_MORE) + 8 * SB_MAX_CHECKS + 32)
 
 struct prog {
 	struct sock_filter f[SB_MAX_INSNS];
@@ -418,7 +447,7 @@ static void
 build_tree(struct prog *p, const int *calls, size_t n, const int *more, size_t nmore,
     const struct check *checks, size_t nchecks, uint32_t deny)
 {
-	struct run sorted[NCALLS(handler_calls) + SB_MAX_CHECKS];
+	struct run sorted[NCALLS(handler_calls) + SB_MAX_MORE + SB_MAX_CHECKS];
 	struct run runs[NCALLS(sorted)];
 	struct tree t = { .runs = runs, .deny = deny };
 	size_t k = 0, nruns = 0;
@@ -495,6 +524,30 @@ handler_checks(struct check *c, uint32_t deny)
 	return n;
 }
 
+/* The launcher's checked calls: the handler's, but for the paths the
+ * handler opens and executes before its own filter, and the signals: the
+ * launcher sends none, a session's abort(3) sends SIGABRT to its own thread
+ * (tgkill in glibc, tkill in musl), whose id the launcher cannot know. */
+static size_t
+launcher_checks(struct check *c, uint32_t deny)
+{
+	static const uint32_t families[] = { AF_UNIX, AF_INET, AF_INET6, AF_NETLINK };
+	static const uint32_t abrt = SIGABRT;
+	size_t n = 0;
+
+	c[n++] = (struct check){ .nr = __NR_socket, .kind = ARG_IN, .arg = 0, .vals = families,
+	    .nvals = NCALLS(families), .fail = SECCOMP_RET_ERRNO | (EAFNOSUPPORT & SECCOMP_RET_DATA) };
+	c[n++] = (struct check){ .nr = __NR_clone, .kind = ARG_CLEAR, .arg = 0,
+	    .k = ~(uint32_t)SB_CLONE_OK, .fail = deny };
+	c[n++] = (struct check){ .nr = __NR_clone3, .kind = ANSWER,
+	    .k = SECCOMP_RET_ERRNO | (ENOSYS & SECCOMP_RET_DATA) };
+	c[n++] = (struct check){ .nr = __NR_tgkill, .kind = ARG_IN, .arg = 2, .vals = &abrt,
+	    .nvals = 1, .fail = deny };
+	c[n++] = (struct check){ .nr = __NR_tkill, .kind = ARG_IN, .arg = 1, .vals = &abrt,
+	    .nvals = 1, .fail = deny };
+	return n;
+}
+
 /* The relay's and a TLS session's checked calls. */
 static size_t
 confined_checks(struct check *c, enum sandbox_phase phase, uint32_t deny)
@@ -531,8 +584,9 @@ confined_checks(struct check *c, enum sandbox_phase phase, uint32_t deny)
 static int
 build(struct prog *p, enum sandbox_phase phase)
 {
-	uint32_t deny = phase == SANDBOX_HANDLER ? SECCOMP_RET_ERRNO | (EPERM & SECCOMP_RET_DATA) :
-	    SECCOMP_RET_KILL_PROCESS;
+	/* the launcher's is the handler's too: a call both refuse is EPERM */
+	uint32_t deny = phase == SANDBOX_HANDLER || phase == SANDBOX_LAUNCHER ?
+	    SECCOMP_RET_ERRNO | (EPERM & SECCOMP_RET_DATA) : SECCOMP_RET_KILL_PROCESS;
 	struct check checks[SB_MAX_CHECKS];
 	size_t nchecks;
 
@@ -550,6 +604,11 @@ build(struct prog *p, enum sandbox_phase phase)
 	case SANDBOX_HANDLER:
 		nchecks = handler_checks(checks, deny);
 		build_tree(p, handler_calls, NCALLS(handler_calls), NULL, 0, checks, nchecks, deny);
+		break;
+	case SANDBOX_LAUNCHER:
+		nchecks = launcher_checks(checks, deny);
+		build_tree(p, handler_calls, NCALLS(handler_calls), launcher_calls,
+		    NCALLS(launcher_calls), checks, nchecks, deny);
 		break;
 	case SANDBOX_RELAY:
 		nchecks = confined_checks(checks, phase, deny);

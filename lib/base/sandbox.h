@@ -9,7 +9,11 @@
  * under it; the relay then adds the narrowest one, and a TLS session, once
  * its keys are loaded, one for the handshake and a narrower one after it:
  * these kill the process on any call outside their loop. A program whose filter fails to go on must not carry
- * on: the callers exit. */
+ * on: the callers exit.
+ *
+ * mailproxy-accept's filter is inherited by every session it starts, so it
+ * allows the handler's whole life too (sandbox.c, launcher_calls): what it
+ * keeps from the launcher is what no session needs either. */
 #ifndef MP_SANDBOX_H
 #define MP_SANDBOX_H
 
@@ -17,7 +21,8 @@ enum sandbox_phase {
 	SANDBOX_HANDLER,	/* forbidden: EPERM */
 	SANDBOX_RELAY,		/* forbidden: the process is killed (SIGSYS) */
 	SANDBOX_TLS_HANDSHAKE,	/* a TLS session, keys loaded: no writes to files; killed */
-	SANDBOX_TLS		/* and after the handshake: no file at all; killed */
+	SANDBOX_TLS,		/* and after the handshake: no file at all; killed */
+	SANDBOX_LAUNCHER	/* mailproxy-accept and, inherited, its sessions: EPERM */
 };
 
 /* Installs PHASE's filter (and PR_SET_NO_NEW_PRIVS). 1 installed; 0 not

@@ -30,7 +30,7 @@
  * made is acted on before that connection is accepted, so a handler that
  * connects after the reload was asked for is served by the new settings.
  * systemd (Type=notify) is told READY, RELOADING, and in STATUS the number
- * of live sessions (tlsd_notify.c). */
+ * of live sessions (tlsd_notify.c), at most once a second. */
 #include <errno.h>
 #include <poll.h>
 #include <signal.h>
@@ -46,6 +46,9 @@
 #include "sandbox.h"
 #include "tlsd_daemon.h"
 #include "tlsd_notify.h"
+
+/* the shortest time between two STATUS= messages: see tlsd_daemon_run */
+#define TLSD_STATUS_USEC 1000000ULL
 
 static volatile sig_atomic_t children_ended, reload_asked;
 static sigset_t unblocked;	/* the mask from before, SIGCHLD and SIGHUP let through: in ppoll and in the children */
@@ -262,6 +265,7 @@ tlsd_daemon_run(int lfd, const struct mp_conf *cf, const unsigned char *ready,
 	sigset_t block;
 	char failed[1024] = "";
 	long shown;
+	unsigned long long sent;	/* when the last STATUS= went */
 
 	sigemptyset(&sa.sa_mask);
 	sigemptyset(&block);
@@ -276,8 +280,10 @@ tlsd_daemon_run(int lfd, const struct mp_conf *cf, const unsigned char *ready,
 	sigdelset(&unblocked, SIGHUP);
 	status(cf, ready, failed, "READY=1\n");
 	shown = live;
+	sent = tlsd_monotonic_usec();
 	for (;;) {
 		struct pollfd pfd = { .fd = lfd, .events = POLLIN };
+		struct timespec pause, *until = NULL;
 		int c;
 
 		if (children_ended)
@@ -296,13 +302,29 @@ tlsd_daemon_run(int lfd, const struct mp_conf *cf, const unsigned char *ready,
 			}
 			status(cf, ready, failed, "READY=1\n");
 			shown = live;
+			sent = tlsd_monotonic_usec();
 		}
+		/* the count changes with every session: each STATUS= is a message
+		 * that PID 1 reads, so under load one a second at most, and the
+		 * count of the moment once the sessions stop changing it */
 		if (shown != live) {
-			status(cf, ready, failed, "");
-			shown = live;
+			unsigned long long now = tlsd_monotonic_usec();
+
+			if (now - sent >= TLSD_STATUS_USEC) {
+				status(cf, ready, failed, "");
+				shown = live;
+				sent = now;
+			} else {
+				/* under a second, and above 0: tv_nsec stays below 10^9 */
+				unsigned long long wait = TLSD_STATUS_USEC - (now - sent);
+
+				pause.tv_sec = (time_t)(wait / 1000000);
+				pause.tv_nsec = (long)(wait % 1000000) * 1000;
+				until = &pause;
+			}
 		}
-		if (ppoll(&pfd, 1, NULL, &unblocked) != 1)
-			continue;	/* EINTR: a child ended, or a reload */
+		if (ppoll(&pfd, 1, until, &unblocked) != 1)
+			continue;	/* EINTR: a child ended, or a reload; 0: STATUS= is due */
 		take_hup();
 		if (reload_asked)
 			continue;	/* before this connection: its handler gets the new settings */

@@ -87,4 +87,30 @@ sd_stop() { # [FILE...]
 
 boot() { "$MP_TESTS/lib/sd-ns.sh" start "$S/state" "$S/units" mptest.target; }
 
-ctl() { "$MP_TESTS/lib/sd-ns.sh" ctl "$S/state" "$@"; }
+# Every wait of these suites is bounded and fails the test with a message: a client that
+# hangs, a systemctl that never answers, a job that never ends.  ctl CMD...: CMD in the
+# systemd's namespaces, at most 120 s (a restart waits for its job, which the unit's own
+# 90 s stop timeout bounds)
+ctl() {
+	local rc
+	if timeout -k 5 120 "$MP_TESTS/lib/sd-ns.sh" ctl "$S/state" "$@"; then return 0; else rc=$?; fi
+	if [ "$rc" = 124 ]; then echo "ctl $*: no answer in 120 s" >&2; fi
+	return "$rc"
+}
+
+# wait_job PID [SECONDS]: the status of this test's background job PID, waited for at
+# most SECONDS (30); one still running then is killed, and the test fails saying so
+wait_job() {
+	local i
+	for ((i = 0; i < ${2:-30} * 50; i++)); do
+		kill -0 "$1" 2>/dev/null || break
+		sleep 0.02
+	done
+	if kill -0 "$1" 2>/dev/null; then
+		echo "background job $1 still running after ${2:-30} s: killed" >&2
+		kill -KILL "$1" 2>/dev/null || true
+		wait "$1" 2>/dev/null || true
+		return 1
+	fi
+	wait "$1"
+}

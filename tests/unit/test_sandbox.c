@@ -565,6 +565,16 @@ arg_checked(enum sandbox_phase phase, uint32_t nr)
 {
 	static const long handler[] = { SYS_socket, SYS_clone, SYS_clone3, SYS_open, SYS_openat,
 	    SYS_execve, SYS_kill, SYS_tgkill, SYS_tkill };
+	static const long launcher[] = { SYS_socket, SYS_clone, SYS_clone3, SYS_tgkill, SYS_tkill,
+	    /* and allowed, beyond the handler's list */
+	    SYS_accept4, SYS_signalfd4, SYS_openat, SYS_execve, 444, 445, 446,	/* landlock_* */
+#ifdef SYS_open
+	    SYS_open,
+#endif
+#ifdef SYS_accept
+	    SYS_accept,
+#endif
+	};
 	static const long tls[] = { SYS_mmap, SYS_mprotect, SYS_setsockopt };
 	static const long handshake[] = { SYS_open, SYS_openat, SYS_prctl, SYS_seccomp,
 	    /* and allowed, beyond the session's list */
@@ -573,6 +583,11 @@ arg_checked(enum sandbox_phase phase, uint32_t nr)
 	for (size_t i = 0; phase == SANDBOX_HANDLER && i < sizeof handler / sizeof handler[0]; i++)
 		if (nr == (uint32_t)handler[i])
 			return true;
+	for (size_t i = 0; phase == SANDBOX_LAUNCHER && i < sizeof launcher / sizeof launcher[0]; i++)
+		if (nr == (uint32_t)launcher[i])
+			return true;
+	if (phase == SANDBOX_LAUNCHER)
+		return false;
 	for (size_t i = 0; phase != SANDBOX_HANDLER && i < sizeof tls / sizeof tls[0]; i++)
 		if (nr == (uint32_t)tls[i] && (nr != SYS_setsockopt || phase != SANDBOX_RELAY))
 			return true;
@@ -619,6 +634,36 @@ test_filter_tree(enum sandbox_phase phase, uint32_t deny)
 	}
 	CHECK(run_filter(f, n, arch, 0x40000000u | SYS_read, NULL) == deny);	/* x32 */
 	CHECK(run_filter(f, n, arch ^ 1, SYS_read, NULL) == SECCOMP_RET_KILL_PROCESS);
+	if (phase == SANDBOX_LAUNCHER) {
+		/* its accept loop, and the handler's start-up: logs created, programs
+		 * executed wherever they are, Landlock */
+		CHECK(run_filter(f, n, arch, SYS_accept4, NULL) == allow);
+		CHECK(run_filter(f, n, arch, SYS_signalfd4, NULL) == allow);
+		CHECK(run_filter(f, n, arch, SYS_openat, V(0, 0, O_WRONLY | O_APPEND | O_CREAT)) == allow);
+		CHECK(run_filter(f, n, arch, SYS_execve, V(0)) == allow);
+		CHECK(run_filter(f, n, arch, 446, NULL) == allow);	/* landlock_restrict_self */
+		CHECK(run_filter(f, n, arch, SYS_socket, V(AF_INET)) == allow);
+		CHECK(run_filter(f, n, arch, SYS_socket, V(AF_PACKET)) ==
+		    (SECCOMP_RET_ERRNO | EAFNOSUPPORT));
+		CHECK(run_filter(f, n, arch, SYS_clone, V(CLONE_CHILD_SETTID | CLONE_CHILD_CLEARTID |
+		    SIGCHLD)) == allow);
+		CHECK(run_filter(f, n, arch, SYS_clone, V(CLONE_NEWUSER | SIGCHLD)) == eperm);
+		CHECK(run_filter(f, n, arch, SYS_clone3, NULL) == (SECCOMP_RET_ERRNO | ENOSYS));
+		/* a session's abort(3), and no other signal */
+		CHECK(run_filter(f, n, arch, SYS_tgkill, V(self, 12345, SIGABRT)) == allow);
+		CHECK(run_filter(f, n, arch, SYS_tgkill, V(self, 12345, SIGKILL)) == eperm);
+		CHECK(run_filter(f, n, arch, SYS_tkill, V(12345, SIGABRT)) == allow);
+		CHECK(run_filter(f, n, arch, SYS_tkill, V(12345, SIGTERM)) == eperm);
+		CHECK(run_filter(f, n, arch, SYS_kill, V(1, SIGABRT)) == eperm);
+		/* what neither it nor a session needs */
+		CHECK(run_filter(f, n, arch, SYS_bind, NULL) == eperm);
+		CHECK(run_filter(f, n, arch, SYS_listen, NULL) == eperm);
+		CHECK(run_filter(f, n, arch, SYS_ptrace, NULL) == eperm);
+		CHECK(run_filter(f, n, arch, SYS_unlinkat, NULL) == eperm);
+		CHECK(run_filter(f, n, arch, SYS_setresuid, NULL) == eperm);
+		CHECK(run_filter(f, n, arch, SYS_unshare, NULL) == eperm);
+		return;
+	}
 	if (phase != SANDBOX_HANDLER) {
 		CHECK(run_filter(f, n, arch, SYS_mmap, V(0, 4096, PROT_READ | PROT_WRITE)) == allow);
 		CHECK(run_filter(f, n, arch, SYS_mmap, V(0, 4096, PROT_READ | PROT_EXEC)) == deny);
@@ -705,6 +750,7 @@ main(void)
 	}
 	CHECK(EXITED(st, 0));
 	test_filter_tree(SANDBOX_HANDLER, SECCOMP_RET_ERRNO | EPERM);
+	test_filter_tree(SANDBOX_LAUNCHER, SECCOMP_RET_ERRNO | EPERM);
 	test_filter_tree(SANDBOX_RELAY, SECCOMP_RET_KILL_PROCESS);
 	test_filter_tree(SANDBOX_TLS_HANDSHAKE, SECCOMP_RET_KILL_PROCESS);
 	test_filter_tree(SANDBOX_TLS, SECCOMP_RET_KILL_PROCESS);
