@@ -91,6 +91,12 @@ wait_listen() {
 
 # track PID: remember a background process so that mp_cleanup stops it
 track() { echo "$1" >>"$T/pids"; }
+# track_master PID: the same for a master process that stops its own children when told
+# to: Dovecot's master, whose children killed under it first keep it up for seconds more
+track_master() {
+	track "$1"
+	echo "$1" >>"$T/masters"
+}
 
 mp_init() {
 	T=$(mktemp -d "${TMPDIR:-/tmp}/mailproxy-test.XXXXXX")
@@ -170,7 +176,7 @@ service pop3-login {
 ${DOVECOT_EXTRA:-}
 EOF
 	dovecot -F -c "$d/dovecot.conf" >"$d/stderr.log" 2>&1 </dev/null 3>&- &
-	track $!
+	track_master $!
 	wait_listen "$DOVECOT_IMAP" "$DOVECOT_POP3" || { cat "$d/stderr.log" "$d/dovecot.log" >&2; return 1; }
 	# until its auth process is up, Dovecot greets with "* OK Waiting for authentication
 	# process to respond..", which a proxy would take for the greeting
@@ -350,7 +356,7 @@ mp_cleanup() {
 	local pid i alive
 	if [ -s "$T/pids" ]; then
 		for pid in $(tac "$T/pids"); do
-			pkill -TERM -P "$pid" 2>/dev/null
+			grep -qx "$pid" "$T/masters" 2>/dev/null || pkill -TERM -P "$pid" 2>/dev/null
 			kill -TERM "$pid" 2>/dev/null
 		done
 		for ((i = 0; i < 50; i++)); do
