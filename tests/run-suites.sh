@@ -5,12 +5,26 @@
 # "bats (BUILD_DIR): N passed, N failed, N skipped" that counts what ran.
 set -u
 build=$1
+t=$(dirname "$0")
 log=$build/bats.tap
 mkdir -p "$build"
-MAILPROXY_BUILD=$build bats --print-output-on-failure "$(dirname "$0")"/*.bats | tee "$log"
+
+# one test PKI for the whole pass, with backend_tls.bash's certificates: every TLS suite
+# copies it (tests/lib/tls.bash)
+pki=$(mktemp -d "${TMPDIR:-/tmp}/mailproxy-pki.XXXXXX") || exit 1
+chmod 755 "$pki"	# copied with its mode: the services of systemd.bats read it
+trap 'rm -rf "$pki"' EXIT
+# shellcheck source=tests/lib/tls.bash source=tests/lib/backend_tls.bash
+if ! (unset MP_PKI_CACHE && . "$t/lib/tls.bash" && . "$t/lib/backend_tls.bash" &&
+	tls_pki "$pki" && PKI=$pki backend_certs); then
+	echo "run-suites.sh: the test PKI could not be made" >&2
+	exit 1
+fi
+export MP_PKI_CACHE=$pki
+
+MAILPROXY_BUILD=$build bats --print-output-on-failure "$t"/*.bats | tee "$log"
 rc=${PIPESTATUS[0]}
 # the TLS suites once more, every session through a mailproxy-tls daemon (tls_daemon.bats)
-t=$(dirname "$0")
 MP_TLS_DAEMON=1 MAILPROXY_BUILD=$build bats --print-output-on-failure "$t/tls.bats" \
 	"$t/tls_pop3_smtp.bats" "$t/proxy_v2_tls.bats" "$t/tls_resume.bats" "$t/backend_tls.bats" | tee -a "$log"
 [ "${PIPESTATUS[0]}" = 0 ] || rc=1

@@ -20,6 +20,8 @@
 #                              gets that protocol
 
 backend_certs() {
+	# a PKI copied from MP_PKI_CACHE (tls_pki) may have them already
+	if [ -s "$PKI/backend.crt" ] && [ -s "$PKI/expired.crt" ]; then return 0; fi
 	(
 		cd "$PKI" || exit 1
 		printf '[ backend ]\nbasicConstraints = CA:false\nextendedKeyUsage = serverAuth\n%s\n' \
