@@ -3,7 +3,8 @@
 # tls_daemon.bats - mailproxy-tls -D: one socket-activated process that builds every TLS
 # server's context once and forks a child per session, which the handler asks over a unix
 # socket (lib/tls/tlsd_daemon.c). The TLS suites also run whole through a daemon
-# (MP_TLS_DAEMON=1, tests/run-suites.sh); this suite checks what only the daemon does:
+# (MP_TLS_DAEMON=1, tests/run-suites.sh: in make check's sanitizer pass); this suite, in
+# both passes, checks what only the daemon does:
 # who serves a session, the fallback to an executed mailproxy-tls when the daemon read
 # another version of the configuration, and requests that are not a handler's.
 
