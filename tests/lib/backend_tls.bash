@@ -104,9 +104,10 @@ service pop3-login {
 }
 CONF
 	dovecot -F -c "$d/dovecot.conf" >"$d/stderr.log" 2>&1 </dev/null 3>&- &
-	track_master $!
+	track $!
 	wait_listen "$DOVECOT_IMAP" "$DOVECOT_POP3" "$DOVECOT_IMAPS" "$DOVECOT_POP3S" ||
 		{ cat "$d/stderr.log" "$d/dovecot.log" >&2; return 1; }
+	track_master "$(cat "$d/run/master.pid")"
 	# until its auth process is up, Dovecot greets with "Waiting for authentication process"
 	python3 - "$DOVECOT_IMAP" <<'PY' || { cat "$d/dovecot.log" >&2; return 1; }
 import socket, sys, time

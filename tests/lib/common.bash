@@ -92,7 +92,9 @@ wait_listen() {
 # track PID: remember a background process so that mp_cleanup stops it
 track() { echo "$1" >>"$T/pids"; }
 # track_master PID: the same for a master process that stops its own children when told
-# to: Dovecot's master, whose children killed under it first keep it up for seconds more
+# to: Dovecot's master, whose children killed under it first keep it up for seconds more.
+# The pid is the master's own (its pid file): the job may be a shell around it
+# (haproxy.bats), which mp_cleanup still stops with its children.
 track_master() {
 	track "$1"
 	echo "$1" >>"$T/masters"
@@ -176,8 +178,9 @@ service pop3-login {
 ${DOVECOT_EXTRA:-}
 EOF
 	dovecot -F -c "$d/dovecot.conf" >"$d/stderr.log" 2>&1 </dev/null 3>&- &
-	track_master $!
+	track $!
 	wait_listen "$DOVECOT_IMAP" "$DOVECOT_POP3" || { cat "$d/stderr.log" "$d/dovecot.log" >&2; return 1; }
+	track_master "$(cat "$d/run/master.pid")"
 	# until its auth process is up, Dovecot greets with "* OK Waiting for authentication
 	# process to respond..", which a proxy would take for the greeting
 	python3 - "$DOVECOT_IMAP" <<'PY' || { cat "$d/dovecot.log" >&2; return 1; }
