@@ -47,7 +47,7 @@ tls_log_clear() { : >"$T/auth-tls.log"; }
 
 @test "the request over TLS is nginx's request, byte for byte (Host: the host as written)" {
 	tls_log_clear
-	run wire "$(port byname)" '>a1 LOGIN alice alicepass\r\n' '<a1 OK' '<\r\n' .
+	run wire "$(port byname)" '>a1 LOGIN alice alicepass\r\n' '<a1 OK' '<\r\n' '>a2 LOGOUT\r\n' .
 	run auth_tls_requests
 	[ "$output" = 'GET /auth HTTP/1.0\r\nHost: localhost\r\nAuth-Method: plain\r\nAuth-User: alice\r\nAuth-Pass: alicepass\r\nAuth-Protocol: imap\r\nAuth-Login-Attempt: 1\r\nClient-IP: 127.0.0.1\r\n\r\n' ]
 }
@@ -55,14 +55,14 @@ tls_log_clear() { : >"$T/auth-tls.log"; }
 @test "the same request as over plain http, but for the Host header" {
 	tls_log_clear
 	auth_log_clear
-	wire "$(port byname)" '>a1 LOGIN bob bobpass\r\n' '<a1 OK' '<\r\n' . >/dev/null
-	wire "$(port plain)" '>a1 LOGIN bob bobpass\r\n' '<a1 OK' '<\r\n' . >/dev/null
+	wire "$(port byname)" '>a1 LOGIN bob bobpass\r\n' '<a1 OK' '<\r\n' '>a2 LOGOUT\r\n' . >/dev/null
+	wire "$(port plain)" '>a1 LOGIN bob bobpass\r\n' '<a1 OK' '<\r\n' '>a2 LOGOUT\r\n' . >/dev/null
 	[ "$(auth_tls_requests | sed 's/Host: localhost/Host: H/')" = "$(auth_last_request | sed 's/Host: 127.0.0.1/Host: H/')" ]
 }
 
 @test "https with a numeric host: TLS all the same (never the plain connect), certificate checked against the IP" {
 	tls_log_clear
-	run wire "$(port numeric)" '>a1 LOGIN alice alicepass\r\n' '<a1 OK' '<\r\n' .
+	run wire "$(port numeric)" '>a1 LOGIN alice alicepass\r\n' '<a1 OK' '<\r\n' '>a2 LOGOUT\r\n' .
 	[[ "$output" == '* OK IMAP4 ready\r\na1 OK '*'Logged in\r\n'* ]]
 	run auth_tls_requests
 	[[ "$output" == 'GET /auth HTTP/1.0\r\nHost: 127.0.0.1\r\nAuth-Method: plain\r\n'* ]]

@@ -91,6 +91,14 @@ wait_listen() {
 
 # track PID: remember a background process so that mp_cleanup stops it
 track() { echo "$1" >>"$T/pids"; }
+# track_master PID: the same for a master process that stops its own children when told
+# to: Dovecot's master, whose children killed under it first keep it up for seconds more.
+# The pid is the master's own (its pid file): the job may be a shell around it
+# (haproxy.bats), which mp_cleanup still stops with its children.
+track_master() {
+	track "$1"
+	echo "$1" >>"$T/masters"
+}
 
 mp_init() {
 	T=$(mktemp -d "${TMPDIR:-/tmp}/mailproxy-test.XXXXXX")
@@ -189,6 +197,7 @@ EOF
 	dovecot -F -c "$d/dovecot.conf" >"$d/stderr.log" 2>&1 </dev/null 3>&- &
 	track $!
 	wait_listen "${ports[@]}" || { cat "$d/stderr.log" "$d/dovecot.log" >&2; return 1; }
+	track_master "$(cat "$d/run/master.pid")"
 	# until its auth process is up, Dovecot greets with "* OK Waiting for authentication
 	# process to respond..", which a proxy would take for the greeting
 	python3 - "$addr" "$DOVECOT_IMAP" <<'PY' || { cat "$d/dovecot.log" >&2; return 1; }
@@ -373,7 +382,7 @@ mp_cleanup() {
 	local pid i alive
 	if [ -s "$T/pids" ]; then
 		for pid in $(tac "$T/pids"); do
-			pkill -TERM -P "$pid" 2>/dev/null
+			grep -qx "$pid" "$T/masters" 2>/dev/null || pkill -TERM -P "$pid" 2>/dev/null
 			kill -TERM "$pid" 2>/dev/null
 		done
 		for ((i = 0; i < 50; i++)); do

@@ -4,7 +4,8 @@
 # proxy_smtp_auth: it accepts any AUTH and logs what it got).  Load it after lib/common.
 #
 #   postfix_start          Postfix on $POSTFIX_PORT; mail for *@example.test lands in
-#                          $T/postfix/mail/box/new/, the log is $T/postfix/maillog
+#                          $T/postfix/mail/box/new/, the log is $T/postfix/maillog;
+#                          the lines of $POSTFIX_EXTRA end its main.cf
 #   fake_smtp_start        the fake backend on $FAKE_PORT, its input in $T/fake_smtp.log
 #   authserver2_start      a second auth server on $AUTH2PORT that sends SMTP logins
 #                          to the fake backend (log $T/auth2.log)
@@ -71,6 +72,7 @@ alias_maps =
 alias_database =
 smtpd_recipient_restrictions = check_recipient_access inline:{ { nobody@example.test = REJECT No such user here } },
     permit_mynetworks, reject_unauth_destination
+${POSTFIX_EXTRA:-}
 EOF
 	postconf -c "$d/conf" -M# smtp/inet
 	postconf -c "$d/conf" -Me "127.0.0.1:$POSTFIX_PORT/inet = 127.0.0.1:$POSTFIX_PORT inet n - n - - smtpd"

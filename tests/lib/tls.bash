@@ -12,6 +12,9 @@
 #   crl.pem                   the CA's CRL listing revoked.crt
 #   enc.key, passwords        server.key encrypted with "secret2" (second line of passwords)
 #   ticket.key                48 random bytes for ssl_session_ticket_key
+# With MP_PKI_CACHE naming a directory that holds such a PKI (tests/run-suites.sh makes one
+# per pass), tls_pki copies it instead: seven RSA keys take seconds, and every TLS suite
+# wants them.
 
 # tls_init: mp_init, then the test PKI in $T/pki (exported as PKI): what every TLS suite
 # starts with
@@ -24,6 +27,11 @@ tls_init() {
 
 tls_pki() {
 	local d=$1
+	if [ -n "${MP_PKI_CACHE:-}" ] && [ -s "$MP_PKI_CACHE/ticket.key" ]; then
+		mkdir -p "$d"
+		cp -a "$MP_PKI_CACHE/." "$d/"
+		return
+	fi
 	mkdir -p "$d/ca-db"
 	(
 		set -e
