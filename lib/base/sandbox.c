@@ -493,12 +493,12 @@ build_tree(struct prog *p, const int *calls, size_t n, const int *more, size_t n
 }
 
 #ifdef SB_ARCH
-/* The handler's checked calls. */
+/* What the handler and the launcher check alike: the sockets and the
+ * processes they may make. */
 static size_t
-handler_checks(struct check *c, uint32_t deny)
+process_checks(struct check *c, uint32_t deny)
 {
 	static const uint32_t families[] = { AF_UNIX, AF_INET, AF_INET6, AF_NETLINK };
-	uint32_t self = (uint32_t)getpid();
 	size_t n = 0;
 
 	/* no raw or packet sockets; netlink is glibc getaddrinfo()'s AI_ADDRCONFIG */
@@ -510,6 +510,16 @@ handler_checks(struct check *c, uint32_t deny)
 	 * falls back to clone, above, on ENOSYS */
 	c[n++] = (struct check){ .nr = __NR_clone3, .kind = ANSWER,
 	    .k = SECCOMP_RET_ERRNO | (ENOSYS & SECCOMP_RET_DATA) };
+	return n;
+}
+
+/* The handler's checked calls. */
+static size_t
+handler_checks(struct check *c, uint32_t deny)
+{
+	uint32_t self = (uint32_t)getpid();
+	size_t n = process_checks(c, deny);
+
 	c[n++] = (struct check){ .nr = __NR_open, .kind = ARG_CLEAR, .arg = 1, .k = SB_OPEN_NO,
 	    .fail = deny };
 	c[n++] = (struct check){ .nr = __NR_openat, .kind = ARG_CLEAR, .arg = 2, .k = SB_OPEN_NO,
@@ -531,16 +541,9 @@ handler_checks(struct check *c, uint32_t deny)
 static size_t
 launcher_checks(struct check *c, uint32_t deny)
 {
-	static const uint32_t families[] = { AF_UNIX, AF_INET, AF_INET6, AF_NETLINK };
 	static const uint32_t abrt = SIGABRT;
-	size_t n = 0;
+	size_t n = process_checks(c, deny);
 
-	c[n++] = (struct check){ .nr = __NR_socket, .kind = ARG_IN, .arg = 0, .vals = families,
-	    .nvals = NCALLS(families), .fail = SECCOMP_RET_ERRNO | (EAFNOSUPPORT & SECCOMP_RET_DATA) };
-	c[n++] = (struct check){ .nr = __NR_clone, .kind = ARG_CLEAR, .arg = 0,
-	    .k = ~(uint32_t)SB_CLONE_OK, .fail = deny };
-	c[n++] = (struct check){ .nr = __NR_clone3, .kind = ANSWER,
-	    .k = SECCOMP_RET_ERRNO | (ENOSYS & SECCOMP_RET_DATA) };
 	c[n++] = (struct check){ .nr = __NR_tgkill, .kind = ARG_IN, .arg = 2, .vals = &abrt,
 	    .nvals = 1, .fail = deny };
 	c[n++] = (struct check){ .nr = __NR_tkill, .kind = ARG_IN, .arg = 1, .vals = &abrt,
