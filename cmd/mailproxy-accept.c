@@ -34,7 +34,6 @@
 #include "log.h"
 #include "sandbox.h"
 
-#define LISTEN_FDS_START 3
 #define LISTEN_MAX 64		/* sockets of one unit; more is a mistake */
 #define ACCEPT_BATCH 64		/* per socket and wake-up: drain a burst, then reap */
 

@@ -75,8 +75,6 @@ conn_addr_port(const struct sockaddr *sa)
 	return 0;
 }
 
-#define LISTEN_FDS_START 3
-
 static int
 env_number(const char *s, long max)
 {

@@ -16,6 +16,9 @@ struct conn {
 	char local_text[160];	/* "127.0.0.1:143", "[::1]:143", "unix:/run/x" */
 };
 
+/* where systemd's socket passing (sd_listen_fds(3)) puts the first socket */
+#define LISTEN_FDS_START 3
+
 /* Find the connection: LISTEN_FDS=1 (fd 3) or a socket on fd 0. Returns 0;
  * CONN_GONE when the client reset the connection between its accept and
  * now (nothing to serve, not a failure); -1 with a message in ERR when

@@ -148,7 +148,7 @@ login(struct imap_backend *ib, struct iovec iov[2], int *iovcnt)
 {
 	int k = snprintf(ib->scratch, sizeof ib->scratch, "LOGIN {%zu}\r\n", ib->loginlen);
 
-	iov[0] = (struct iovec){ (void *)(uintptr_t)ib->tag, ib->taglen };
+	iov[0] = backend_iov(ib->tag, ib->taglen);
 	iov[1] = (struct iovec){ ib->scratch, (size_t)k };
 	*iovcnt = 2;
 	ib->state = IMAP_BK_LOGIN;
@@ -180,7 +180,7 @@ imap_backend_step(struct imap_backend *ib, const char *p, size_t n,
 			return IMAP_BK_REJECT;
 		if (ib->idlen == 0)
 			return login(ib, iov, iovcnt);
-		iov[0] = (struct iovec){ (void *)(uintptr_t)ib->tag, ib->taglen };
+		iov[0] = backend_iov(ib->tag, ib->taglen);
 		iov[1] = (struct iovec){ ib->id, ib->idlen };
 		*iovcnt = 2;
 		ib->state = IMAP_BK_ID;
@@ -196,7 +196,7 @@ imap_backend_step(struct imap_backend *ib, const char *p, size_t n,
 		if (!starts(p, n, "+", 1))
 			return IMAP_BK_REJECT;
 		k = snprintf(ib->scratch, sizeof ib->scratch, " {%zu}\r\n", ib->passlen);
-		iov[0] = (struct iovec){ (void *)(uintptr_t)ib->login, ib->loginlen };
+		iov[0] = backend_iov(ib->login, ib->loginlen);
 		iov[1] = (struct iovec){ ib->scratch, (size_t)k };
 		*iovcnt = 2;
 		ib->state = IMAP_BK_USER;
@@ -204,8 +204,8 @@ imap_backend_step(struct imap_backend *ib, const char *p, size_t n,
 	case IMAP_BK_USER:
 		if (!starts(p, n, "+", 1))
 			return IMAP_BK_REJECT;
-		iov[0] = (struct iovec){ (void *)(uintptr_t)ib->pass, ib->passlen };
-		iov[1] = (struct iovec){ (void *)(uintptr_t)"\r\n", 2 };
+		iov[0] = backend_iov(ib->pass, ib->passlen);
+		iov[1] = backend_iov("\r\n", 2);
 		*iovcnt = 2;
 		ib->state = IMAP_BK_PASSWD;
 		return IMAP_BK_NEXT;

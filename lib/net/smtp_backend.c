@@ -12,7 +12,7 @@
 #include "smtp_backend.h"
 #include "xtext.h"
 
-#define S(x) (void *)(uintptr_t)(x), sizeof(x) - 1
+#define S(x) backend_iov((x), sizeof(x) - 1)
 
 static size_t
 auth_raw_len(const struct smtp_backend *sb)
@@ -163,8 +163,8 @@ static enum smtp_bk_step
 after_helo(struct smtp_backend *sb, struct iovec iov[3], int *iovcnt)
 {
 	if (sb->none) {
-		iov[0] = (struct iovec){ (void *)(uintptr_t)sb->from, sb->fromlen };
-		iov[1] = (struct iovec){ S("\r\n") };
+		iov[0] = backend_iov(sb->from, sb->fromlen);
+		iov[1] = S("\r\n");
 		*iovcnt = 2;
 		sb->state = SMTP_BK_FROM;
 		return SMTP_BK_NEXT;
@@ -185,10 +185,9 @@ smtp_backend_step(struct smtp_backend *sb, const char *p, size_t n,
 		if (!code(p, n, "220"))
 			return SMTP_BK_REJECT;
 		/* XCLIENT needs ESMTP */
-		iov[0] = (struct iovec){ (void *)(uintptr_t)(sb->esmtp || sb->xclient ?
-		    "EHLO " : "HELO "), 5 };
-		iov[1] = (struct iovec){ (void *)(uintptr_t)sb->server_name, strlen(sb->server_name) };
-		iov[2] = (struct iovec){ S("\r\n") };
+		iov[0] = backend_iov(sb->esmtp || sb->xclient ? "EHLO " : "HELO ", 5);
+		iov[1] = backend_iov(sb->server_name, strlen(sb->server_name));
+		iov[2] = S("\r\n");
 		*iovcnt = 3;
 		sb->state = SMTP_BK_HELO;
 		return SMTP_BK_NEXT;
@@ -204,9 +203,9 @@ smtp_backend_step(struct smtp_backend *sb, const char *p, size_t n,
 		if (sb->helolen == 0)
 			return after_helo(sb, iov, iovcnt);
 		/* XCLIENT resets the backend's session: say hello again as the client */
-		iov[0] = (struct iovec){ (void *)(uintptr_t)(sb->esmtp ? "EHLO " : "HELO "), 5 };
-		iov[1] = (struct iovec){ (void *)(uintptr_t)sb->helo, sb->helolen };
-		iov[2] = (struct iovec){ S("\r\n") };
+		iov[0] = backend_iov(sb->esmtp ? "EHLO " : "HELO ", 5);
+		iov[1] = backend_iov(sb->helo, sb->helolen);
+		iov[2] = S("\r\n");
 		*iovcnt = 3;
 		sb->state = SMTP_BK_CLIENT_HELO;
 		return SMTP_BK_NEXT;
@@ -217,8 +216,8 @@ smtp_backend_step(struct smtp_backend *sb, const char *p, size_t n,
 	case SMTP_BK_FROM:
 		if (!code(p, n, "250"))
 			return SMTP_BK_REJECT;
-		iov[0] = (struct iovec){ (void *)(uintptr_t)sb->to, sb->tolen };
-		iov[1] = (struct iovec){ S("\r\n") };
+		iov[0] = backend_iov(sb->to, sb->tolen);
+		iov[1] = S("\r\n");
 		*iovcnt = 2;
 		sb->state = SMTP_BK_TO;
 		return SMTP_BK_NEXT;

@@ -151,8 +151,8 @@ static enum backend_result
 ask(struct session *s, const char *a, const char *b, const char *c, backend_frame_fn *frame,
     struct backend_buf *r)
 {
-	struct iovec iov[3] = { { (void *)(uintptr_t)a, strlen(a) },
-	    { (void *)(uintptr_t)b, strlen(b) }, { (void *)(uintptr_t)c, strlen(c) } };
+	struct iovec iov[3] = { backend_iov(a, strlen(a)), backend_iov(b, strlen(b)),
+	    backend_iov(c, strlen(c)) };
 	enum backend_result rc = backend_send(s->bfd, iov, 3, s->deadline);
 
 	return rc == BACKEND_OK ? backend_read_reply(s->bfd, frame, NULL, r, s->deadline) : rc;
